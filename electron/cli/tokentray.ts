@@ -1,0 +1,399 @@
+import { Command, CommanderError } from 'commander';
+import type { AccountSummary, AppError } from '../shared/models';
+import { TokentrayError, exitCodeFor, toAppError } from '../core/errors';
+import type { TokentrayService } from '../core/service-api';
+import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
+
+/**
+ * The `tokentray` command: a stable contract for scripts. stdout carries only
+ * the requested data (the token alone for `token`); every message goes to stderr.
+ */
+
+let jsonMode = false;
+let core: TokentrayService | null = null;
+
+async function getCore(): Promise<TokentrayService> {
+  if (!core) {
+    const { createTokentrayCore } = await import('../core/create-core');
+    core = await createTokentrayCore();
+  }
+  return core;
+}
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function say(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function printJson(value: unknown): void {
+  out(JSON.stringify(value, null, 2));
+}
+
+function fail(error: AppError): never {
+  throw new TokentrayError(
+    error.code,
+    error.message,
+    error.retryAfterSeconds === undefined ? undefined : { retryAfterSeconds: error.retryAfterSeconds },
+  );
+}
+
+function publicAccount(a: AccountSummary): Record<string, unknown> {
+  return {
+    id: a.id,
+    provider: a.provider,
+    label: a.label,
+    status: a.status,
+    expiresAt: a.expiresAt,
+    lastRefreshAt: a.lastRefreshAt,
+    scopes: a.scopes,
+    workspaces: a.workspaces,
+  };
+}
+
+function describeAccount(a: AccountSummary): string {
+  const expiry =
+    a.expiresAt === null ? 'never expires' : `expires ${relativeTime(Date.parse(a.expiresAt), Date.now())}`;
+  const ws = a.workspaces.length > 0 ? `; workspaces: ${a.workspaces.map((w) => w.name).join(', ')}` : '';
+  return `${a.providerName}: "${a.label}" (id ${a.id}), ${expiry}${ws}.`;
+}
+
+function positiveInt(value: string, name: string): number {
+  if (!/^\d+$/.test(value))
+    fail({ code: 'USAGE', message: `${name} must be a whole number of seconds, not "${value.slice(0, 20)}".` });
+  return Number(value);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tokentray')
+    .description('Fresh OAuth tokens for your work accounts, kept in the OS keychain.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .exitOverride();
+
+  program
+    .command('providers')
+    .description('list providers and whether each is set up')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const providers = await (await getCore()).listProviders();
+      if (opts.json) return printJson(providers);
+      const rows = [['PROVIDER', 'NAME', 'SET UP', 'CONNECT WITH', 'REDIRECT URI TO REGISTER']];
+      for (const p of providers)
+        rows.push([
+          p.id,
+          p.kind === 'demo' ? `${p.name} (demo)` : p.name,
+          p.configured ? 'yes' : 'no',
+          p.methods.join(', '),
+          p.redirectUri ?? '-',
+        ]);
+      out(table(rows));
+    });
+
+  const provider = program.command('provider').description('set up providers');
+  provider
+    .command('set <provider>')
+    .description(
+      "store your app's client id (and secret, in the keychain) for a provider; URL options override its endpoints",
+    )
+    .requiredOption('--client-id <id>', 'the client id of the app you registered')
+    .option('--client-secret-stdin', 'read the client secret from standard input')
+    .option('--redirect-uri <uri>', 'the redirect URI you registered')
+    .option('--authorize-url <url>', 'override the authorization endpoint')
+    .option('--token-url <url>', 'override the token endpoint')
+    .option('--api-url <url>', 'override the API base (amoCRM/Kommo: replaces https://{host})')
+    .action(
+      async (
+        id: string,
+        opts: {
+          clientId: string;
+          clientSecretStdin?: boolean;
+          redirectUri?: string;
+          authorizeUrl?: string;
+          tokenUrl?: string;
+          apiUrl?: string;
+        },
+      ) => {
+        const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin('Client secret: ') : null;
+        const summary = await (
+          await getCore()
+        ).setProvider(id, {
+          clientId: opts.clientId,
+          clientSecret,
+          redirectUri: opts.redirectUri ?? null,
+          authorizeUrl: opts.authorizeUrl ?? null,
+          tokenUrl: opts.tokenUrl ?? null,
+          apiUrl: opts.apiUrl ?? null,
+        });
+        say(
+          `${summary.name} is set up${clientSecret ? ' (client secret stored in the keychain)' : ''}.${summary.redirectUri ? ` Register this redirect URI with ${summary.name}: ${summary.redirectUri}` : ''}`,
+        );
+      },
+    );
+  provider
+    .command('add <name>')
+    .description('add a generic OAuth 2.0 / OpenID Connect provider from its discovery document')
+    .requiredOption('--issuer <url>', 'the issuer URL')
+    .requiredOption('--client-id <id>', 'the client id')
+    .option('--client-secret-stdin', 'read the client secret from standard input')
+    .option('--scope <scopes>', 'space-separated scopes to request')
+    .action(
+      async (name: string, opts: { issuer: string; clientId: string; clientSecretStdin?: boolean; scope?: string }) => {
+        const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin('Client secret: ') : null;
+        const summary = await (
+          await getCore()
+        ).addGenericProvider({
+          name,
+          issuer: opts.issuer,
+          clientId: opts.clientId,
+          clientSecret,
+          ...(opts.scope ? { scopes: opts.scope.split(/\s+/).filter(Boolean) } : {}),
+        });
+        say(
+          `Added ${summary.name}. Register this redirect URI with it (any port on 127.0.0.1 works for loopback): ${summary.redirectUri ?? '-'}`,
+        );
+      },
+    );
+
+  program
+    .command('connect <provider>')
+    .description('connect an account: browser sign-in (default), a pasted redirect URL or code, or a personal token')
+    .option('--label <label>', 'a name for the account (default: the login name)')
+    .option('--no-browser', 'print the sign-in URL instead of opening the browser')
+    .option('--timeout <seconds>', 'how long to wait for the browser', '300')
+    .option('--redirected-url <url>', 'finish a sign-in with the full URL the browser landed on')
+    .option('--code <code>', 'finish with an authorization code (amoCRM/Kommo integration settings)')
+    .option('--host <host>', 'the account host for a bare code or a long-lived token (amoCRM/Kommo)')
+    .option('--token-stdin', 'read a personal / long-lived token from standard input')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        id: string,
+        opts: {
+          label?: string;
+          browser: boolean;
+          timeout: string;
+          redirectedUrl?: string;
+          code?: string;
+          host?: string;
+          tokenStdin?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const modes = [opts.redirectedUrl !== undefined, opts.code !== undefined, opts.tokenStdin === true].filter(
+          Boolean,
+        ).length;
+        if (modes > 1) fail({ code: 'USAGE', message: 'Use only one of --redirected-url, --code and --token-stdin.' });
+        const c = await getCore();
+        let account: AccountSummary;
+        if (opts.tokenStdin) {
+          const token = await readSecretFromStdin('Token: ');
+          account = await c.connectWithToken(id, token, {
+            ...(opts.label ? { label: opts.label } : {}),
+            ...(opts.host ? { host: opts.host } : {}),
+          });
+        } else if (opts.redirectedUrl !== undefined) {
+          account = await c.completeConnectWithUrl(id, opts.redirectedUrl, opts.label ? { label: opts.label } : {});
+        } else if (opts.code !== undefined) {
+          account = await c.completeConnectWithCode(id, opts.code, {
+            ...(opts.label ? { label: opts.label } : {}),
+            ...(opts.host ? { host: opts.host } : {}),
+          });
+        } else {
+          const timeoutMs = positiveInt(opts.timeout, '--timeout') * 1000;
+          const attempt = await c.startConnect(id, { ...(opts.label ? { label: opts.label } : {}), timeoutMs });
+          if (attempt.redirectUri === null) {
+            say(
+              `Open this URL, allow access, then run:\n  tokentray connect ${id} --redirected-url '<the address you land on>'\n\n${attempt.authorizeUrl}`,
+            );
+            attempt.cancel();
+            return;
+          }
+          say(`Sign in to connect your account:\n${attempt.authorizeUrl}\n`);
+          if (opts.browser) await openInBrowser(attempt.authorizeUrl);
+          say(
+            `Waiting up to ${Math.round(timeoutMs / 1000)} s for the browser to come back to ${attempt.redirectUri} … (Ctrl+C cancels)`,
+          );
+          const onInterrupt = (): void => attempt.cancel();
+          process.once('SIGINT', onInterrupt);
+          try {
+            account = await attempt.result;
+          } finally {
+            process.off('SIGINT', onInterrupt);
+          }
+        }
+        if (opts.json) printJson(publicAccount(account));
+        else say(`Connected ${describeAccount(account)}`);
+      },
+    );
+
+  program
+    .command('accounts')
+    .description('list connected accounts (offline)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const accounts = await (await getCore()).listAccounts();
+      if (opts.json) return printJson(accounts.map(publicAccount));
+      if (accounts.length === 0) {
+        say('No accounts yet. Connect one with `tokentray connect <provider>` (try `tokentray connect demo`).');
+        return;
+      }
+      const now = Date.now();
+      const rows = [['ID', 'LABEL', 'PROVIDER', 'STATUS', 'EXPIRES', 'WORKSPACES']];
+      for (const a of accounts) {
+        rows.push([
+          a.id,
+          a.label,
+          a.providerName,
+          a.status,
+          a.expiresAt === null ? 'never' : relativeTime(Date.parse(a.expiresAt), now),
+          a.workspaces.map((w) => w.name).join(', ') || '-',
+        ]);
+      }
+      out(table(rows));
+      for (const a of accounts) if (a.statusDetail && a.status !== 'ok') say(`${a.label}: ${a.statusDetail}`);
+    });
+
+  program
+    .command('token <account>')
+    .description('print a valid access token (refreshing first when needed); <account> is an id or a unique label')
+    .option('--min-valid <seconds>', 'refresh unless the token stays valid at least this long', '0')
+    .action(async (ref: string, opts: { minValid: string }) => {
+      const token = await (
+        await getCore()
+      ).getAccessToken(ref, { minValidSeconds: positiveInt(opts.minValid, '--min-valid') });
+      out(token);
+    });
+
+  program
+    .command('inspect <account>')
+    .description('show expiry, scopes, JWT claims, last refresh and fingerprint, offline; never the token')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const info = await (await getCore()).inspect(ref);
+      if (opts.json) return printJson(info);
+      const now = Date.now();
+      const when = (iso: string | null): string =>
+        iso === null ? '-' : `${iso} (${relativeTime(Date.parse(iso), now)})`;
+      const rows = [
+        ['Account', `${info.label} (${info.accountId})`],
+        ['Provider', info.provider],
+        ['Status', info.statusDetail ? `${info.status}: ${info.statusDetail}` : info.status],
+        ['Token', `${info.tokenKind}, fingerprint ${info.fingerprint}`],
+        ['Issued', when(info.issuedAt)],
+        ['Expires', info.expiresAt === null ? 'never' : when(info.expiresAt)],
+        [info.canRefresh ? 'Refresh due' : 'Warn from', when(info.refreshDueAt)],
+        ['Refresh token', info.hasRefreshToken ? 'stored in the keychain' : 'none'],
+        ['Scopes', info.scopes.join(' ') || '-'],
+        ['Last refresh', when(info.lastRefreshAt)],
+      ];
+      out(table(rows));
+      if (info.jwt) {
+        out('\nJWT claims:');
+        const claimRows = Object.entries(info.jwt.claims).map(([k, v]) => {
+          const text = typeof v === 'string' ? v : JSON.stringify(v);
+          const isTime = ['exp', 'iat', 'nbf', 'auth_time'].includes(k) && typeof v === 'number';
+          return [`  ${k}`, isTime ? `${text} (${new Date(v * 1000).toISOString()})` : text];
+        });
+        out(table(claimRows));
+      }
+      if (info.refreshHistory.length > 0) {
+        out('\nRefresh history:');
+        out(table(info.refreshHistory.map((e) => [`  ${e.at}`, e.outcome, e.code ?? ''])));
+      }
+    });
+
+  program
+    .command('refresh <account>')
+    .description('refresh the access token now')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const account = await (await getCore()).refresh(ref);
+      if (opts.json) printJson(publicAccount(account));
+      else say(`Refreshed ${describeAccount(account)}`);
+    });
+
+  program
+    .command('disconnect <account>')
+    .description('revoke (where the provider can) and delete the account from the keychain and Tokentray')
+    .action(async (ref: string) => {
+      await (await getCore()).disconnect(ref);
+      say(`Disconnected ${ref}.`);
+    });
+
+  program
+    .command('tasks <account>')
+    .description("list the account's tasks; serves the last saved list when offline")
+    .option('--json', 'machine-readable output')
+    .option('--offline', 'do not use the network: show the saved list')
+    .action(async (ref: string, opts: { json?: boolean; offline?: boolean }) => {
+      const list = await (await getCore()).tasks(ref, { offline: opts.offline === true });
+      if (list.offline) {
+        const age =
+          list.ageSeconds === null ? 'unknown age' : `${relativeTime(Date.now() - list.ageSeconds * 1000, Date.now())}`;
+        say(`Showing the saved task list from ${age}${list.error ? ` because: ${list.error.message}` : ''}.`);
+      }
+      if (opts.json) return printJson(list);
+      const rows = [['DUE', 'STATUS', 'PRIORITY', 'TITLE', 'PROJECT']];
+      for (const t of list.tasks)
+        rows.push([t.due?.date ?? '-', t.status, String(t.priority.level), t.title.slice(0, 60), t.project ?? '-']);
+      out(table(rows));
+      say(`${list.tasks.length} task${list.tasks.length === 1 ? '' : 's'}.`);
+    });
+
+  program
+    .command('demo-remove')
+    .description('remove the built-in demo provider and its accounts')
+    .action(async () => {
+      await (await getCore()).removeDemo();
+      say('The demo provider and its accounts were removed.');
+    });
+
+  return program;
+}
+
+function emitError(error: AppError): void {
+  say(`tokentray: ${error.message}`);
+  if (jsonMode) out(JSON.stringify({ error }, null, 2));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  jsonMode = argv.includes('--json');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
+      if (jsonMode) out(JSON.stringify({ error: { code: 'USAGE', message: error.message } }, null, 2));
+      return 2;
+    }
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL' && process.env['TOKENTRAY_DEBUG'] === '1')
+      say(String((error as Error)?.stack ?? error));
+    emitError(appError);
+    return exitCodeFor(appError.code);
+  } finally {
+    if (core) await core.close().catch(() => undefined);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = 1;
+  },
+);

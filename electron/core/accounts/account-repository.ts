@@ -1,0 +1,200 @@
+import type { Clock } from '../clock';
+import { TokentrayError } from '../errors';
+import type { Identity, StoredTokens } from '../providers/types';
+import type { AccountMeta, MetadataStore } from '../vault/metadata';
+import type { AccountSecret, Vault } from '../vault/vault';
+import { fingerprintOf } from '../vault/vault';
+import type { RefreshEvent } from '../../shared/models';
+
+const HISTORY_LIMIT = 20;
+
+export interface LoadedAccount {
+  meta: AccountMeta;
+  secret: AccountSecret;
+}
+
+/**
+ * Accounts as two halves: the keychain item (tokens, the source of truth) and
+ * the metadata file (everything shown offline). Loading reconciles them, so a
+ * crash between the two writes, or a damaged metadata file, costs nothing.
+ */
+export class AccountRepository {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly vault: Vault,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Metadata of every account, offline (no keychain access); damaged files are rebuilt on demand by `load`. */
+  async listMeta(): Promise<Array<AccountMeta | { id: string; corrupt: true }>> {
+    const out: Array<AccountMeta | { id: string; corrupt: true }> = [];
+    for (const id of await this.metadata.listAccountIds()) {
+      const meta = await this.metadata.readAccount(id).catch(() => 'corrupt' as const);
+      if (meta === null) continue;
+      out.push(meta === 'corrupt' ? { id, corrupt: true } : meta);
+    }
+    return out;
+  }
+
+  /** Resolves an account given by id or by a label that names exactly one account. */
+  async resolveId(ref: string): Promise<string> {
+    const trimmed = ref.trim();
+    const all = await this.listMeta();
+    if (all.some((m) => m.id === trimmed)) return trimmed;
+    const byLabel = all.filter((m): m is AccountMeta => !('corrupt' in m) && m.label === trimmed);
+    if (byLabel.length === 1) return byLabel[0]!.id;
+    if (byLabel.length > 1) {
+      throw new TokentrayError(
+        'AMBIGUOUS_ACCOUNT',
+        `Several accounts are labelled "${trimmed.slice(0, 60)}"; use the account id instead (${byLabel.map((m) => m.id).join(', ')}).`,
+      );
+    }
+    if (/^[a-z0-9][a-z0-9._-]{0,127}$/.test(trimmed) && (await this.vault.readAccount(trimmed)) !== null)
+      return trimmed;
+    throw new TokentrayError(
+      'NOT_FOUND',
+      `No account is called "${trimmed.slice(0, 60)}"; run \`tokentray accounts\` to see ids and labels.`,
+    );
+  }
+
+  async load(id: string): Promise<LoadedAccount> {
+    const secret = await this.vault.readAccount(id);
+    const stored = await this.metadata.readAccount(id).catch(() => 'corrupt' as const);
+    if (secret === null) {
+      if (stored === null)
+        throw new TokentrayError(
+          'NOT_FOUND',
+          `No account is called "${id}"; run \`tokentray accounts\` to see ids and labels.`,
+        );
+      throw new TokentrayError(
+        'KEYCHAIN_ITEM_MISSING',
+        `The keychain no longer holds the tokens of account "${id}" (deleted outside Tokentray?); reconnect the account.`,
+      );
+    }
+    let meta: AccountMeta;
+    if (stored === null || stored === 'corrupt') {
+      meta = this.rebuild(id, secret);
+      await this.metadata.writeAccount(meta);
+    } else {
+      meta = stored;
+    }
+    const fingerprint = fingerprintOf(secret.tokens.accessToken);
+    if (meta.fingerprint !== fingerprint) {
+      // The keychain got newer tokens than the metadata file (a crash between the two writes).
+      meta = {
+        ...meta,
+        ...this.tokenFacts(secret.tokens),
+        lastRefreshAt: secret.tokens.issuedAt,
+        state: 'ok',
+        stateDetail: null,
+        lastErrorCode: null,
+      };
+      await this.metadata.writeAccount(meta);
+    }
+    return { meta, secret };
+  }
+
+  private rebuild(id: string, secret: AccountSecret): AccountMeta {
+    return {
+      version: 1,
+      id,
+      provider: secret.provider,
+      subject: secret.subject,
+      label: id,
+      workspaces: [],
+      extra: {},
+      scopes: [],
+      connectedAt: secret.tokens.issuedAt,
+      lastRefreshAt: null,
+      state: 'ok',
+      stateDetail: null,
+      lastErrorCode: null,
+      refreshHistory: [],
+      ...this.tokenFacts(secret.tokens),
+    };
+  }
+
+  tokenFacts(
+    tokens: StoredTokens,
+  ): Pick<AccountMeta, 'issuedAt' | 'expiresAt' | 'fingerprint' | 'hasRefreshToken' | 'personal' | 'host'> {
+    return {
+      issuedAt: tokens.issuedAt,
+      expiresAt: tokens.expiresAt,
+      fingerprint: fingerprintOf(tokens.accessToken),
+      hasRefreshToken: tokens.refreshToken !== null,
+      personal: tokens.personal,
+      host: tokens.host,
+    };
+  }
+
+  /** Keychain first, metadata second: the metadata never points at tokens that were not stored. */
+  async saveTokens(meta: AccountMeta, secret: AccountSecret): Promise<AccountMeta> {
+    await this.vault.writeAccount(meta.id, secret);
+    const next = { ...meta, ...this.tokenFacts(secret.tokens) };
+    await this.metadata.writeAccount(next);
+    return next;
+  }
+
+  async saveMeta(meta: AccountMeta): Promise<void> {
+    await this.metadata.writeAccount(meta);
+  }
+
+  withHistory(meta: AccountMeta, event: Omit<RefreshEvent, 'at'>): AccountMeta {
+    const entry: RefreshEvent = { at: new Date(this.clock.now()).toISOString(), ...event };
+    return { ...meta, refreshHistory: [entry, ...meta.refreshHistory].slice(0, HISTORY_LIMIT) };
+  }
+
+  /** A new or re-connected login; connecting the same login again updates it instead of duplicating it. */
+  async upsertFromIdentity(input: {
+    provider: string;
+    identity: Identity;
+    tokens: StoredTokens;
+    scopes: string[];
+    label: string | null;
+  }): Promise<AccountMeta> {
+    const id = accountIdFor(input.provider, input.identity.subject);
+    const existing = await this.metadata.readAccount(id).catch(() => null);
+    const previous = existing && existing !== 'corrupt' ? existing : null;
+    const now = this.clock.now();
+    const meta: AccountMeta = {
+      version: 1,
+      id,
+      provider: input.provider,
+      subject: input.identity.subject,
+      label: input.label ?? previous?.label ?? input.identity.label,
+      workspaces: input.identity.workspaces,
+      extra: input.identity.extra,
+      scopes: input.scopes,
+      connectedAt: previous?.connectedAt ?? now,
+      lastRefreshAt: previous?.lastRefreshAt ?? null,
+      state: 'ok',
+      stateDetail: null,
+      lastErrorCode: null,
+      refreshHistory: previous?.refreshHistory ?? [],
+      ...this.tokenFacts(input.tokens),
+    };
+    return this.saveTokens(meta, {
+      v: 1,
+      provider: input.provider,
+      subject: input.identity.subject,
+      tokens: input.tokens,
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.vault.deleteAccount(id);
+    await this.metadata.deleteAccount(id);
+  }
+}
+
+/** `provider-subject`, made safe as a file name; a hash keeps ids distinct when characters had to be replaced. */
+export function accountIdFor(provider: string, subject: string): string {
+  const slug = subject
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+  const exact = slug === subject;
+  const suffix = exact ? '' : `-${fingerprintOf(subject).slice(0, 6)}`;
+  return `${provider}-${slug || 'account'}${suffix}`;
+}

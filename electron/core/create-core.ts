@@ -1,0 +1,51 @@
+import { systemClock, type Clock } from './clock';
+import { createHttpClient, type HttpClient } from './http/client';
+import { keychainServiceName, resolveStateDir } from './paths';
+import { TokentrayCore } from './service';
+import type { TokentrayService } from './service-api';
+import { ChunkedSecretStore, WINDOWS_SECRET_LIMIT_BYTES } from './vault/chunked-store';
+import { KeytarSecretStore } from './vault/keytar-store';
+import type { SecretStore } from './vault/secret-store';
+
+export interface CreateCoreOptions {
+  home?: string;
+  keychainService?: string;
+  clock?: Clock;
+  http?: HttpClient;
+}
+
+/** The keychain as the product uses it: Windows needs its 2,560-byte items split. */
+export function productSecretStore(service: string): SecretStore {
+  const keychain = new KeytarSecretStore(service);
+  return process.platform === 'win32' ? new ChunkedSecretStore(keychain, WINDOWS_SECRET_LIMIT_BYTES) : keychain;
+}
+
+/**
+ * Builds the core for a front door. The secret store is always the OS keychain:
+ * there is deliberately no option to pass another one here.
+ */
+export async function createTokentrayCore(options: CreateCoreOptions = {}): Promise<TokentrayCore & TokentrayService> {
+  const clock = options.clock ?? systemClock;
+  const http = options.http ?? createHttpClient({ clock });
+  let demo: { url: string; close(): Promise<void> } | null = null;
+  return new TokentrayCore({
+    stateDir: options.home ?? resolveStateDir(),
+    store: productSecretStore(options.keychainService ?? keychainServiceName()),
+    http,
+    clock,
+    demoBaseUrl: async () => {
+      if (!demo) {
+        const { ensureDemoServer } = await import('./demo/demo-server');
+        demo = await ensureDemoServer();
+      }
+      return demo.url;
+    },
+    closeDemo: async () => {
+      if (demo) {
+        const { closeDemoServer } = await import('./demo/demo-server');
+        await closeDemoServer();
+        demo = null;
+      }
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import { TokentrayError, safeDetail } from '../errors';
+import type {
+  Grant,
+  HttpRequestSpec,
+  ProviderContext,
+  TokenErrorClassification,
+  TokenResponse,
+} from '../providers/types';
+
+/** RFC 6749 token requests, for providers that follow the standard. */
+export function standardTokenRequest(
+  ctx: ProviderContext,
+  grant: Grant,
+  options: { auth: 'basic' | 'post' | 'none'; scope?: string },
+): HttpRequestSpec {
+  const form = new URLSearchParams();
+  if (grant.kind === 'authorization_code') {
+    form.set('grant_type', 'authorization_code');
+    form.set('code', grant.code);
+    form.set('redirect_uri', ctx.redirectUri);
+    if (grant.codeVerifier) form.set('code_verifier', grant.codeVerifier);
+  } else {
+    form.set('grant_type', 'refresh_token');
+    form.set('refresh_token', grant.refreshToken);
+  }
+  if (options.scope) form.set('scope', options.scope);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (options.auth === 'basic' && ctx.clientSecret !== null) {
+    const user = encodeURIComponent(ctx.config.clientId);
+    const pass = encodeURIComponent(ctx.clientSecret);
+    headers['authorization'] = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  } else {
+    form.set('client_id', ctx.config.clientId);
+    if (options.auth === 'post' && ctx.clientSecret !== null) form.set('client_secret', ctx.clientSecret);
+  }
+  return { method: 'POST', url: ctx.endpoints.tokenUrl, headers, body: form.toString() };
+}
+
+function str(o: Record<string, unknown>, key: string): string | null {
+  const v = o[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+export function parseStandardTokenResponse(body: unknown): TokenResponse {
+  if (!body || typeof body !== 'object') {
+    throw new TokentrayError(
+      'PROVIDER_UNAVAILABLE',
+      'The provider answered the token request with something that is not JSON; try again later.',
+    );
+  }
+  const o = body as Record<string, unknown>;
+  const accessToken = str(o, 'access_token');
+  if (!accessToken) {
+    throw new TokentrayError(
+      'PROVIDER_UNAVAILABLE',
+      'The provider answered the token request without an access token; try again later.',
+    );
+  }
+  const rawExpires = o['expires_in'];
+  const expiresIn =
+    typeof rawExpires === 'number'
+      ? rawExpires
+      : typeof rawExpires === 'string' && /^\d+$/.test(rawExpires)
+        ? Number(rawExpires)
+        : null;
+  const scope = str(o, 'scope');
+  return {
+    accessToken,
+    refreshToken: str(o, 'refresh_token'),
+    expiresInSeconds: expiresIn !== null && expiresIn > 0 ? expiresIn : null,
+    expiresAt: null,
+    scopes: scope ? scope.split(/[\s,]+/).filter(Boolean) : null,
+    tokenType: str(o, 'token_type'),
+    idToken: str(o, 'id_token'),
+  };
+}
+
+/** RFC 6749 §5.2: only invalid_grant means the grant itself is dead. */
+export function classifyStandardTokenError(status: number, body: unknown): TokenErrorClassification {
+  const o = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const error = typeof o['error'] === 'string' ? o['error'] : '';
+  const detail = safeDetail(o['error_description'] ?? error ?? '');
+  if (status === 429) return { kind: 'rate_limited', detail };
+  if (status >= 500) return { kind: 'unavailable', detail };
+  if (error === 'invalid_grant') return { kind: 'reconnect', detail: detail || 'invalid_grant' };
+  if (error === 'invalid_client' || error === 'unauthorized_client' || status === 401)
+    return { kind: 'client_config', detail: detail || error };
+  return { kind: 'bad_code', detail: detail || error || `HTTP ${status}` };
+}

@@ -1,0 +1,64 @@
+import { TokentrayError } from '../errors';
+import type { HttpClient } from '../http/client';
+import { parseRetryAfter } from '../http/retry-after';
+import type { Grant, ProviderContext, ProviderDefinition, TokenResponse } from '../providers/types';
+
+/**
+ * Sends one token request and turns the answer into tokens or a coded error.
+ * Only the provider's own "grant is dead" answer becomes RECONNECT_REQUIRED;
+ * everything transient stays retryable so no account is given up too early.
+ */
+export async function exchangeToken(
+  http: HttpClient,
+  provider: ProviderDefinition,
+  ctx: ProviderContext,
+  grant: Grant,
+  nowMs: number,
+): Promise<TokenResponse> {
+  const spec = provider.buildTokenRequest(ctx, grant);
+  const res = await http.send({
+    method: spec.method,
+    url: spec.url,
+    headers: spec.headers,
+    body: spec.body,
+    timeoutMs: 20_000,
+  });
+  if (res.status >= 200 && res.status < 300) return provider.parseTokenResponse(res.body);
+  const { kind, detail } = provider.classifyTokenError(res.status, res.body);
+  const said = detail ? ` (${detail})` : '';
+  switch (kind) {
+    case 'reconnect':
+      throw new TokentrayError(
+        'RECONNECT_REQUIRED',
+        grant.kind === 'refresh_token'
+          ? `${provider.name} no longer accepts this account's refresh token${said}; reconnect the account.`
+          : `${provider.name} rejected the authorization${said}; connect the account again.`,
+      );
+    case 'client_config':
+      throw new TokentrayError(
+        'PROVIDER_CONFIG_INVALID',
+        `${provider.name} rejected the client id or secret${said}; check them with \`tokentray provider set ${provider.id}\`.`,
+      );
+    case 'bad_code':
+      throw new TokentrayError(
+        'AUTH_CODE_INVALID',
+        `${provider.name} did not accept the authorization code${said}; codes are single-use and short-lived, so connect again for a fresh one.`,
+      );
+    case 'rate_limited': {
+      const waitMs = parseRetryAfter(res.headers, nowMs);
+      const seconds = waitMs === null ? 60 : Math.ceil(waitMs / 1000);
+      throw new TokentrayError(
+        'RATE_LIMITED',
+        `${provider.name} is rate limiting token requests; try again in ${seconds} seconds.`,
+        {
+          retryAfterSeconds: seconds,
+        },
+      );
+    }
+    case 'unavailable':
+      throw new TokentrayError(
+        'PROVIDER_UNAVAILABLE',
+        `${provider.name}'s token endpoint answered ${res.status}; it may be down, try again later.`,
+      );
+  }
+}

@@ -1,0 +1,104 @@
+import { TokentrayError } from '../errors';
+import type { HttpClient } from '../http/client';
+import { decodeJwt } from '../oauth/jwt';
+import { classifyStandardTokenError, parseStandardTokenResponse, standardTokenRequest } from '../oauth/standard';
+import type { AccountContext, GenericProviderMetadata, Identity, ProviderDefinition, StoredTokens } from './types';
+
+/** Any OAuth 2.0 / OpenID Connect provider, built from its discovery metadata. */
+export function makeGenericProvider(id: string, meta: GenericProviderMetadata): ProviderDefinition {
+  const auth =
+    meta.tokenEndpointAuthMethod === 'client_secret_basic'
+      ? 'basic'
+      : meta.tokenEndpointAuthMethod === 'client_secret_post'
+        ? 'post'
+        : 'none';
+  const definition: ProviderDefinition = {
+    id,
+    name: meta.name,
+    kind: 'generic',
+    defaults: {
+      authorizeUrl: meta.authorizationEndpoint,
+      tokenUrl: meta.tokenEndpoint,
+      apiUrl: meta.issuer,
+      revokeUrl: meta.revocationEndpoint,
+      issuer: meta.issuer,
+    },
+    registerUrl: null,
+    defaultRedirectUri: `http://127.0.0.1/callback/${id}`,
+    // RFC 8252 §7.3: authorization servers must accept any port on loopback redirects.
+    ephemeralPortAllowed: true,
+    methods: ['loopback', 'paste'],
+    pkce: true,
+    scopes: meta.scopes,
+    refresh: 'rotating',
+    warnBeforeExpirySeconds: 3 * 86_400,
+    needsHost: false,
+    personalTokenHint: null,
+    requestsPerSecond: 10,
+    userAgentRequired: false,
+
+    buildAuthorizeUrl(ctx, p) {
+      const url = new URL(ctx.endpoints.authorizeUrl);
+      url.searchParams.set('response_type', 'code');
+      url.searchParams.set('client_id', ctx.config.clientId);
+      url.searchParams.set('redirect_uri', ctx.redirectUri);
+      url.searchParams.set('scope', meta.scopes.join(' '));
+      url.searchParams.set('state', p.state);
+      if (p.codeChallenge) {
+        url.searchParams.set('code_challenge', p.codeChallenge);
+        url.searchParams.set('code_challenge_method', 'S256');
+      }
+      // OIDC only issues refresh tokens for offline_access after an explicit consent.
+      if (meta.scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
+      return url.toString();
+    },
+    buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth }),
+    parseTokenResponse: parseStandardTokenResponse,
+    classifyTokenError: classifyStandardTokenError,
+    authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
+    apiBase: (ctx) => ctx.endpoints.apiUrl,
+
+    async identify(http: HttpClient, ctx: AccountContext): Promise<Identity> {
+      if (meta.userinfoEndpoint) {
+        const res = await http.api({
+          method: 'GET',
+          url: meta.userinfoEndpoint,
+          headers: { authorization: `Bearer ${ctx.tokens.accessToken}` },
+          providerName: meta.name,
+        });
+        const body = (res.body ?? {}) as Record<string, unknown>;
+        if (typeof body['sub'] === 'string') {
+          const label = [body['email'], body['preferred_username'], body['name'], body['sub']].find(
+            (v) => typeof v === 'string',
+          ) as string;
+          return { subject: body['sub'], label, workspaces: [], extra: {} };
+        }
+      }
+      const sub = decodeJwt(ctx.tokens.accessToken)?.claims['sub'];
+      if (typeof sub === 'string') return { subject: sub, label: sub, workspaces: [], extra: {} };
+      throw new TokentrayError(
+        'PROVIDER_CONFIG_INVALID',
+        `${meta.name} offers no userinfo endpoint and its tokens name no subject, so Tokentray cannot tell accounts apart; add the "openid" scope.`,
+      );
+    },
+
+    async *fetchTasks() {
+      // A generic identity provider has no task API.
+      return;
+    },
+
+    async revoke(http, ctx) {
+      const revokeUrl = ctx.endpoints.revokeUrl;
+      if (!revokeUrl) return;
+      const token = ctx.tokens.refreshToken ?? ctx.tokens.accessToken;
+      const spec = standardTokenRequest(ctx, { kind: 'refresh_token', refreshToken: token, host: null }, { auth });
+      const form = new URLSearchParams(spec.body ?? '');
+      form.delete('grant_type');
+      form.delete('refresh_token');
+      form.set('token', token);
+      form.set('token_type_hint', ctx.tokens.refreshToken ? 'refresh_token' : 'access_token');
+      await http.send({ method: 'POST', url: revokeUrl, headers: spec.headers, body: form.toString() });
+    },
+  };
+  return definition;
+}

@@ -1,0 +1,166 @@
+import type { ConnectMethod, Task, Workspace } from '../../shared/models';
+import type { HttpClient } from '../http/client';
+
+/**
+ * A provider is data plus a few small functions. Nothing outside this folder
+ * switches on a provider's name; adding one means one file here and its
+ * emulator in test/fakes/.
+ */
+
+/** The endpoints actually in force: the provider's defaults, overridden by `tokentray provider set`. */
+export interface ProviderEndpoints {
+  authorizeUrl: string;
+  tokenUrl: string;
+  apiUrl: string;
+  revokeUrl: string | null;
+  /** Generic OIDC: the issuer to check `iss` against. */
+  issuer: string | null;
+}
+
+/** Non-secret provider configuration stored under the state directory. */
+export interface ProviderConfig {
+  provider: string;
+  clientId: string;
+  redirectUri: string | null;
+  authorizeUrl: string | null;
+  tokenUrl: string | null;
+  apiUrl: string | null;
+  /** Generic providers only. */
+  generic: GenericProviderMetadata | null;
+  hasClientSecret: boolean;
+  updatedAt: string;
+}
+
+export interface GenericProviderMetadata {
+  name: string;
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  revocationEndpoint: string | null;
+  userinfoEndpoint: string | null;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  scopes: string[];
+  issParameterSupported: boolean;
+}
+
+/** What the provider context hands to a provider's functions. */
+export interface ProviderContext {
+  config: ProviderConfig;
+  endpoints: ProviderEndpoints;
+  clientSecret: string | null;
+  redirectUri: string;
+}
+
+/** Parameters a callback (loopback, deep link or pasted URL) brought. */
+export interface CallbackParams {
+  code: string;
+  state: string | null;
+  /** amoCRM/Kommo: the account host the user picked. */
+  referer: string | null;
+  iss: string | null;
+}
+
+export type Grant =
+  | { kind: 'authorization_code'; code: string; codeVerifier: string | null; host: string | null }
+  | { kind: 'refresh_token'; refreshToken: string; host: string | null };
+
+export interface HttpRequestSpec {
+  method: 'POST' | 'GET';
+  url: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** Parsed token endpoint answer, before it is stored. */
+export interface TokenResponse {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresInSeconds: number | null;
+  /** Absolute expiry when the provider gives one instead of expires_in. */
+  expiresAt: number | null;
+  scopes: string[] | null;
+  tokenType: string | null;
+  idToken: string | null;
+}
+
+/**
+ * How a failed token-endpoint answer is to be read. Only `reconnect` may mark
+ * an account as needing a new consent.
+ */
+export type TokenErrorKind = 'reconnect' | 'client_config' | 'bad_code' | 'rate_limited' | 'unavailable';
+
+export interface TokenErrorClassification {
+  kind: TokenErrorKind;
+  /** Provider text safe to show (the hint for amoCRM, error_description otherwise). */
+  detail: string;
+}
+
+/** The secret part of an account as the vault stores it. */
+export interface StoredTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  tokenType: string | null;
+  /** ms epoch, null when the token does not expire. */
+  expiresAt: number | null;
+  issuedAt: number;
+  /** The host an amoCRM/Kommo account lives on. */
+  host: string | null;
+  /** True for pasted personal/long-lived tokens. */
+  personal: boolean;
+}
+
+export interface Identity {
+  /** Stable id of the login at the provider; connecting it again updates the account. */
+  subject: string;
+  label: string;
+  workspaces: Workspace[];
+  /** Provider-specific, non-secret values the API calls need later (e.g. Basecamp hrefs). */
+  extra: Record<string, string>;
+}
+
+export interface AccountContext extends ProviderContext {
+  accountId: string;
+  tokens: StoredTokens;
+  workspaces: Workspace[];
+  extra: Record<string, string>;
+}
+
+export interface ProviderDefinition {
+  id: string;
+  name: string;
+  kind: 'builtin' | 'generic' | 'demo';
+  defaults: Omit<ProviderEndpoints, 'issuer'> & { issuer?: string | null };
+  /** Where the user creates an app to get a client id and secret. */
+  registerUrl: string | null;
+  /** Redirect the user should register when they have not chosen one. */
+  defaultRedirectUri: string;
+  /** May the loopback listener take any free port, or must it use the registered one? */
+  ephemeralPortAllowed: boolean;
+  methods: ConnectMethod[];
+  pkce: boolean;
+  scopes: string[];
+  /** Whether a refresh token is issued at all. */
+  refresh: 'rotating' | 'reusable' | 'none';
+  /** Tokens that cannot be refreshed: warn this many seconds before expiry. */
+  warnBeforeExpirySeconds: number;
+  /** amoCRM/Kommo: a bare pasted code needs the account host. */
+  needsHost: boolean;
+  personalTokenHint: string | null;
+  /** Requests per second this provider tolerates from one client. */
+  requestsPerSecond: number;
+  /** Basecamp insists on a User-Agent naming the app and a contact. */
+  userAgentRequired: boolean;
+
+  buildAuthorizeUrl(ctx: ProviderContext, p: { state: string; codeChallenge: string | null }): string;
+  buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec;
+  parseTokenResponse(body: unknown): TokenResponse;
+  classifyTokenError(status: number, body: unknown): TokenErrorClassification;
+  /** The value of the Authorization header for API calls. */
+  authorizationHeader(tokens: StoredTokens): string;
+  /** The API base for this account (amoCRM: the account host unless overridden). */
+  apiBase(ctx: ProviderContext, tokens: StoredTokens): string;
+  identify(http: HttpClient, ctx: AccountContext): Promise<Identity>;
+  fetchTasks(http: HttpClient, ctx: AccountContext, onProgress?: (count: number) => void): AsyncIterable<Task[]>;
+  /** Best effort; providers without revocation leave this undefined. */
+  revoke?(http: HttpClient, ctx: AccountContext): Promise<void>;
+}

@@ -1,0 +1,91 @@
+import type { AccountSummary, ProviderSummary, TaskList, TokenInspection } from '../shared/models';
+
+/**
+ * The one facade the front doors (CLI, Electron main, development bridge) use.
+ * Implemented by `TokentrayCore` in core/service.ts. Only `getAccessToken` ever
+ * returns a secret, and only the CLI and main's "Copy token" call it.
+ */
+export interface ProviderSetInput {
+  clientId: string;
+  clientSecret?: string | null;
+  redirectUri?: string | null;
+  authorizeUrl?: string | null;
+  tokenUrl?: string | null;
+  apiUrl?: string | null;
+}
+
+export interface GenericProviderInput {
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string | null;
+  scopes?: string[];
+}
+
+export type ConnectPhase = 'waiting-for-browser' | 'exchanging-code' | 'verifying-identity' | 'stored';
+
+export interface ConnectProgress {
+  attemptId: string;
+  provider: string;
+  phase: ConnectPhase;
+}
+
+/** A browser sign-in in progress: the URL to open and the account it will yield. */
+export interface ConnectAttempt {
+  attemptId: string;
+  provider: string;
+  authorizeUrl: string;
+  /** Where the browser will be sent back: a loopback URL, or null when only pasting works. */
+  redirectUri: string | null;
+  /** Resolves when the loopback callback (or a deep link / paste) completes the attempt. */
+  result: Promise<AccountSummary>;
+  cancel(): void;
+}
+
+export interface StartConnectOptions {
+  label?: string;
+  timeoutMs?: number;
+  /** False when the redirect cannot reach a loopback listener (https redirect): paste only. */
+  listen?: boolean;
+}
+
+export type AccountsListener = (accounts: AccountSummary[]) => void;
+export type ProgressListener = (progress: ConnectProgress) => void;
+
+export interface TokentrayService {
+  listProviders(): Promise<ProviderSummary[]>;
+  setProvider(provider: string, input: ProviderSetInput): Promise<ProviderSummary>;
+  addGenericProvider(input: GenericProviderInput): Promise<ProviderSummary>;
+  removeDemo(): Promise<void>;
+
+  startConnect(provider: string, options?: StartConnectOptions): Promise<ConnectAttempt>;
+  /** Completes a pending attempt (or, for a bare code, a fresh one) from a pasted URL / deep link / code. */
+  completeConnectWithUrl(
+    provider: string,
+    redirectedUrl: string,
+    options?: { label?: string },
+  ): Promise<AccountSummary>;
+  completeConnectWithCode(
+    provider: string,
+    code: string,
+    options?: { host?: string; label?: string },
+  ): Promise<AccountSummary>;
+  connectWithToken(
+    provider: string,
+    token: string,
+    options?: { label?: string; host?: string },
+  ): Promise<AccountSummary>;
+  /** Routes a tokentray:// deep link to the pending attempt it belongs to; false when none is pending. */
+  handleDeepLink(url: string): Promise<boolean>;
+
+  listAccounts(): Promise<AccountSummary[]>;
+  inspect(account: string): Promise<TokenInspection>;
+  refresh(account: string): Promise<AccountSummary>;
+  disconnect(account: string): Promise<void>;
+  getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string>;
+  tasks(account: string, options?: { offline?: boolean }): Promise<TaskList>;
+
+  onAccountsChanged(listener: AccountsListener): () => void;
+  onConnectProgress(listener: ProgressListener): () => void;
+  close(): Promise<void>;
+}

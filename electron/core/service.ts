@@ -1,0 +1,398 @@
+import { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { AccountSummary, ProviderSummary, TaskList, TokenInspection } from '../shared/models';
+import type { Clock } from './clock';
+import { TokentrayError } from './errors';
+import type { HttpClient } from './http/client';
+import { AccountRepository } from './accounts/account-repository';
+import { refreshDueAt, toSummary } from './accounts/account-status';
+import { ConnectService } from './connect/connect-service';
+import { decodeJwt } from './oauth/jwt';
+import { discoverProvider } from './providers/discovery';
+import { ProviderRegistry, safeProviderId } from './providers/registry';
+import type { ProviderConfig, ProviderDefinition } from './providers/types';
+import { Refresher } from './refresh/refresher';
+import type {
+  AccountsListener,
+  ConnectAttempt,
+  GenericProviderInput,
+  ProgressListener,
+  ProviderSetInput,
+  StartConnectOptions,
+  TokentrayService,
+} from './service-api';
+import { TaskCache } from './tasks/task-cache';
+import { TaskService } from './tasks/task-service';
+import { MetadataStore } from './vault/metadata';
+import type { SecretStore } from './vault/secret-store';
+import { Vault } from './vault/vault';
+
+export interface CoreOptions {
+  stateDir: string;
+  store: SecretStore;
+  http: HttpClient;
+  clock: Clock;
+  demoBaseUrl: () => Promise<string>;
+  closeDemo?: () => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function validUrl(value: string | null | undefined, what: string): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TokentrayError('USAGE', `${what} "${value.slice(0, 80)}" is not a valid URL.`);
+  }
+  if (
+    url.protocol !== 'https:' &&
+    url.protocol !== 'http:' &&
+    !(what === 'The redirect URI' && url.protocol === 'tokentray:')
+  ) {
+    throw new TokentrayError('USAGE', `${what} must be an http(s) URL.`);
+  }
+  return value.replace(/\/+$/, '') === value || what === 'The redirect URI' ? value : value.replace(/\/+$/, '');
+}
+
+/** The core behind every front door: CLI, Electron main and the development bridge. */
+export class TokentrayCore implements TokentrayService {
+  readonly metadata: MetadataStore;
+  readonly vault: Vault;
+  readonly registry: ProviderRegistry;
+  readonly repo: AccountRepository;
+  readonly refresher: Refresher;
+  private readonly connect: ConnectService;
+  private readonly taskService: TaskService;
+  private readonly events = new EventEmitter();
+
+  constructor(private readonly o: CoreOptions) {
+    this.metadata = new MetadataStore(o.stateDir);
+    this.vault = new Vault(o.store);
+    this.registry = new ProviderRegistry({
+      metadata: this.metadata,
+      vault: this.vault,
+      demoBaseUrl: o.demoBaseUrl,
+      demoEnabled: () => this.demoEnabled(),
+    });
+    this.repo = new AccountRepository(this.metadata, this.vault, o.clock);
+    const onChange = (): void => this.emitAccounts();
+    this.refresher = new Refresher({
+      repo: this.repo,
+      registry: this.registry,
+      http: o.http,
+      clock: o.clock,
+      locksDir: this.metadata.locksDir,
+      sleep: o.sleep,
+      onChange,
+    });
+    this.connect = new ConnectService({
+      registry: this.registry,
+      repo: this.repo,
+      vault: this.vault,
+      http: o.http,
+      clock: o.clock,
+      onChange,
+      onProgress: (attemptId, provider, phase) => this.events.emit('progress', { attemptId, provider, phase }),
+    });
+    this.taskService = new TaskService({
+      repo: this.repo,
+      registry: this.registry,
+      refresher: this.refresher,
+      http: o.http,
+      cache: new TaskCache(this.metadata.cacheDir),
+      clock: o.clock,
+      onChange,
+    });
+  }
+
+  private get demoFlag(): string {
+    return join(this.o.stateDir, 'demo-removed');
+  }
+
+  private async demoEnabled(): Promise<boolean> {
+    try {
+      await fs.access(this.demoFlag);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private emitAccounts(): void {
+    if (this.events.listenerCount('accounts') === 0) return;
+    this.listAccounts().then(
+      (accounts) => this.events.emit('accounts', accounts),
+      () => undefined,
+    );
+  }
+
+  private async summarize(provider: ProviderDefinition, config: ProviderConfig | null): Promise<ProviderSummary> {
+    const configured = provider.kind === 'demo' || config !== null;
+    return {
+      id: provider.id,
+      name: provider.name,
+      kind: provider.kind,
+      configured,
+      methods: provider.methods,
+      redirectUri: provider.kind === 'demo' ? null : (config?.redirectUri ?? provider.defaultRedirectUri),
+      needsHost: provider.needsHost,
+      registerUrl: provider.registerUrl,
+      personalTokenHint: provider.personalTokenHint,
+    };
+  }
+
+  async listProviders(): Promise<ProviderSummary[]> {
+    const out: ProviderSummary[] = [];
+    for (const provider of await this.registry.all()) {
+      out.push(
+        await this.summarize(provider, provider.kind === 'demo' ? null : await this.metadata.readProvider(provider.id)),
+      );
+    }
+    return out;
+  }
+
+  async setProvider(providerId: string, input: ProviderSetInput): Promise<ProviderSummary> {
+    const provider = await this.registry.get(safeProviderId(providerId));
+    if (provider.kind === 'demo') throw new TokentrayError('USAGE', 'The demo provider needs no set-up.');
+    const clientId = input.clientId.trim();
+    if (clientId === '' || clientId.length > 512 || /\s/.test(clientId)) {
+      throw new TokentrayError(
+        'USAGE',
+        'The client id is empty or contains spaces; copy it again from the app you registered.',
+      );
+    }
+    const previous = await this.metadata.readProvider(provider.id);
+    if (input.clientSecret !== undefined && input.clientSecret !== null) {
+      const secret = input.clientSecret.trim();
+      if (secret === '') throw new TokentrayError('USAGE', 'The client secret is empty; paste it on standard input.');
+      await this.vault.writeClientSecret(provider.id, secret);
+    }
+    const config: ProviderConfig = {
+      provider: provider.id,
+      clientId,
+      redirectUri: validUrl(input.redirectUri, 'The redirect URI') ?? previous?.redirectUri ?? null,
+      authorizeUrl: validUrl(input.authorizeUrl, 'The authorize URL') ?? previous?.authorizeUrl ?? null,
+      tokenUrl: validUrl(input.tokenUrl, 'The token URL') ?? previous?.tokenUrl ?? null,
+      apiUrl: validUrl(input.apiUrl, 'The API URL') ?? previous?.apiUrl ?? null,
+      generic: previous?.generic ?? null,
+      hasClientSecret:
+        (input.clientSecret !== undefined && input.clientSecret !== null) || (previous?.hasClientSecret ?? false),
+      updatedAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    await this.metadata.writeProvider(config);
+    return this.summarize(provider, config);
+  }
+
+  async addGenericProvider(input: GenericProviderInput): Promise<ProviderSummary> {
+    const id = safeProviderId(input.name);
+    if (this.registry.builtin(id))
+      throw new TokentrayError('USAGE', `"${id}" is a built-in provider; pick another name for the generic provider.`);
+    const issuer = validUrl(input.issuer, 'The issuer');
+    if (issuer === null) throw new TokentrayError('USAGE', "Give the provider's issuer URL with --issuer.");
+    const generic = await discoverProvider(this.o.http, id, issuer, input.scopes, input.clientSecret ? null : 'none');
+    if (input.clientSecret) await this.vault.writeClientSecret(id, input.clientSecret.trim());
+    const config: ProviderConfig = {
+      provider: id,
+      clientId: input.clientId.trim(),
+      redirectUri: null,
+      authorizeUrl: null,
+      tokenUrl: null,
+      apiUrl: null,
+      generic,
+      hasClientSecret: Boolean(input.clientSecret),
+      updatedAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    await this.metadata.writeProvider(config);
+    return this.summarize(await this.registry.get(id), config);
+  }
+
+  async removeDemo(): Promise<void> {
+    for (const meta of await this.repo.listMeta()) {
+      if (!('corrupt' in meta) && meta.provider === 'demo') await this.repo.remove(meta.id);
+    }
+    await fs.mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(this.demoFlag, 'The demo provider was removed; delete this file to bring it back.\n');
+    this.emitAccounts();
+  }
+
+  startConnect(provider: string, options?: StartConnectOptions): Promise<ConnectAttempt> {
+    return this.connect.start(provider, options);
+  }
+
+  completeConnectWithUrl(
+    provider: string,
+    redirectedUrl: string,
+    options?: { label?: string },
+  ): Promise<AccountSummary> {
+    return this.connect.completeWithUrl(provider, redirectedUrl, options?.label);
+  }
+
+  completeConnectWithCode(
+    provider: string,
+    code: string,
+    options?: { host?: string; label?: string },
+  ): Promise<AccountSummary> {
+    return this.connect.completeWithCode(provider, code, options?.host, options?.label);
+  }
+
+  connectWithToken(
+    provider: string,
+    token: string,
+    options?: { label?: string; host?: string },
+  ): Promise<AccountSummary> {
+    return this.connect.connectWithToken(provider, token, options ?? {});
+  }
+
+  handleDeepLink(url: string): Promise<boolean> {
+    return this.connect.handleDeepLink(url);
+  }
+
+  cancelConnect(attemptId: string): void {
+    this.connect.cancel(attemptId);
+  }
+
+  /** Offline: metadata files only, no keychain and no network. */
+  async listAccounts(): Promise<AccountSummary[]> {
+    const now = this.o.clock.now();
+    const out: AccountSummary[] = [];
+    for (const meta of await this.repo.listMeta()) {
+      if ('corrupt' in meta) {
+        try {
+          const loaded = await this.repo.load(meta.id);
+          out.push(toSummary(loaded.meta, await this.registry.get(loaded.meta.provider), now));
+        } catch {
+          out.push(brokenSummary(meta.id, now));
+        }
+        continue;
+      }
+      let provider: ProviderDefinition;
+      try {
+        provider = await this.registry.get(meta.provider);
+      } catch {
+        out.push({
+          ...brokenSummary(meta.id, now),
+          provider: meta.provider,
+          label: meta.label,
+          statusDetail: `The provider "${meta.provider}" is no longer set up; add it again or disconnect this account.`,
+        });
+        continue;
+      }
+      out.push(toSummary(meta, provider, now));
+    }
+    return out;
+  }
+
+  async inspect(account: string): Promise<TokenInspection> {
+    const id = await this.repo.resolveId(account);
+    const { meta, secret } = await this.repo.load(id);
+    const provider = await this.registry.get(meta.provider);
+    const now = this.o.clock.now();
+    const summary = toSummary(meta, provider, now);
+    const jwt = decodeJwt(secret.tokens.accessToken);
+    const due = refreshDueAt(meta, provider);
+    return {
+      accountId: meta.id,
+      provider: meta.provider,
+      label: meta.label,
+      status: summary.status,
+      statusDetail: summary.statusDetail,
+      tokenKind: meta.personal ? 'personal' : jwt ? 'jwt' : 'opaque',
+      issuedAt: meta.issuedAt === null ? null : new Date(meta.issuedAt).toISOString(),
+      expiresAt: summary.expiresAt,
+      secondsLeft: meta.expiresAt === null ? null : Math.round((meta.expiresAt - now) / 1000),
+      lifetimeSeconds:
+        meta.expiresAt !== null && meta.issuedAt !== null ? Math.round((meta.expiresAt - meta.issuedAt) / 1000) : null,
+      refreshDueAt: due === null ? null : new Date(due).toISOString(),
+      scopes: meta.scopes,
+      jwt,
+      lastRefreshAt: summary.lastRefreshAt,
+      fingerprint: meta.fingerprint,
+      hasRefreshToken: meta.hasRefreshToken,
+      canRefresh: summary.canRefresh,
+      refreshHistory: meta.refreshHistory,
+    };
+  }
+
+  async refresh(account: string): Promise<AccountSummary> {
+    const id = await this.repo.resolveId(account);
+    const meta = await this.refresher.refresh(id);
+    return toSummary(meta, await this.registry.get(meta.provider), this.o.clock.now());
+  }
+
+  async disconnect(account: string): Promise<void> {
+    const id = await this.repo.resolveId(account);
+    let loaded;
+    try {
+      loaded = await this.repo.load(id);
+    } catch (error) {
+      if (!(error instanceof TokentrayError) || error.code !== 'KEYCHAIN_ITEM_MISSING') throw error;
+    }
+    if (loaded) {
+      const provider = await this.registry.get(loaded.meta.provider).catch(() => null);
+      if (provider?.revoke) {
+        try {
+          const ctx = await this.registry.context(provider, { requireClient: false });
+          await provider.revoke(this.o.http, {
+            ...ctx,
+            accountId: id,
+            tokens: loaded.secret.tokens,
+            workspaces: loaded.meta.workspaces,
+            extra: loaded.meta.extra,
+          });
+        } catch {
+          // Revocation is a courtesy to the provider; the local secrets go either way.
+        }
+      }
+    }
+    await this.repo.remove(id);
+    await new TaskCache(this.metadata.cacheDir).delete(id);
+    this.emitAccounts();
+  }
+
+  async getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string> {
+    const id = await this.repo.resolveId(account);
+    return this.refresher.getValidToken(id, options?.minValidSeconds ?? 0);
+  }
+
+  async tasks(account: string, options?: { offline?: boolean }): Promise<TaskList> {
+    return this.taskService.tasks(await this.repo.resolveId(account), options);
+  }
+
+  onAccountsChanged(listener: AccountsListener): () => void {
+    this.events.on('accounts', listener);
+    return () => this.events.off('accounts', listener);
+  }
+
+  onConnectProgress(listener: ProgressListener): () => void {
+    this.events.on('progress', listener);
+    return () => this.events.off('progress', listener);
+  }
+
+  async close(): Promise<void> {
+    this.connect.closeAll();
+    this.events.removeAllListeners();
+    await this.o.closeDemo?.();
+  }
+}
+
+function brokenSummary(id: string, now: number): AccountSummary {
+  return {
+    id,
+    provider: 'unknown',
+    providerName: 'Unknown',
+    label: id,
+    status: 'error',
+    statusDetail:
+      "This account's saved details are unreadable and its keychain item is missing; disconnect and reconnect it.",
+    expiresAt: null,
+    lastRefreshAt: null,
+    connectedAt: new Date(now).toISOString(),
+    scopes: [],
+    workspaces: [],
+    fingerprint: '',
+    canRefresh: false,
+    demo: false,
+  };
+}

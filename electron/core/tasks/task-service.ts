@@ -1,0 +1,94 @@
+import type { TaskList, Task } from '../../shared/models';
+import type { Clock } from '../clock';
+import { TokentrayError, toAppError } from '../errors';
+import type { HttpClient } from '../http/client';
+import type { AccountRepository } from '../accounts/account-repository';
+import type { ProviderRegistry } from '../providers/registry';
+import type { Refresher } from '../refresh/refresher';
+import type { TaskCache } from './task-cache';
+
+const SERVE_CACHE_ON = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
+
+export interface TaskServiceOptions {
+  repo: AccountRepository;
+  registry: ProviderRegistry;
+  refresher: Refresher;
+  http: HttpClient;
+  cache: TaskCache;
+  clock: Clock;
+  onChange(): void;
+}
+
+/** Fetches an account's full task list, keeps the last good one, and serves it with its age when offline. */
+export class TaskService {
+  constructor(private readonly o: TaskServiceOptions) {}
+
+  async tasks(accountId: string, options: { offline?: boolean } = {}): Promise<TaskList> {
+    if (options.offline) {
+      const cached = await this.o.cache.read(accountId);
+      if (!cached) {
+        throw new TokentrayError(
+          'NOT_FOUND',
+          `There is no saved task list for "${accountId}" yet; fetch it once while online.`,
+        );
+      }
+      return this.fromCache(accountId, cached, null);
+    }
+    try {
+      const tasks = await this.fetchLive(accountId);
+      const now = this.o.clock.now();
+      await this.o.cache.write(accountId, tasks, now);
+      return { accountId, tasks, fetchedAt: new Date(now).toISOString(), offline: false, ageSeconds: 0, error: null };
+    } catch (error) {
+      const code = error instanceof TokentrayError ? error.code : null;
+      if (code !== null && SERVE_CACHE_ON.has(code)) {
+        const cached = await this.o.cache.read(accountId);
+        if (cached) return this.fromCache(accountId, cached, error);
+      }
+      throw error;
+    }
+  }
+
+  private fromCache(accountId: string, cached: { fetchedAt: number; tasks: Task[] }, error: unknown): TaskList {
+    return {
+      accountId,
+      tasks: cached.tasks,
+      fetchedAt: new Date(cached.fetchedAt).toISOString(),
+      offline: true,
+      ageSeconds: Math.max(0, Math.round((this.o.clock.now() - cached.fetchedAt) / 1000)),
+      error: error === null ? null : toAppError(error),
+    };
+  }
+
+  private async fetchLive(accountId: string): Promise<Task[]> {
+    await this.o.refresher.getValidToken(accountId, 60);
+    const { meta, secret } = await this.o.repo.load(accountId);
+    const provider = await this.o.registry.get(meta.provider);
+    const ctx = await this.o.registry.context(provider, { requireClient: !meta.personal });
+    const all: Task[] = [];
+    try {
+      for await (const page of provider.fetchTasks(this.o.http, {
+        ...ctx,
+        accountId,
+        tokens: secret.tokens,
+        workspaces: meta.workspaces,
+        extra: meta.extra,
+      })) {
+        for (const task of page) all.push(task);
+      }
+    } catch (error) {
+      if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
+        // The provider refused the token itself (revoked): the account needs a new consent.
+        await this.o.repo.saveMeta({
+          ...this.o.repo.withHistory(meta, { outcome: 'failed', code: error.code }),
+          state: 'reconnect',
+          stateDetail: error.message,
+          lastErrorCode: error.code,
+        });
+        this.o.onChange();
+      }
+      throw error;
+    }
+    return all;
+  }
+}

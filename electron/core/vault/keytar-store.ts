@@ -1,0 +1,75 @@
+import { TokentrayError } from '../errors';
+import type { SecretStore } from './secret-store';
+
+type Keytar = typeof import('keytar');
+
+const WHAT_TO_DO: Record<string, string> = {
+  linux: 'start a Secret Service such as gnome-keyring (and unlock it), then try again',
+  darwin: 'unlock the login keychain in Keychain Access, then try again',
+  win32: 'make sure Windows Credential Manager is available for your user, then try again',
+};
+
+function unavailable(action: string, error: unknown): TokentrayError {
+  const hint = WHAT_TO_DO[process.platform] ?? 'make sure the system keychain is available and unlocked';
+  const reason = error instanceof Error ? error.message.split('\n')[0]?.slice(0, 120) : undefined;
+  return new TokentrayError(
+    'KEYCHAIN_UNAVAILABLE',
+    `The system keychain could not ${action}${reason ? ` (${reason})` : ''}; ${hint}. Tokentray never falls back to storing tokens in plain files.`,
+    { cause: error },
+  );
+}
+
+/** The OS keychain through keytar (libsecret, macOS Keychain, Windows Credential Manager). */
+export class KeytarSecretStore implements SecretStore {
+  private keytar: Keytar | null = null;
+
+  constructor(private readonly service: string) {}
+
+  private load(): Keytar {
+    if (this.keytar) return this.keytar;
+    try {
+      // Loaded on first use so commands that never touch a secret start faster.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.keytar = require('keytar') as Keytar;
+      return this.keytar;
+    } catch (error) {
+      throw unavailable('be loaded', error);
+    }
+  }
+
+  async get(key: string): Promise<string | null> {
+    const keytar = this.load();
+    try {
+      return await keytar.getPassword(this.service, key);
+    } catch (error) {
+      throw unavailable('read a secret', error);
+    }
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    const keytar = this.load();
+    try {
+      await keytar.setPassword(this.service, key, value);
+    } catch (error) {
+      throw unavailable('store a secret', error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const keytar = this.load();
+    try {
+      return await keytar.deletePassword(this.service, key);
+    } catch (error) {
+      throw unavailable('delete a secret', error);
+    }
+  }
+
+  async keys(): Promise<string[]> {
+    const keytar = this.load();
+    try {
+      return (await keytar.findCredentials(this.service)).map((c) => c.account);
+    } catch (error) {
+      throw unavailable('list its items', error);
+    }
+  }
+}

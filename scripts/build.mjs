@@ -1,0 +1,41 @@
+// Bundles every Node-side entry with esbuild (fast CLI start: one file, lazy heavy imports)
+// and the renderer with vite. Entries that do not exist yet are skipped with a note.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const entries = [
+  { in: 'electron/cli/tokentray.ts', out: 'dist/cli/tokentray.cjs', banner: '#!/usr/bin/env node' },
+  { in: 'electron/main/index.ts', out: 'dist/main/index.cjs' },
+  { in: 'electron/preload/index.ts', out: 'dist/preload/index.cjs' },
+  { in: 'electron/dev/bridge-server.ts', out: 'dist/dev/bridge-server.cjs' },
+  { in: 'bench/bench.ts', out: 'dist/bench/bench.cjs' },
+];
+
+const external = ['electron', 'keytar', 'oidc-provider', 'playwright-core', 'fsevents'];
+
+for (const entry of entries) {
+  if (!existsSync(entry.in)) {
+    console.log(`build: skipping ${entry.in} (not present)`);
+    continue;
+  }
+  await build({
+    entryPoints: [entry.in],
+    outfile: entry.out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: false,
+    external,
+    banner: entry.banner ? { js: entry.banner } : undefined,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+}
+
+if (existsSync('renderer/index.html') && !process.argv.includes('--no-renderer')) {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
+}
