@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock';
 import { createHttpClient, type HttpClient } from './http/client';
+import { BUILTIN_PROVIDERS } from './providers/builtin';
 import { keychainServiceName, resolveStateDir } from './paths';
 import { TokentrayCore } from './service';
 import type { TokentrayService } from './service-api';
@@ -30,6 +31,7 @@ export async function createTokentrayCore(options: CreateCoreOptions = {}): Prom
   let demo: { url: string; close(): Promise<void> } | null = null;
   return new TokentrayCore({
     stateDir: options.home ?? resolveStateDir(),
+    providers: BUILTIN_PROVIDERS,
     store: productSecretStore(options.keychainService ?? keychainServiceName()),
     http,
     clock,

@@ -30,6 +30,7 @@ import { Vault } from './vault/vault';
 
 export interface CoreOptions {
   stateDir: string;
+  providers: readonly ProviderDefinition[];
   store: SecretStore;
   http: HttpClient;
   clock: Clock;
@@ -71,6 +72,7 @@ export class TokentrayCore implements TokentrayService {
     this.metadata = new MetadataStore(o.stateDir);
     this.vault = new Vault(o.store);
     this.registry = new ProviderRegistry({
+      builtins: o.providers,
       metadata: this.metadata,
       vault: this.vault,
       demoBaseUrl: o.demoBaseUrl,

@@ -1,27 +1,14 @@
 import { TokentrayError } from '../errors';
 import type { MetadataStore } from '../vault/metadata';
 import type { Vault } from '../vault/vault';
-import { amocrm, kommo } from './amocrm';
-import { basecamp } from './basecamp';
-import { clickup } from './clickup';
-import { demo } from './demo';
 import { makeGenericProvider } from './generic-oidc';
-import { dida365, ticktick } from './ticktick';
 import type { ProviderConfig, ProviderContext, ProviderDefinition, ProviderEndpoints } from './types';
-
-export const BUILTIN_PROVIDERS: readonly ProviderDefinition[] = [
-  clickup,
-  basecamp,
-  ticktick,
-  dida365,
-  amocrm,
-  kommo,
-  demo,
-];
 
 export const DEMO_CLIENT_ID = 'tokentray-demo';
 
 export interface RegistryOptions {
+  /** The built-in providers (providers/builtin.ts in the product; tests may pass fewer). */
+  builtins: readonly ProviderDefinition[];
   metadata: MetadataStore;
   vault: Vault;
   /** Base URL of the in-process demo server, started on first use. */
@@ -38,11 +25,11 @@ export class ProviderRegistry {
       .filter((c) => c.generic !== null)
       .map((c) => makeGenericProvider(c.provider, c.generic!));
     const demoOn = await this.options.demoEnabled();
-    return [...BUILTIN_PROVIDERS.filter((p) => p.kind !== 'demo' || demoOn), ...generic];
+    return [...this.options.builtins.filter((p) => p.kind !== 'demo' || demoOn), ...generic];
   }
 
   builtin(id: string): ProviderDefinition | undefined {
-    return BUILTIN_PROVIDERS.find((p) => p.id === id);
+    return this.options.builtins.find((p) => p.id === id);
   }
 
   async get(id: string): Promise<ProviderDefinition> {

@@ -56,7 +56,9 @@ export class Refresher {
     const provider = await this.o.registry.get(loaded.meta.provider);
     const now = this.o.clock.now();
     const tokens = loaded.secret.tokens;
-    const minValidMs = minValidSeconds * 1000;
+    // No provider can hand out a token that outlives its own lifetime: asking for more must not cause a refresh storm.
+    const lifetime = tokens.expiresAt !== null ? tokens.expiresAt - tokens.issuedAt : Infinity;
+    const minValidMs = Math.min(minValidSeconds * 1000, lifetime * 0.9);
     if (loaded.meta.state === 'reconnect') throw this.reconnectError(loaded.meta, provider.name);
     if (!this.needsRefresh(tokens, minValidMs, now)) return tokens.accessToken;
     const stillValid = tokens.expiresAt !== null && tokens.expiresAt - now > minValidMs;
@@ -70,7 +72,7 @@ export class Refresher {
       );
     }
     try {
-      const fresh = await this.refreshOnce(accountId, loaded);
+      const fresh = await this.refreshOnce(accountId, loaded, false, minValidMs);
       return fresh.accessToken;
     } catch (error) {
       // An early refresh that failed for a passing reason still leaves a usable token.
@@ -95,12 +97,12 @@ export class Refresher {
     return (await this.o.repo.load(accountId)).meta;
   }
 
-  private refreshOnce(accountId: string, seen: LoadedAccount, force = false): Promise<StoredTokens> {
+  private refreshOnce(accountId: string, seen: LoadedAccount, force = false, minValidMs = 0): Promise<StoredTokens> {
     const running = this.inflight.get(accountId);
     if (running) return running;
     const seenFingerprint = fingerprintOf(seen.secret.tokens.accessToken);
     const job = withAccountLock(this.o.locksDir, accountId, () =>
-      this.refreshLocked(accountId, seenFingerprint, force),
+      this.refreshLocked(accountId, seenFingerprint, force, minValidMs),
     ).finally(() => {
       this.inflight.delete(accountId);
     });
@@ -108,7 +110,12 @@ export class Refresher {
     return job;
   }
 
-  private async refreshLocked(accountId: string, seenFingerprint: string, force: boolean): Promise<StoredTokens> {
+  private async refreshLocked(
+    accountId: string,
+    seenFingerprint: string,
+    force: boolean,
+    minValidMs: number,
+  ): Promise<StoredTokens> {
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
     const now = this.o.clock.now();
@@ -119,7 +126,7 @@ export class Refresher {
     ) {
       return secret.tokens;
     }
-    if (!force && !this.needsRefresh(secret.tokens, 0, now)) return secret.tokens;
+    if (!force && !this.needsRefresh(secret.tokens, minValidMs, now)) return secret.tokens;
     if (meta.state === 'reconnect') throw this.reconnectError(meta, provider.name);
     const refreshToken = secret.tokens.refreshToken;
     if (refreshToken === null)
