@@ -255,11 +255,20 @@ export class TokentrayCore implements TokentrayService {
     this.connect.cancel(attemptId);
   }
 
-  /** Offline: metadata files only, no keychain and no network. */
+  /**
+   * No network. Metadata files, plus keychain items without one (an account
+   * whose metadata write was cut short by a crash is rebuilt, never hidden).
+   */
   async listAccounts(): Promise<AccountSummary[]> {
     const now = this.o.clock.now();
     const out: AccountSummary[] = [];
-    for (const meta of await this.repo.listMeta()) {
+    const listed = await this.repo.listMeta();
+    const known = new Set(listed.map((m) => m.id));
+    // A locked keychain must not hide the accounts we do know about.
+    const inKeychain = await this.vault.accountIds().catch(() => [] as string[]);
+    const orphans = inKeychain.filter((id) => !known.has(id) && /^[a-z0-9][a-z0-9._-]{0,127}$/.test(id));
+    for (const id of orphans) listed.push({ id, corrupt: true });
+    for (const meta of listed) {
       if ('corrupt' in meta) {
         try {
           const loaded = await this.repo.load(meta.id);
