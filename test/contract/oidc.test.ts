@@ -106,3 +106,35 @@ describe('generic OpenID Connect provider against oidc-provider', () => {
     expect(inspection.refreshHistory[0]).toMatchObject({ outcome: 'failed', code: 'RECONNECT_REQUIRED' });
   });
 });
+
+describe('paste and deep-link flows against oidc-provider', () => {
+  it('finishes a sign-in in another process from the pasted redirected URL (state kept in the keychain)', async () => {
+    const attempt = await t.core.startConnect('corp', { listen: false, label: 'pasted' });
+    expect(attempt.redirectUri).toBeNull();
+    const redirectUri = new URL(attempt.authorizeUrl).searchParams.get('redirect_uri')!;
+    const landed = await signInAndConsent(attempt.authorizeUrl, redirectUri, 'carol');
+    attempt.cancel();
+    // A second core on the same home and keychain stands for the next `tokentray connect --redirected-url` run.
+    const other = makeTestCore({ keychain: true, service: t.service, home: t.home });
+    const forged = landed.replace(/state=[^&]+/, 'state=forged');
+    await expect(other.core.completeConnectWithUrl('corp', forged)).rejects.toMatchObject({ code: 'STATE_MISMATCH' });
+    const account = await other.core.completeConnectWithUrl('corp', landed);
+    expect(account).toMatchObject({ provider: 'corp', label: 'pasted', status: 'ok' });
+    // The pending sign-in is single-use.
+    await expect(other.core.completeConnectWithUrl('corp', landed)).rejects.toMatchObject({ code: 'STATE_MISMATCH' });
+    await other.core.close();
+  });
+
+  it('routes a tokentray:// deep link to the pending sign-in and ignores it when none is pending', async () => {
+    expect(await t.core.handleDeepLink('tokentray://callback/corp?code=x&state=nothing-pending')).toBe(false);
+    await t.core.setProvider('corp', { clientId: oidc.clientId, redirectUri: 'tokentray://callback/corp' });
+    const attempt = await t.core.startConnect('corp', { label: 'deep' });
+    expect(attempt.redirectUri).toBeNull();
+    const landed = await signInAndConsent(attempt.authorizeUrl, 'tokentray://', 'dave');
+    expect(await t.core.handleDeepLink(landed.replace(/state=[^&]+/, 'state=forged'))).toBe(false);
+    expect(await t.core.handleDeepLink(landed)).toBe(true);
+    expect(await attempt.result).toMatchObject({ label: 'deep', status: 'ok' });
+    expect(await t.core.handleDeepLink(landed)).toBe(false);
+    await t.core.setProvider('corp', { clientId: oidc.clientId, redirectUri: 'http://127.0.0.1/callback/corp' });
+  });
+});

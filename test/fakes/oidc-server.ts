@@ -27,10 +27,12 @@ export async function startOidcServer(options: { accessTokenTtlSeconds?: number 
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: ['http://127.0.0.1/callback/corp'],
+        redirect_uris: ['http://127.0.0.1/callback/corp', 'tokentray://callback/corp'],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
+        // Native clients get RFC 8252 behaviour: any port on loopback redirects, custom schemes allowed.
+        application_type: 'native',
       },
     ],
     pkce: { required: () => true },
@@ -44,25 +46,8 @@ export async function startOidcServer(options: { accessTokenTtlSeconds?: number 
     ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600 },
     rotateRefreshToken: true,
     issueRefreshToken: async () => true,
-    // Loopback redirect URIs may use any port (RFC 8252 §7.3), as oidc-provider does for native clients.
-    extraClientMetadata: { properties: [] },
   } as ConstructorParameters<typeof Provider>[1]);
   provider.proxy = false;
-  // RFC 8252: accept any port on the registered loopback redirect.
-  const client = provider.Client.prototype as unknown as { redirectUriAllowed(uri: string): boolean };
-  const original = client.redirectUriAllowed;
-  client.redirectUriAllowed = function (this: unknown, uri: string) {
-    try {
-      const u = new URL(uri);
-      if (u.hostname === '127.0.0.1' && u.protocol === 'http:') {
-        u.port = '';
-        return original.call(this, u.toString());
-      }
-    } catch {
-      return false;
-    }
-    return original.call(this, uri);
-  };
   provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: string } } }) => {
     if (ctx.oidc?.params?.grant_type === 'refresh_token') stats.refreshGrants += 1;
   });
