@@ -14,8 +14,9 @@ export class RateLimiter {
   ) {}
 
   async take(key: string, perSecond: number): Promise<void> {
-    // A little slack per slot so no sliding one-second window ever holds more than perSecond requests.
-    const interval = 1000 / perSecond + 2;
+    // 15% slack per slot: a request that leaves late (a busy event loop) followed by one on time
+    // must still not put perSecond + 1 arrivals into one sliding second at the provider.
+    const interval = (1000 / perSecond) * 1.15;
     const now = this.clock.now();
     const slot = Math.max(now, this.nextSlot.get(key) ?? 0);
     this.nextSlot.set(key, slot + interval);

@@ -1,0 +1,249 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TokentrayError } from '../../electron/core/errors';
+import { createHttpClient } from '../../electron/core/http/client';
+import { amocrm, classifyAmoTokenError, kommo } from '../../electron/core/providers/amocrm';
+import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
+import { freePort } from '../support/free-port';
+import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
+
+let emu: EmulatorHandle;
+let redirectUri: string;
+const cores: TestCore[] = [];
+
+beforeAll(async () => {
+  redirectUri = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
+  // These tests use a client that does not wait between requests; the rate limit has its own test below.
+  emu = await startAmocrmEmulator({ redirectUri, taskCount: 600, requestsPerSecond: 10_000 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+afterEach(async () => {
+  emu.setOutage(false);
+  for (const t of cores.splice(0)) await t.cleanup();
+});
+
+/** A core with the real keychain and the provider pointed at the emulator, as `tokentray provider set` does. */
+async function setUp(options: { realSleep?: boolean; secret?: string } = {}): Promise<TestCore> {
+  const t = makeTestCore({
+    keychain: true,
+    providers: [amocrm, kommo],
+    ...(options.realSleep ? { http: createHttpClient() } : {}),
+  });
+  cores.push(t);
+  await t.core.setProvider('amocrm', {
+    clientId: emu.clientId,
+    clientSecret: options.secret ?? emu.clientSecret,
+    redirectUri,
+    authorizeUrl: `${emu.url}/oauth`,
+    apiUrl: emu.url,
+  });
+  return t;
+}
+
+async function connectInBrowser(t: TestCore, user: string, label?: string) {
+  const attempt = await t.core.startConnect('amocrm', { timeoutMs: 20_000, ...(label ? { label } : {}) });
+  expect(new URL(attempt.authorizeUrl).searchParams.has('redirect_uri')).toBe(false);
+  const redirected = await emu.consent(attempt.authorizeUrl, { user });
+  expect(new URL(redirected).searchParams.get('referer')).toBe(emu.host);
+  const page = await fetch(redirected);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+  return attempt.result;
+}
+
+async function code(err: Promise<unknown>): Promise<string> {
+  try {
+    await err;
+  } catch (e) {
+    if (e instanceof TokentrayError) return e.code;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('amoCRM against its emulator and the real keychain', () => {
+  it('connects through the loopback redirect, using the referer host, and lists the account', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice', 'work-amo');
+    expect(account).toMatchObject({ provider: 'amocrm', label: 'work-amo', status: 'ok' });
+    expect(account.workspaces).toEqual([{ id: '31337001', name: 'Example Trading', url: `https://${emu.host}` }]);
+    const inspection = await t.core.inspect(account.id);
+    expect(inspection.jwt?.claims['account_id']).toBe(31337001);
+    expect(inspection.hasRefreshToken).toBe(true);
+    expect(inspection.secondsLeft).toBeGreaterThan(86_000);
+  });
+
+  it('one login connected twice is one account; another login is a second one', async () => {
+    const t = await setUp();
+    const first = await connectInBrowser(t, 'alice');
+    const again = await connectInBrowser(t, 'alice');
+    expect(again.id).toBe(first.id);
+    const bob = await t.core.completeConnectWithCode('amocrm', emu.issueAuthorizationCode({ user: 'bob' }), {
+      host: emu.host,
+    });
+    expect(bob.id).not.toBe(first.id);
+    expect(bob.label).toContain('Bob Smirnov');
+    expect((await t.core.listAccounts()).map((a) => a.id).sort()).toEqual([first.id, bob.id].sort());
+  });
+
+  it('completes from the pasted redirected URL and rejects a second use of its code with the hint', async () => {
+    const t = await setUp();
+    const attempt = await t.core.startConnect('amocrm', { listen: false });
+    attempt.result.catch(() => undefined);
+    const landed = await emu.consent(attempt.authorizeUrl, { user: 'carol' });
+    const account = await t.core.completeConnectWithUrl('amocrm', landed);
+    expect(account.label).toContain('Carol Petrova');
+    const reused = new URL(landed).searchParams.get('code')!;
+    const err = t.core.completeConnectWithCode('amocrm', reused, { host: emu.host });
+    await expect(err).rejects.toThrow(/Authorization code has been revoked/);
+    expect(await code(t.core.completeConnectWithCode('amocrm', reused, { host: emu.host }))).toBe('AUTH_CODE_INVALID');
+    expect(await t.core.listAccounts()).toHaveLength(1);
+  });
+
+  it('a bare code needs the account host, and says so', async () => {
+    const t = await setUp();
+    await expect(
+      t.core.completeConnectWithCode('amocrm', emu.issueAuthorizationCode({ user: 'alice' })),
+    ).rejects.toThrow(/--host/);
+    expect(await t.core.listAccounts()).toEqual([]);
+  });
+
+  it('accepts a long-lived token after one identity call and refuses a revoked one without storing it', async () => {
+    const t = await setUp();
+    const good = emu.issueLongLivedToken({ user: 'bob', ttlSeconds: 365 * 86_400 });
+    const account = await t.core.connectWithToken('amocrm', good, { label: 'bob-long' });
+    expect(account.status).toBe('ok');
+    expect(await t.core.getAccessToken(account.id)).toBe(good);
+    const inspection = await t.core.inspect(account.id);
+    expect(inspection.hasRefreshToken).toBe(false);
+    const bad = emu.issueLongLivedToken({ user: 'alice', ttlSeconds: 3600 });
+    emu.revokeAll();
+    expect(await code(t.core.connectWithToken('amocrm', bad))).toBe('TOKEN_INVALID');
+    expect((await t.core.listAccounts()).map((a) => a.label)).toEqual(['bob-long']);
+  });
+
+  it('100 concurrent token requests on an expired token spend the single-use refresh token once', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    const { meta, secret } = await t.core.repo.load(account.id);
+    await t.core.repo.saveTokens(meta, { ...secret, tokens: { ...secret.tokens, expiresAt: Date.now() - 1000 } });
+    const before = { grants: emu.stats.refreshGrants, reuse: emu.stats.refreshTokenReuse };
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => t.core.getAccessToken(account.id)));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(secret.tokens.accessToken);
+    expect(emu.stats.refreshGrants - before.grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse - before.reuse).toBe(0);
+    // The rotated refresh token was stored: the next refresh works too.
+    const refreshed = await t.core.refresh(account.id);
+    expect(refreshed.status).toBe('ok');
+    expect(emu.stats.refreshTokenReuse - before.reuse).toBe(0);
+  });
+
+  it('a wrong client secret is a configuration error, not a dead account', async () => {
+    const good = await setUp();
+    const account = await connectInBrowser(good, 'alice');
+    await good.core.setProvider('amocrm', {
+      clientId: emu.clientId,
+      clientSecret: 'not-the-secret',
+      redirectUri,
+      authorizeUrl: `${emu.url}/oauth`,
+      apiUrl: emu.url,
+    });
+    expect(await code(good.core.refresh(account.id))).toBe('PROVIDER_CONFIG_INVALID');
+    const listed = await good.core.listAccounts();
+    expect(listed.find((a) => a.id === account.id)?.status).not.toBe('reconnect');
+    // The stored tokens are untouched: the still-valid access token keeps working.
+    const { secret } = await good.core.repo.load(account.id);
+    expect(await good.core.getAccessToken(account.id)).toBe(secret.tokens.accessToken);
+  });
+
+  it('serves the cached tasks with their age during an outage, and a revoked grant asks for reconnect', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    const live = await t.core.tasks(account.id);
+    expect(live.offline).toBe(false);
+    expect(live.tasks).toHaveLength(600);
+    const sample = live.tasks.find((x) => x.id === '90000004')!;
+    expect(sample).toMatchObject({
+      title: 'Перезвонить по поводу счёта #5',
+      status: 'done',
+      project: 'leads #20000004',
+      workspace: 'Example Trading',
+      url: `https://${emu.host}/leads/detail/20000004`,
+    });
+    expect(sample.assignees).toHaveLength(1);
+    expect(sample.due?.dateTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const cache = await readAllFiles(t.home);
+    const { secret } = await t.core.repo.load(account.id);
+    expect(cache).not.toContain(secret.tokens.accessToken);
+    expect(cache).not.toContain(secret.tokens.refreshToken!);
+
+    emu.setOutage(true);
+    const offline = await t.core.tasks(account.id);
+    expect(offline.offline).toBe(true);
+    expect(offline.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(offline.tasks).toHaveLength(600);
+    expect(offline.ageSeconds).toBeGreaterThanOrEqual(0);
+    emu.setOutage(false);
+
+    emu.revokeAll();
+    expect(await code(t.core.tasks(account.id))).toBe('RECONNECT_REQUIRED');
+    expect(await code(t.core.refresh(account.id))).toBe('RECONNECT_REQUIRED');
+    const after = await t.core.listAccounts();
+    expect(after.find((a) => a.id === account.id)?.status).toBe('reconnect');
+    // The account is kept for reconnecting, and its cached tasks are still there offline.
+    expect((await t.core.tasks(account.id, { offline: true })).tasks).toHaveLength(600);
+  });
+});
+
+describe('amoCRM rate limit', () => {
+  let big: EmulatorHandle;
+  let bigRedirect: string;
+  beforeAll(async () => {
+    bigRedirect = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
+    big = await startAmocrmEmulator({ redirectUri: bigRedirect, taskCount: 5_000 });
+  });
+  afterAll(async () => {
+    await big.close();
+  });
+
+  it('fetches 5,000 tasks without ever exceeding 7 requests per second', async () => {
+    const t = makeTestCore({ keychain: true, providers: [amocrm], http: createHttpClient() });
+    cores.push(t);
+    await t.core.setProvider('amocrm', {
+      clientId: big.clientId,
+      clientSecret: big.clientSecret,
+      redirectUri: bigRedirect,
+      authorizeUrl: `${big.url}/oauth`,
+      apiUrl: big.url,
+    });
+    const account = await t.core.completeConnectWithCode('amocrm', big.issueAuthorizationCode({ user: 'alice' }), {
+      host: big.host,
+    });
+    const list = await t.core.tasks(account.id);
+    expect(list.tasks).toHaveLength(5_000);
+    expect(new Set(list.tasks.map((x) => x.id)).size).toBe(5_000);
+    expect(big.stats.pagesServed).toBe(20);
+    expect(big.stats.rateLimited).toBe(0);
+    expect(big.stats.peakRequestsPerSecond).toBeGreaterThan(1);
+    expect(big.stats.peakRequestsPerSecond).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('amoCRM token errors are read by status and hint, in any language', () => {
+  it.each([
+    [401, { hint: 'Token has been revoked', title: 'Некорректный запрос' }, 'reconnect'],
+    [401, { hint: 'Token has expired', title: 'Invalid request' }, 'reconnect'],
+    [401, { hint: 'Cannot decrypt the refresh token', title: 'Solicitud incorrecta' }, 'reconnect'],
+    [401, { hint: 'Client authentication failed', title: 'Некорректный клиент' }, 'client_config'],
+    [401, { title: 'Invalid client' }, 'client_config'],
+    [400, { hint: 'Authorization code has expired', title: 'Некорректный запрос' }, 'bad_code'],
+    [400, { hint: 'Cannot decrypt the authorization code' }, 'bad_code'],
+    [429, {}, 'rate_limited'],
+    [502, 'Bad gateway', 'unavailable'],
+  ] as const)('HTTP %i %j → %s', (status, body, kind) => {
+    const c = classifyAmoTokenError(status, body);
+    expect(c.kind).toBe(kind);
+  });
+});

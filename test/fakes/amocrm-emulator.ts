@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GrantBook,
+  HttpFailure,
+  RateWindow,
+  approveConsent,
+  consentHtml,
+  secretToken,
+  startEmulatorServer,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorStats,
+  type Grant,
+} from './emulator-kit';
+
+/**
+ * amoCRM as ../shared/providers.md describes it: consent redirect with `code`,
+ * `state` and `referer`, a JSON token endpoint that wants `redirect_uri` on
+ * refresh too, JWT access tokens with `account_id`/`base_domain`/`api_domain`,
+ * single-use refresh tokens (a reuse is recorded and answered 401 "Token has
+ * been revoked"), problem+json errors without an `error` key, HAL task pages
+ * with `_links.next` and 204 for an empty page, and 7 requests per second
+ * (429 past it, 403 "IP blocked" after sustained abuse).
+ */
+
+export interface AmocrmEmulatorOptions {
+  /** The redirect URI registered for the integration. */
+  redirectUri: string;
+  accessTokenTtlSeconds?: number;
+  /** Tasks in the account. */
+  taskCount?: number;
+  host?: string;
+  requestsPerSecond?: number;
+  /** 429 answers in a row before the emulator blocks the client with 403, like the real IP block. */
+  blockAfterRateLimited?: number;
+}
+
+export interface EmulatorHandle {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  host: string;
+  stats: EmulatorStats & { pagesServed: number; blocked: boolean };
+  /** Plays the user at the consent screen; returns the URL the browser is sent to. */
+  consent(authorizeUrl: string, opts: { user: string; deny?: boolean }): Promise<string>;
+  /** The code the integration's settings page shows (valid 20 minutes). */
+  issueAuthorizationCode(opts: { user: string }): string;
+  /** A long-lived token from a private integration's settings. */
+  issueLongLivedToken(opts: { user: string; ttlSeconds: number }): string;
+  setOutage(down: boolean): void;
+  revokeAll(): void;
+  expireAccessTokens(): void;
+  close(): Promise<void>;
+}
+
+const ACCOUNT_ID = 31_337_001;
+const USERS: Record<string, { id: number; name: string }> = {
+  alice: { id: 7_001, name: 'Alice Ivanova' },
+  bob: { id: 7_002, name: 'Bob Smirnov' },
+  carol: { id: 7_003, name: 'Carol Petrova' },
+};
+const ENTITY_TYPES = ['leads', 'contacts', 'companies', null] as const;
+const TEXTS = [
+  'Call back about the invoice',
+  'Send the contract draft',
+  'Prepare a quote for 40 seats',
+  'Follow up after the demo',
+  'Перезвонить по поводу счёта',
+  'Отправить коммерческое предложение',
+  'Check payment status',
+  'Schedule onboarding call',
+];
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** amoCRM access tokens are JWTs; the signature is opaque to clients, so a random one is faithful enough. */
+function amoJwt(claims: Record<string, unknown>): string {
+  return `${b64url({ typ: 'JWT', alg: 'RS256' })}.${b64url(claims)}.${secretToken('', 32)}`;
+}
+
+function problem(status: number, title: string, hint: string): HttpFailure {
+  return new HttpFailure(
+    status,
+    { hint, title, type: 'https://developers.amocrm.ru/v3/errors/OAuthProblemJson', status, detail: hint },
+    { 'content-type': 'application/problem+json' },
+  );
+}
+
+export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promise<EmulatorHandle> {
+  const clientId = randomUUID();
+  const clientSecret = secretToken('amo_secret_', 32);
+  const host = options.host ?? 'example.amocrm.ru';
+  const ttl = options.accessTokenTtlSeconds ?? 86_400;
+  const taskCount = options.taskCount ?? 120;
+  const book = new GrantBook({ singleUseRefresh: true, codeTtlSeconds: 1200 });
+  const rate = new RateWindow(options.requestsPerSecond ?? 7, 1000);
+  const blockAfter = options.blockAfterRateLimited ?? 30;
+  let outage = false;
+  let limitedInARow = 0;
+  const extraStats = { pagesServed: 0, blocked: false };
+  const now = Math.floor(Date.now() / 1000);
+
+  const userOf = (name: string): { id: number; name: string } => {
+    const user = USERS[name];
+    if (!user) throw new Error(`the amoCRM emulator has no user "${name}"`);
+    return user;
+  };
+
+  function mintTokens(grant: Grant): { access: string; refresh: string } {
+    const user = userOf(grant.user);
+    const iat = Math.floor(Date.now() / 1000);
+    const access = amoJwt({
+      aud: clientId,
+      jti: randomUUID(),
+      iat,
+      nbf: iat,
+      exp: iat + ttl,
+      sub: String(user.id),
+      account_id: ACCOUNT_ID,
+      base_domain: host.split('.').slice(1).join('.'),
+      api_domain: 'api-b.amocrm.ru',
+      scopes: ['crm', 'notifications'],
+    });
+    const refresh = secretToken('def50200', 48);
+    book.addAccessToken(access, grant, ttl);
+    book.addRefreshToken(refresh, grant);
+    return { access, refresh };
+  }
+
+  function checkClient(fields: Record<string, string>): void {
+    if (fields['client_id'] !== clientId || fields['client_secret'] !== clientSecret) {
+      throw problem(401, 'Некорректный клиент', 'Client authentication failed');
+    }
+    if (fields['redirect_uri'] !== options.redirectUri) {
+      throw problem(
+        400,
+        'Некорректный запрос',
+        'The redirect URI does not match the one registered for the integration',
+      );
+    }
+  }
+
+  function token(req: EmulatorRequest): EmulatorReply {
+    if (!String(req.headers['content-type'] ?? '').includes('application/json')) {
+      throw problem(400, 'Некорректный запрос', 'The request body must be JSON');
+    }
+    checkClient(req.fields);
+    const grantType = req.fields['grant_type'];
+    let grant: Grant;
+    if (grantType === 'authorization_code') {
+      const result = book.redeemCode(req.fields['code'] ?? '');
+      if (!result.ok) {
+        const hint = {
+          unknown: 'Cannot decrypt the authorization code',
+          expired: 'Authorization code has expired',
+          used: 'Authorization code has been revoked',
+        }[result.reason];
+        throw problem(400, 'Некорректный запрос', hint);
+      }
+      grant = result.grant;
+    } else if (grantType === 'refresh_token') {
+      const result = book.useRefreshToken(req.fields['refresh_token'] ?? '');
+      if (!result.ok) {
+        throw problem(
+          401,
+          'Некорректный запрос',
+          result.reason === 'unknown' ? 'Cannot decrypt the refresh token' : 'Token has been revoked',
+        );
+      }
+      grant = result.grant;
+    } else {
+      throw problem(
+        400,
+        'Некорректный запрос',
+        'The authorization grant type is not supported by the authorization server',
+      );
+    }
+    const { access, refresh } = mintTokens(grant);
+    return {
+      status: 200,
+      json: { token_type: 'Bearer', expires_in: ttl, access_token: access, refresh_token: refresh },
+    };
+  }
+
+  function authorize(req: EmulatorRequest): EmulatorReply {
+    const q = req.url.searchParams;
+    if (q.get('client_id') !== clientId) {
+      return { status: 400, html: '<h1>Integration not found</h1>' };
+    }
+    const state = q.get('state') ?? '';
+    const target = new URL(options.redirectUri);
+    const approve = q.get('approve_as');
+    const deny = q.get('deny_as');
+    if (deny) {
+      target.searchParams.set('error', 'access_denied');
+      target.searchParams.set('state', state);
+      return { status: 302, location: target.toString() };
+    }
+    if (!approve) return { status: 200, html: consentHtml('amoCRM', Object.keys(USERS), req.url) };
+    userOf(approve);
+    target.searchParams.set('code', book.issueCode({ user: approve, extra: { host } }));
+    target.searchParams.set('state', state);
+    target.searchParams.set('referer', host);
+    target.searchParams.set('platform', '1');
+    target.searchParams.set('client_id', clientId);
+    return { status: 302, location: target.toString() };
+  }
+
+  function rateGate(): void {
+    if (extraStats.blocked) throw new HttpFailure(403, { title: 'Forbidden', detail: 'IP address is blocked' });
+    const wait = rate.hit();
+    book.stats.peakRequestsPerSecond = rate.peakPerSecond;
+    if (wait === null) {
+      limitedInARow = 0;
+      return;
+    }
+    book.stats.rateLimited += 1;
+    limitedInARow += 1;
+    if (limitedInARow >= blockAfter) extraStats.blocked = true;
+    throw new HttpFailure(429, { title: 'Too Many Requests', status: 429 }, { 'retry-after': String(wait) });
+  }
+
+  function taskAt(i: number): Record<string, unknown> {
+    const users = Object.values(USERS);
+    const entity = ENTITY_TYPES[i % ENTITY_TYPES.length]!;
+    return {
+      id: 90_000_000 + i,
+      created_by: users[i % users.length]!.id,
+      updated_by: users[(i + 1) % users.length]!.id,
+      created_at: now - 86_400 * 30 + i,
+      updated_at: now - (i % 5000) * 60,
+      responsible_user_id: users[(i * 7) % users.length]!.id,
+      group_id: 0,
+      entity_id: entity ? 20_000_000 + (i % 400) : null,
+      entity_type: entity,
+      duration: 0,
+      is_completed: i % 4 === 0,
+      task_type_id: (i % 3) + 1,
+      text: `${TEXTS[i % TEXTS.length]!} #${i + 1}`,
+      result: [],
+      complete_till: now + (i % 60) * 86_400 - 20 * 86_400,
+      account_id: ACCOUNT_ID,
+      _links: { self: { href: `https://${host}/api/v4/tasks/${90_000_000 + i}` } },
+    };
+  }
+
+  function api(req: EmulatorRequest): EmulatorReply {
+    book.stats.apiRequests += 1;
+    rateGate();
+    const auth = book.authenticate(req.bearer);
+    if (!auth.ok) {
+      throw new HttpFailure(401, {
+        title: 'Unauthorized',
+        type: 'https://httpstatus.es/401',
+        status: 401,
+        detail: 'Unauthorized',
+      });
+    }
+    const user = userOf(auth.grant.user);
+    const path = req.url.pathname;
+    const page = Math.max(1, Number(req.url.searchParams.get('page') ?? '1') || 1);
+    const limit = Math.min(250, Math.max(1, Number(req.url.searchParams.get('limit') ?? '50') || 50));
+    if (path === '/api/v4/account') {
+      return {
+        status: 200,
+        json: {
+          id: ACCOUNT_ID,
+          name: 'Example Trading',
+          subdomain: host.split('.')[0],
+          current_user_id: user.id,
+          country: 'RU',
+          currency: 'RUB',
+          _links: { self: { href: `https://${host}/api/v4/account` } },
+        },
+      };
+    }
+    if (path === '/api/v4/users') {
+      const all = Object.values(USERS);
+      const slice = all.slice((page - 1) * limit, page * limit);
+      if (slice.length === 0) return { status: 204 };
+      const more = page * limit < all.length;
+      return {
+        status: 200,
+        json: {
+          _total_items: all.length,
+          _page: page,
+          _links: more ? { next: { href: `https://${host}/api/v4/users?page=${page + 1}&limit=${limit}` } } : {},
+          _embedded: {
+            users: slice.map((u) => ({
+              id: u.id,
+              name: u.name,
+              email: `${u.name.split(' ')[0]!.toLowerCase()}@example.com`,
+            })),
+          },
+        },
+      };
+    }
+    if (path === '/api/v4/tasks') {
+      const start = (page - 1) * limit;
+      if (start >= taskCount) return { status: 204 };
+      extraStats.pagesServed += 1;
+      const tasks = [];
+      for (let i = start; i < Math.min(taskCount, start + limit); i += 1) tasks.push(taskAt(i));
+      const more = start + limit < taskCount;
+      const self = `https://${host}/api/v4/tasks?page=${page}&limit=${limit}`;
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/hal+json' },
+        json: {
+          _page: page,
+          _links: more
+            ? { self: { href: self }, next: { href: `https://${host}/api/v4/tasks?page=${page + 1}&limit=${limit}` } }
+            : { self: { href: self } },
+          _embedded: { tasks },
+        },
+      };
+    }
+    throw new HttpFailure(404, { title: 'Not Found', status: 404 });
+  }
+
+  const server = await startEmulatorServer((req) => {
+    book.stats.requests += 1;
+    if (outage) throw new HttpFailure(503, { title: 'Service Unavailable', status: 503 });
+    if (req.url.pathname === '/oauth') return authorize(req);
+    if (req.url.pathname === '/oauth2/access_token' && req.method === 'POST') return token(req);
+    if (req.url.pathname.startsWith('/api/v4/')) return api(req);
+    throw new HttpFailure(404, { title: 'Not Found', status: 404 });
+  });
+
+  const stats = new Proxy(book.stats, {
+    get: (target, key: string) =>
+      key in extraStats ? extraStats[key as keyof typeof extraStats] : target[key as keyof EmulatorStats],
+  }) as EmulatorHandle['stats'];
+
+  return {
+    url: server.url,
+    clientId,
+    clientSecret,
+    host,
+    stats,
+    consent: approveConsent,
+    issueAuthorizationCode: ({ user }) => {
+      userOf(user);
+      return book.issueCode({ user, extra: { host } });
+    },
+    issueLongLivedToken: ({ user, ttlSeconds }) => {
+      userOf(user);
+      const iat = Math.floor(Date.now() / 1000);
+      const token = amoJwt({
+        aud: clientId,
+        jti: randomUUID(),
+        iat,
+        nbf: iat,
+        exp: iat + ttlSeconds,
+        sub: String(USERS[user]!.id),
+        account_id: ACCOUNT_ID,
+        base_domain: 'amocrm.ru',
+        api_domain: 'api-b.amocrm.ru',
+        scopes: ['crm'],
+      });
+      book.addAccessToken(token, { user, extra: { host } }, ttlSeconds);
+      return token;
+    },
+    setOutage: (down) => {
+      outage = down;
+    },
+    revokeAll: () => book.revokeAll(),
+    expireAccessTokens: () => book.expireAccessTokens(),
+    close: () => server.close(),
+  };
+}
