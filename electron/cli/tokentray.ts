@@ -315,7 +315,8 @@ export function buildProgram(): Command {
     .action(async (ref: string, opts: { json?: boolean }) => {
       const account = await (await getCore()).refresh(ref);
       if (opts.json) printJson(publicAccount(account));
-      else say(`Refreshed ${describeAccount(account)}`);
+      else if (account.canRefresh) say(`Refreshed ${describeAccount(account)}`);
+      else say(`${describeAccount(account)}: this token cannot be refreshed and is still valid; nothing to do.`);
     });
 
   program

@@ -129,8 +129,15 @@ export class Refresher {
     if (!force && !this.needsRefresh(secret.tokens, minValidMs, now)) return secret.tokens;
     if (meta.state === 'reconnect') throw this.reconnectError(meta, provider.name);
     const refreshToken = secret.tokens.refreshToken;
-    if (refreshToken === null)
-      throw new TokentrayError('RECONNECT_REQUIRED', `"${meta.label}" has no refresh token; reconnect the account.`);
+    if (refreshToken === null) {
+      // ClickUp and personal tokens never expire, TickTick's live for months: asking for a refresh
+      // of a token that still works is answered with that token, not with "reconnect".
+      if (secret.tokens.expiresAt === null || secret.tokens.expiresAt > now) return secret.tokens;
+      throw new TokentrayError(
+        'RECONNECT_REQUIRED',
+        `"${meta.label}" has expired and ${provider.name} issues no refresh tokens; reconnect the account.`,
+      );
+    }
 
     const ctx = await this.o.registry.context(provider);
     let response: TokenResponse | undefined;
