@@ -1,0 +1,476 @@
+import {
+  approveConsent,
+  consentHtml,
+  GrantBook,
+  HttpFailure,
+  RateWindow,
+  secretToken,
+  startEmulatorServer,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorStats,
+  type Grant,
+} from './emulator-kit';
+
+/**
+ * One 127.0.0.1 server playing both 37signals Launchpad (consent, token
+ * endpoint, authorization.json) and the Basecamp 4 API (`/{account_id}/…`),
+ * with the quirks Tokentray must survive: legacy `type=web_server|refresh`
+ * token requests, long-lived reusable refresh tokens, refresh answers with or
+ * without `refresh_token` and `expires_in`, one grant reaching several
+ * Basecamp accounts, Link/X-Total-Count pagination, 400 for any request
+ * without a User-Agent, and a per-IP rate limit answered with 429 + Retry-After.
+ */
+
+export interface BasecampEmulatorOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** The one redirect URI registered for the Launchpad app. */
+  redirectUri?: string;
+  accessTokenTtlSeconds?: number;
+  /** Older Launchpad refresh answers: no refresh_token (the old one stays valid). */
+  omitRefreshTokenOnRefresh?: boolean;
+  /** Token answers without expires_in (expiry only via authorization.json's expires_at). */
+  omitExpiresIn?: boolean;
+  /** Requests per window per IP on authorization.json and the API (Basecamp: 50 per 10 s). */
+  rateLimit?: { limit: number; windowMs: number };
+  projectsPerAccount?: number;
+  listsPerProject?: number;
+  openTodosPerList?: number;
+  completedTodosPerList?: number;
+  /** Items per page on every paginated index. */
+  pageSize?: number;
+}
+
+export interface BasecampStats extends EmulatorStats {
+  /** Token requests that used the legacy `type=` parameter. */
+  legacyTokenRequests: number;
+  /** Requests refused with 400 for lacking a User-Agent. */
+  missingUserAgent: number;
+}
+
+export interface BasecampWireTodo {
+  id: number;
+  title: string;
+  content: string;
+  completed: boolean;
+  due_on: string | null;
+  app_url: string;
+  updated_at: string;
+  assignees: Array<{ id: number; name: string; email_address: string }>;
+  accountName: string;
+  projectName: string;
+}
+
+export interface BasecampEmulatorHandle {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  stats: BasecampStats;
+  consent(authorizeUrl: string, opts: { user: string; deny?: boolean }): Promise<string>;
+  issueAuthorizationCode(opts: { user: string }): string;
+  setOutage(down: boolean): void;
+  revokeAll(): void;
+  expireAccessTokens(): void;
+  /** Every to-do a login can reach in its Basecamp accounts (open and completed). */
+  todosOf(user: string): BasecampWireTodo[];
+  /** The Basecamp account ids a login belongs to (Basecamp products only). */
+  accountsOf(user: string): Array<{ id: number; name: string }>;
+  close(): Promise<void>;
+}
+
+interface Person {
+  id: number;
+  first: string;
+  last: string;
+  email: string;
+  accounts: Array<{ id: number; name: string; product: string }>;
+}
+
+const PEOPLE: Record<string, Person> = {
+  jason: {
+    id: 9_999_999,
+    first: 'Jason',
+    last: 'Fried',
+    email: 'jason@honchodesign.example',
+    accounts: [
+      { id: 99_999_991, name: 'Honcho Design', product: 'bc3' },
+      { id: 99_999_992, name: 'Fried Family', product: 'bc3' },
+      // A Basecamp 2 account on the same login: not the Basecamp 4 API, so not a workspace.
+      { id: 88_888_881, name: 'Old Honcho (Basecamp 2)', product: 'bcx' },
+    ],
+  },
+  nicole: {
+    id: 7_777_777,
+    first: 'Nicole',
+    last: 'Katz',
+    email: 'nicole@honchodesign.example',
+    accounts: [{ id: 99_999_991, name: 'Honcho Design', product: 'bc3' }],
+  },
+};
+
+interface Project {
+  id: number;
+  accountId: number;
+  name: string;
+  todosetId: number;
+  todosetEnabled: boolean;
+  lists: Array<{ id: number; name: string; todos: BasecampWireTodo[] }>;
+}
+
+function buildProjects(o: Required<Omit<BasecampEmulatorOptions, 'rateLimit'>>): Map<number, Project[]> {
+  const byAccount = new Map<number, Project[]>();
+  let next = 1_000;
+  const accounts = new Map<number, string>();
+  for (const p of Object.values(PEOPLE))
+    for (const a of p.accounts) if (a.product === 'bc3') accounts.set(a.id, a.name);
+  for (const [accountId, accountName] of accounts) {
+    const projects: Project[] = [];
+    for (let p = 0; p < o.projectsPerAccount; p += 1) {
+      const projectId = (next += 1);
+      const projectName = `${accountName} project ${p + 1}`;
+      const lists: Project['lists'] = [];
+      for (let l = 0; l < o.listsPerProject; l += 1) {
+        const listId = (next += 1);
+        const todos: BasecampWireTodo[] = [];
+        const total = o.openTodosPerList + o.completedTodosPerList;
+        for (let t = 0; t < total; t += 1) {
+          const id = (next += 1);
+          const title = `${projectName} / list ${l + 1} / to-do ${t + 1}`;
+          todos.push({
+            id,
+            title,
+            content: title,
+            completed: t >= o.openTodosPerList,
+            due_on: t % 3 === 0 ? `2026-0${(t % 9) + 1}-1${t % 10}` : null,
+            app_url: `https://3.basecamp.com/${accountId}/buckets/${projectId}/todos/${id}`,
+            updated_at: new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString(),
+            assignees:
+              t % 2 === 1
+                ? [{ id: PEOPLE['jason']!.id, name: 'Jason Fried', email_address: PEOPLE['jason']!.email }]
+                : [],
+            accountName,
+            projectName,
+          });
+        }
+        lists.push({ id: listId, name: `List ${l + 1}`, todos });
+      }
+      projects.push({
+        id: projectId,
+        accountId,
+        name: projectName,
+        todosetId: (next += 1),
+        todosetEnabled: true,
+        lists,
+      });
+    }
+    // A project whose To-dos tool is switched off: it must be skipped, not fetched.
+    projects.push({
+      id: (next += 1),
+      accountId,
+      name: `${accountName} docs`,
+      todosetId: (next += 1),
+      todosetEnabled: false,
+      lists: [],
+    });
+    byAccount.set(accountId, projects);
+  }
+  return byAccount;
+}
+
+export async function startBasecampEmulator(options: BasecampEmulatorOptions = {}): Promise<BasecampEmulatorHandle> {
+  const clientId = options.clientId ?? 'bc-client-id';
+  const clientSecret = options.clientSecret ?? secretToken('bc_secret_');
+  const redirectUri = options.redirectUri ?? 'http://127.0.0.1:8976/callback';
+  const ttl = options.accessTokenTtlSeconds ?? 1_209_600;
+  const pageSize = options.pageSize ?? 15;
+  const rate = options.rateLimit ?? { limit: 50, windowMs: 10_000 };
+  const grants = new GrantBook({ singleUseRefresh: false });
+  const stats = grants.stats as BasecampStats;
+  stats.legacyTokenRequests = 0;
+  stats.missingUserAgent = 0;
+  const window = new RateWindow(rate.limit, rate.windowMs);
+  const accessExpiry = new Map<string, number>();
+  const projects = buildProjects({
+    clientId,
+    clientSecret,
+    redirectUri,
+    accessTokenTtlSeconds: ttl,
+    omitRefreshTokenOnRefresh: options.omitRefreshTokenOnRefresh ?? false,
+    omitExpiresIn: options.omitExpiresIn ?? false,
+    projectsPerAccount: options.projectsPerAccount ?? 3,
+    listsPerProject: options.listsPerProject ?? 2,
+    openTodosPerList: options.openTodosPerList ?? 7,
+    completedTodosPerList: options.completedTodosPerList ?? 3,
+    pageSize,
+  });
+  let outage = false;
+  let base = '';
+
+  function person(user: string): Person {
+    const p = PEOPLE[user];
+    if (!p) throw new HttpFailure(400, { error: 'unknown_user', error_description: `no such emulator user: ${user}` });
+    return p;
+  }
+
+  function mintTokens(grant: Grant): { access: string; refresh: string } {
+    const access = secretToken('BAhbB0kiAbB7', 48);
+    grants.addAccessToken(access, grant, ttl);
+    accessExpiry.set(access, Date.now() + ttl * 1000);
+    const refresh = secretToken('BAhbB0kiAbR7', 48);
+    grants.addRefreshToken(refresh, grant);
+    return { access, refresh };
+  }
+
+  function tokenBody(access: string, refresh: string | null): Record<string, unknown> {
+    const body: Record<string, unknown> = { access_token: access, token_type: 'Bearer' };
+    if (!options.omitExpiresIn) body['expires_in'] = ttl;
+    if (refresh !== null) body['refresh_token'] = refresh;
+    return body;
+  }
+
+  function authorizePage(req: EmulatorRequest): EmulatorReply {
+    const q = req.url.searchParams;
+    const legacy = q.get('type') === 'web_server';
+    if (!legacy && q.get('response_type') !== 'code')
+      throw new HttpFailure(400, { error: 'unsupported_response_type' });
+    if (q.get('client_id') !== clientId) throw new HttpFailure(400, { error: 'invalid_client' });
+    if (q.get('redirect_uri') !== redirectUri) {
+      throw new HttpFailure(400, { error: 'invalid_request', error_description: 'redirect_uri does not match' });
+    }
+    const target = new URL(redirectUri);
+    const state = q.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    const deny = q.get('deny_as');
+    if (deny) {
+      target.searchParams.set('error', 'access_denied');
+      return { status: 302, location: target.toString() };
+    }
+    const user = q.get('approve_as');
+    if (!user) return { status: 200, html: consentHtml('Basecamp', Object.keys(PEOPLE), req.url) };
+    person(user);
+    target.searchParams.set('code', grants.issueCode({ user, extra: {} }, redirectUri));
+    return { status: 302, location: target.toString() };
+  }
+
+  function tokenEndpoint(req: EmulatorRequest): EmulatorReply {
+    const f = req.fields;
+    if (f['type'] !== undefined) stats.legacyTokenRequests += 1;
+    const kind =
+      f['type'] === 'web_server' || f['grant_type'] === 'authorization_code'
+        ? 'code'
+        : f['type'] === 'refresh' || f['grant_type'] === 'refresh_token'
+          ? 'refresh'
+          : null;
+    if (kind === null) throw new HttpFailure(400, { error: 'unsupported_grant_type' });
+    if (f['client_id'] !== clientId || f['client_secret'] !== clientSecret) {
+      throw new HttpFailure(401, { error: 'invalid_client', error_description: 'Unknown client or wrong secret.' });
+    }
+    if (f['redirect_uri'] !== undefined && f['redirect_uri'] !== redirectUri) {
+      throw new HttpFailure(400, { error: 'invalid_grant', error_description: 'redirect_uri does not match.' });
+    }
+    if (kind === 'code') {
+      const redeemed = grants.redeemCode(f['code'] ?? '');
+      if (!redeemed.ok) {
+        throw new HttpFailure(400, {
+          error: 'invalid_grant',
+          error_description: 'The verification code is invalid, expired or already used.',
+        });
+      }
+      const { access, refresh } = mintTokens(redeemed.grant);
+      return { status: 200, json: tokenBody(access, refresh) };
+    }
+    const presented = f['refresh_token'] ?? '';
+    const used = grants.useRefreshToken(presented);
+    if (!used.ok) {
+      throw new HttpFailure(400, {
+        error: 'invalid_grant',
+        error_description: 'The refresh token is invalid or revoked.',
+      });
+    }
+    // Refresh tokens are long-lived and reusable: the same one comes back (or none at all).
+    const access = secretToken('BAhbB0kiAbB7', 48);
+    grants.addAccessToken(access, used.grant, ttl);
+    accessExpiry.set(access, Date.now() + ttl * 1000);
+    return { status: 200, json: tokenBody(access, options.omitRefreshTokenOnRefresh ? null : presented) };
+  }
+
+  function authenticate(req: EmulatorRequest): { grant: Grant; token: string } {
+    const auth = grants.authenticate(req.bearer);
+    if (!auth.ok) {
+      const error =
+        auth.reason === 'expired'
+          ? 'OAuth token expired (old age). Refresh your token or acquire a new one.'
+          : 'OAuth token is missing, invalid or revoked.';
+      throw new HttpFailure(401, { error });
+    }
+    return { grant: auth.grant, token: req.bearer! };
+  }
+
+  function limit(): void {
+    stats.apiRequests += 1;
+    const wait = window.hit();
+    stats.peakRequestsPerSecond = window.peakPerSecond;
+    if (wait !== null) {
+      stats.rateLimited += 1;
+      throw new HttpFailure(429, { error: 'Too Many Requests' }, { 'retry-after': String(wait) });
+    }
+  }
+
+  function authorizationJson(req: EmulatorRequest): EmulatorReply {
+    const { grant, token } = authenticate(req);
+    const p = person(grant.user);
+    return {
+      status: 200,
+      json: {
+        expires_at: new Date(accessExpiry.get(token) ?? Date.now()).toISOString(),
+        identity: { id: p.id, first_name: p.first, last_name: p.last, email_address: p.email },
+        accounts: p.accounts.map((a) => ({
+          product: a.product,
+          id: a.id,
+          name: a.name,
+          href: a.product === 'bc3' ? `${base}/${a.id}` : `${base}/bcx/${a.id}/api/v1`,
+          app_href: a.product === 'bc3' ? `https://3.basecamp.com/${a.id}` : `https://basecamp.com/${a.id}`,
+        })),
+      },
+    };
+  }
+
+  function page<T>(req: EmulatorRequest, items: T[], render: (item: T) => unknown): EmulatorReply {
+    const n = Math.max(1, Number(req.url.searchParams.get('page') ?? '1') || 1);
+    const slice = items.slice((n - 1) * pageSize, n * pageSize);
+    const headers: Record<string, string> = { 'x-total-count': String(items.length) };
+    if (n * pageSize < items.length) {
+      const next = new URL(`${base}${req.url.pathname}${req.url.search}`);
+      next.searchParams.set('page', String(n + 1));
+      headers['link'] = `<${next.toString()}>; rel="next"`;
+    }
+    return { status: 200, json: slice.map(render), headers };
+  }
+
+  function renderTodo(t: BasecampWireTodo, project: Project, list: Project['lists'][number]): unknown {
+    return {
+      id: t.id,
+      status: 'active',
+      visible_to_clients: false,
+      created_at: t.updated_at,
+      updated_at: t.updated_at,
+      title: t.title,
+      inherits_status: true,
+      type: 'Todo',
+      url: `${base}/${project.accountId}/buckets/${project.id}/todos/${t.id}.json`,
+      app_url: t.app_url,
+      parent: { id: list.id, title: list.name, type: 'Todolist' },
+      bucket: { id: project.id, name: project.name, type: 'Project' },
+      creator: { id: PEOPLE['jason']!.id, name: 'Jason Fried' },
+      description: '',
+      completed: t.completed,
+      content: t.content,
+      starts_on: null,
+      due_on: t.due_on,
+      assignees: t.assignees,
+      completion_subscribers: [],
+      comments_count: 0,
+    };
+  }
+
+  function api(req: EmulatorRequest): EmulatorReply {
+    const m = /^\/(\d+)(\/.*)$/.exec(req.url.pathname);
+    if (!m) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+    const { grant } = authenticate(req);
+    const accountId = Number(m[1]);
+    const own = person(grant.user).accounts.some((a) => a.id === accountId && a.product === 'bc3');
+    const list = projects.get(accountId);
+    if (!own || !list) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+    const path = m[2]!;
+    if (path === '/projects.json') {
+      return page(req, list, (p) => ({
+        id: p.id,
+        status: 'active',
+        name: p.name,
+        description: '',
+        purpose: 'topic',
+        app_url: `https://3.basecamp.com/${accountId}/projects/${p.id}`,
+        dock: [
+          { id: p.id + 500_000, title: 'Message Board', name: 'message_board', enabled: true, position: 1 },
+          {
+            id: p.todosetId,
+            title: 'To-dos',
+            name: 'todoset',
+            enabled: p.todosetEnabled,
+            position: p.todosetEnabled ? 2 : null,
+            url: `${base}/${accountId}/buckets/${p.id}/todosets/${p.todosetId}.json`,
+          },
+        ],
+      }));
+    }
+    const lists = /^\/buckets\/(\d+)\/todosets\/(\d+)\/todolists\.json$/.exec(path);
+    if (lists) {
+      const project = list.find((p) => p.id === Number(lists[1]) && p.todosetId === Number(lists[2]));
+      if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      return page(req, project.lists, (l) => ({
+        id: l.id,
+        type: 'Todolist',
+        title: l.name,
+        name: l.name,
+        completed: false,
+        todos_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/todos.json`,
+      }));
+    }
+    const todos = /^\/buckets\/(\d+)\/todolists\/(\d+)\/todos\.json$/.exec(path);
+    if (todos) {
+      const project = list.find((p) => p.id === Number(todos[1]));
+      const todolist = project?.lists.find((l) => l.id === Number(todos[2]));
+      if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      const completed = req.url.searchParams.get('completed') === 'true';
+      const items = todolist.todos.filter((t) => t.completed === completed);
+      return page(req, items, (t) => renderTodo(t, project, todolist));
+    }
+    throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+  }
+
+  const server = await startEmulatorServer((req) => {
+    stats.requests += 1;
+    const ua = req.headers['user-agent'];
+    if (typeof ua !== 'string' || ua.trim() === '') {
+      stats.missingUserAgent += 1;
+      throw new HttpFailure(400, {
+        error: 'Please include a User-Agent header naming your app and a contact, e.g. "MyApp (you@example.com)".',
+      });
+    }
+    if (outage) throw new HttpFailure(503, { error: 'Basecamp is temporarily unavailable.' });
+    const path = req.url.pathname;
+    if (req.method === 'GET' && path === '/authorization/new') return authorizePage(req);
+    if (req.method === 'POST' && path === '/authorization/token') return tokenEndpoint(req);
+    limit();
+    if (req.method === 'GET' && path === '/authorization.json') return authorizationJson(req);
+    if (req.method === 'GET') return api(req);
+    throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+  });
+  base = server.url;
+
+  return {
+    url: server.url,
+    clientId,
+    clientSecret,
+    redirectUri,
+    stats,
+    consent: (authorizeUrl, opts) => approveConsent(authorizeUrl, opts),
+    issueAuthorizationCode: ({ user }) => grants.issueCode({ user, extra: {} }, redirectUri),
+    setOutage: (down) => {
+      outage = down;
+    },
+    revokeAll: () => grants.revokeAll(),
+    expireAccessTokens: () => grants.expireAccessTokens(),
+    todosOf: (user) =>
+      person(user)
+        .accounts.flatMap((a) => projects.get(a.id) ?? [])
+        .flatMap((p) => p.lists.flatMap((l) => l.todos)),
+    accountsOf: (user) =>
+      person(user)
+        .accounts.filter((a) => a.product === 'bc3')
+        .map((a) => ({ id: a.id, name: a.name })),
+    close: () => server.close(),
+  };
+}
