@@ -1,0 +1,274 @@
+/**
+ * TickTick Open API, and Dida365: the same service on Chinese hosts. One
+ * factory builds both so the only difference is where they live.
+ *
+ * TickTick issues no refresh token: an access token lives about 171–174 days
+ * and then only a new consent helps, so the account is flagged 'expiring'
+ * two weeks ahead and the user reconnects with one click.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Task, Workspace } from '../../shared/models';
+import { TokentrayError } from '../errors';
+import type { HttpClient, HttpResponse } from '../http/client';
+import { classifyStandardTokenError, parseStandardTokenResponse, standardTokenRequest } from '../oauth/standard';
+import type { AccountContext, Identity, ProviderDefinition, StoredTokens, TokenErrorClassification } from './types';
+
+const SCOPES = ['tasks:read', 'tasks:write'];
+/** The open API's alias for the user's inbox, which GET /project does not list. */
+const INBOX_ALIAS = 'inbox';
+const FOURTEEN_DAYS_SECONDS = 14 * 24 * 3600;
+/** A list count far beyond any real account: a server looping its list would otherwise keep us fetching. */
+const MAX_PROJECTS = 2_000;
+
+const projectSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  closed: z.boolean().nullish(),
+});
+const projectListSchema = z.array(projectSchema);
+const wireTaskSchema = z.object({
+  id: z.string().min(1),
+  projectId: z.string().min(1),
+  title: z.string().nullish(),
+  priority: z.number().int().nullish(),
+  status: z.number().int().nullish(),
+  dueDate: z.string().nullish(),
+  isAllDay: z.boolean().nullish(),
+  timeZone: z.string().nullish(),
+  modifiedTime: z.string().nullish(),
+});
+type WireTask = z.infer<typeof wireTaskSchema>;
+const projectDataSchema = z.object({
+  project: projectSchema.nullish(),
+  tasks: z.array(wireTaskSchema).nullish(),
+});
+
+/** TickTick's 0/1/3/5 onto the shared 0..4 scale; TickTick has no "urgent". */
+const PRIORITY_LEVEL: Record<number, number> = { 0: 0, 1: 1, 3: 2, 5: 3 };
+
+interface Hosts {
+  id: string;
+  name: string;
+  /** Where the web app and OAuth pages live, e.g. https://ticktick.com */
+  web: string;
+  api: string;
+  registerUrl: string;
+}
+
+/** '2026-11-24T10:00:00+0000' (and the .000 variant) into something Date parses everywhere. */
+export function parseTicktickDate(value: string): Date | null {
+  const iso = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : new Date(ms);
+}
+
+function validTimeZone(zone: string | null | undefined): string | null {
+  if (!zone) return null;
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+    return zone;
+  } catch {
+    return null;
+  }
+}
+
+/** The calendar date of an instant as seen in a time zone (YYYY-MM-DD). */
+function dateIn(instant: Date, zone: string | null): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone ?? 'UTC',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+/**
+ * All-day tasks are stored as midnight in the task's own zone, expressed in
+ * UTC (Asia/Shanghai's 14 August is 2026-08-13T16:00:00+0000), so the day
+ * must be read in that zone or it lands a day early or late.
+ */
+export function ticktickDue(t: Pick<WireTask, 'dueDate' | 'isAllDay' | 'timeZone'>): Task['due'] {
+  if (!t.dueDate) return null;
+  const instant = parseTicktickDate(t.dueDate);
+  if (!instant) return null;
+  const zone = validTimeZone(t.timeZone);
+  if (t.isAllDay) return { date: dateIn(instant, zone), dateTime: null, timeZone: zone };
+  return { date: dateIn(instant, zone), dateTime: instant.toISOString(), timeZone: zone };
+}
+
+function isQueryLimit(res: HttpResponse): boolean {
+  if (res.status !== 500) return false;
+  const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
+  return text.includes('exceed_query_limit');
+}
+
+/**
+ * TickTick's token endpoint only ever sees authorization codes, so its
+ * invalid_grant means a stale or reused code, never a dead grant to reconnect.
+ */
+function classifyTicktickTokenError(status: number, body: unknown): TokenErrorClassification {
+  const c = classifyStandardTokenError(status, body);
+  return c.kind === 'reconnect' ? { kind: 'bad_code', detail: c.detail } : c;
+}
+
+function parsed<T>(schema: z.ZodType<T>, res: HttpResponse, what: string, name: string): T {
+  const result = schema.safeParse(res.body);
+  if (!result.success) {
+    throw new TokentrayError('PROVIDER_UNAVAILABLE', `${name} sent ${what} Tokentray cannot read; try again later.`);
+  }
+  return result.data;
+}
+
+function makeTicktick(hosts: Hosts): ProviderDefinition {
+  const get = (http: HttpClient, ctx: AccountContext, path: string): Promise<HttpResponse> =>
+    http.api({
+      method: 'GET',
+      url: `${provider.apiBase(ctx, ctx.tokens)}${path}`,
+      headers: { authorization: provider.authorizationHeader(ctx.tokens) },
+      providerName: hosts.name,
+      rateKey: `${hosts.id}:${ctx.accountId}`,
+      requestsPerSecond: provider.requestsPerSecond,
+      // TickTick signals its (undocumented) query limit as a 500, not a 429.
+      isRateLimited: isQueryLimit,
+    });
+
+  const projectData = async (http: HttpClient, ctx: AccountContext, projectId: string) =>
+    parsed(
+      projectDataSchema,
+      await get(http, ctx, `/project/${encodeURIComponent(projectId)}/data`),
+      'a list',
+      hosts.name,
+    );
+
+  const toTask = (t: WireTask, ctx: AccountContext, projectName: string | null): Task => {
+    const original = t.priority ?? 0;
+    return {
+      id: t.id,
+      accountId: ctx.accountId,
+      provider: hosts.id,
+      title: t.title ?? '',
+      status: t.status === 2 ? 'done' : 'open',
+      due: ticktickDue(t),
+      priority: { level: PRIORITY_LEVEL[original] ?? 0, original },
+      project: projectName,
+      workspace: ctx.workspaces[0]?.name ?? null,
+      assignees: [],
+      url: `${hosts.web}/webapp/#p/${encodeURIComponent(t.projectId)}/tasks/${encodeURIComponent(t.id)}`,
+      updatedAt: t.modifiedTime ? (parseTicktickDate(t.modifiedTime)?.toISOString() ?? null) : null,
+    };
+  };
+
+  const provider: ProviderDefinition = {
+    id: hosts.id,
+    name: hosts.name,
+    kind: 'builtin',
+    defaults: {
+      authorizeUrl: `${hosts.web}/oauth/authorize`,
+      tokenUrl: `${hosts.web}/oauth/token`,
+      apiUrl: `${hosts.api}/open/v1`,
+      revokeUrl: null,
+      issuer: null,
+    },
+    registerUrl: hosts.registerUrl,
+    // The developer center compares the redirect exactly, port included.
+    defaultRedirectUri: `http://127.0.0.1:8978/callback/${hosts.id}`,
+    ephemeralPortAllowed: false,
+    methods: ['loopback', 'paste'],
+    pkce: false,
+    scopes: SCOPES,
+    refresh: 'none',
+    warnBeforeExpirySeconds: FOURTEEN_DAYS_SECONDS,
+    needsHost: false,
+    personalTokenHint: null,
+    // Users report about 100 requests a minute and 300 per five minutes. 1.5/s stays under the
+    // per-minute ceiling (90/min) and a full fetch of a normal account (tens of lists) finishes
+    // well inside the five-minute budget; when it is hit anyway, the 500 is retried after a pause.
+    requestsPerSecond: 1.5,
+    userAgentRequired: false,
+
+    buildAuthorizeUrl(ctx, p) {
+      const url = new URL(ctx.endpoints.authorizeUrl);
+      url.searchParams.set('scope', SCOPES.join(' '));
+      url.searchParams.set('client_id', ctx.config.clientId);
+      url.searchParams.set('state', p.state);
+      url.searchParams.set('redirect_uri', ctx.redirectUri);
+      url.searchParams.set('response_type', 'code');
+      return url.toString();
+    },
+    // TickTick wants the scope again on the token request and the client in HTTP Basic.
+    buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'basic', scope: SCOPES.join(' ') }),
+    parseTokenResponse: parseStandardTokenResponse,
+    classifyTokenError: classifyTicktickTokenError,
+    authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
+    apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
+
+    /**
+     * The open API has no user endpoint. The inbox is a hidden per-user list
+     * whose real id is `inbox<user number>`; it shows as the inbox's project id
+     * (or on each of its tasks). That is the user's own id in all but name, so
+     * it is the subject. An empty inbox reveals nothing; then the oldest list's
+     * id (object ids grow with creation time) stands in: stable until that list
+     * is deleted, unlike a hash of all lists, which changes with every new list.
+     */
+    async identify(http, ctx): Promise<Identity> {
+      const inbox = await projectData(http, ctx, INBOX_ALIAS);
+      const inboxId =
+        (inbox.project?.id.startsWith(INBOX_ALIAS) ? inbox.project.id : null) ??
+        inbox.tasks?.find((t) => t.projectId.startsWith(INBOX_ALIAS))?.projectId ??
+        null;
+      let subject: string;
+      let shown: string;
+      if (inboxId !== null) {
+        subject = inboxId;
+        shown = inboxId.slice(INBOX_ALIAS.length) || inboxId;
+      } else {
+        const projects = parsed(projectListSchema, await get(http, ctx, '/project'), 'its lists', hosts.name);
+        const oldest = projects.map((p) => p.id).sort()[0];
+        if (oldest === undefined) {
+          throw new TokentrayError(
+            'PROVIDER_UNAVAILABLE',
+            `${hosts.name} shows no inbox task and no list, so Tokentray cannot tell which account this is; add one task to the inbox and connect again.`,
+          );
+        }
+        subject = `list:${oldest}`;
+        shown = createHash('sha256').update(oldest).digest('hex').slice(0, 8);
+      }
+      const label = `${hosts.name} ${shown}`;
+      const workspaces: Workspace[] = [{ id: subject, name: hosts.name, url: `${hosts.web}/webapp/` }];
+      return { subject, label, workspaces, extra: {} };
+    },
+
+    async *fetchTasks(http, ctx, onProgress) {
+      const projects = parsed(projectListSchema, await get(http, ctx, '/project'), 'its lists', hosts.name)
+        .filter((p) => !p.closed)
+        .slice(0, MAX_PROJECTS);
+      const lists: Array<{ id: string; name: string }> = [{ id: INBOX_ALIAS, name: 'Inbox' }, ...projects];
+      let count = 0;
+      for (const list of lists) {
+        const data = await projectData(http, ctx, list.id);
+        const tasks = (data.tasks ?? []).map((t) => toTask(t, ctx, list.name));
+        count += tasks.length;
+        onProgress?.(count);
+        if (tasks.length > 0) yield tasks;
+      }
+    },
+  };
+  return provider;
+}
+
+export const ticktick = makeTicktick({
+  id: 'ticktick',
+  name: 'TickTick',
+  web: 'https://ticktick.com',
+  api: 'https://api.ticktick.com',
+  registerUrl: 'https://developer.ticktick.com/manage',
+});
+
+export const dida365 = makeTicktick({
+  id: 'dida365',
+  name: 'Dida365',
+  web: 'https://dida365.com',
+  api: 'https://api.dida365.com',
+  registerUrl: 'https://developer.dida365.com/manage',
+});

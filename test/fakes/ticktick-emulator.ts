@@ -1,0 +1,368 @@
+import { createHash } from 'node:crypto';
+import {
+  GrantBook,
+  HttpFailure,
+  RateWindow,
+  approveConsent,
+  basicCredentials,
+  consentHtml,
+  secretToken,
+  startEmulatorServer,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorStats,
+} from './emulator-kit';
+
+/**
+ * TickTick's Open API as users meet it (Dida365 is the same service on other
+ * hosts, so one emulator serves both): authorization code with HTTP Basic
+ * client auth, a ~174-day access token and no refresh token, lists and their
+ * undone tasks, the hidden per-user inbox reachable as project `inbox`, and the
+ * undocumented query limit answered as a 500 with `exceed_query_limit`.
+ */
+
+export interface TicktickEmulatorOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** Registered redirect URIs; the authorize endpoint refuses any other. */
+  redirectUri?: string | string[];
+  /** Seen in the wild: 14.7–15.0 million seconds. */
+  accessTokenTtlSeconds?: number;
+  /** Users report about 100 requests per minute; tests shorten the window. */
+  rateLimit?: { limit: number; windowMs: number };
+  /** How a limited request is answered: TickTick's 500 (default) or a plain 429 with Retry-After. */
+  rateLimitStyle?: '500' | '429';
+  /** Extra generated tasks in the "Reading list" list, to make fetches longer. */
+  extraTasks?: number;
+  /** Users whose inbox is empty (identity must fall back to their lists). */
+  emptyInboxUsers?: string[];
+  /** The service name on the consent page. */
+  name?: string;
+}
+
+export interface TicktickStats extends EmulatorStats {
+  /** Every request to /oauth/token, whatever its outcome. */
+  tokenRequests: number;
+}
+
+export interface TicktickEmulatorHandle {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  apiUrl: string;
+  /** Plays the user at the consent screen; returns where the browser is redirected. */
+  consent(authorizeUrl: string, opts: { user: string; deny?: boolean }): Promise<string>;
+  /** A code as if the user had consented with the first registered redirect URI. */
+  issueAuthorizationCode(opts: { user: string; redirectUri?: string }): string;
+  /** The inbox's real project id for a user (`inbox<number>`). */
+  inboxIdOf(user: string): string;
+  setOutage(down: boolean): void;
+  /** Changes the query limit from now on: a fresh window, and the peak rate is measured afresh. */
+  setRateLimit(limit: { limit: number; windowMs: number }): void;
+  revokeAll(): void;
+  expireAccessTokens(): void;
+  readonly stats: TicktickStats;
+  close(): Promise<void>;
+}
+
+interface WireTask {
+  id: string;
+  projectId: string;
+  title: string;
+  content: string;
+  priority: number;
+  status: number;
+  dueDate?: string;
+  startDate?: string;
+  isAllDay: boolean;
+  timeZone: string;
+  sortOrder: number;
+  modifiedTime: string;
+  tags: string[];
+  items: unknown[];
+  kind: 'TEXT';
+}
+
+interface Project {
+  id: string;
+  name: string;
+  color: string;
+  sortOrder: number;
+  closed: boolean;
+  viewMode: 'list' | 'kanban';
+  permission: 'write';
+  kind: 'TASK';
+}
+
+interface UserData {
+  inboxId: string;
+  projects: Project[];
+  tasks: Map<string, WireTask[]>;
+}
+
+function hex(seed: string, length: number): string {
+  return createHash('sha1').update(seed).digest('hex').slice(0, length);
+}
+
+function userNumber(user: string): string {
+  return String(100_000_000 + (parseInt(hex(`user:${user}`, 8), 16) % 900_000_000));
+}
+
+function task(user: string, projectId: string, n: number, fields: Partial<WireTask> & { title: string }): WireTask {
+  return {
+    id: hex(`${user}:${projectId}:${n}`, 24),
+    projectId,
+    content: '',
+    priority: 0,
+    status: 0,
+    isAllDay: false,
+    timeZone: 'Europe/Berlin',
+    sortOrder: -1_099_511_627_776 * (n + 1),
+    modifiedTime: '2026-05-02T08:15:00.000+0000',
+    tags: [],
+    items: [],
+    kind: 'TEXT',
+    ...fields,
+  };
+}
+
+function buildUser(user: string, options: TicktickEmulatorOptions): UserData {
+  const inboxId = `inbox${userNumber(user)}`;
+  // Object ids start with a creation-time prefix; the fixed prefixes keep "Work" the oldest list.
+  const project = (name: string, order: number, viewMode: Project['viewMode'] = 'list'): Project => ({
+    id: `6${order}${hex(`${user}:${name}`, 22)}`,
+    name,
+    color: '#4772FA',
+    sortOrder: order * 1_099_511_627_776,
+    closed: false,
+    viewMode,
+    permission: 'write',
+    kind: 'TASK',
+  });
+  const work = project('Work', 1, 'kanban');
+  const home = project('Home', 2);
+  const reading = project('Reading list', 3);
+  const tasks = new Map<string, WireTask[]>();
+  tasks.set(
+    inboxId,
+    options.emptyInboxUsers?.includes(user)
+      ? []
+      : [
+          task(user, inboxId, 0, { title: 'Call the dentist' }),
+          // All-day tasks are midnight in their own zone, written in UTC: this is 14 August in Shanghai.
+          task(user, inboxId, 1, {
+            title: 'Renew passport',
+            priority: 5,
+            dueDate: '2026-08-13T16:00:00.000+0000',
+            startDate: '2026-08-13T16:00:00.000+0000',
+            isAllDay: true,
+            timeZone: 'Asia/Shanghai',
+          }),
+        ],
+  );
+  tasks.set(work.id, [
+    task(user, work.id, 0, {
+      title: 'Quarterly report',
+      priority: 3,
+      dueDate: '2026-11-24T10:00:00+0000',
+      startDate: '2026-11-24T09:00:00+0000',
+      timeZone: 'Europe/Berlin',
+      content: 'Numbers from finance first',
+    }),
+    task(user, work.id, 1, { title: 'Review pull requests', priority: 1 }),
+    task(user, work.id, 2, {
+      title: 'Team offsite',
+      priority: 5,
+      dueDate: '2026-12-01T23:30:00+0000',
+      timeZone: 'America/New_York',
+    }),
+  ]);
+  tasks.set(home.id, [
+    // Midnight of 10 March in Los Angeles (daylight time has begun): 07:00 UTC.
+    task(user, home.id, 0, {
+      title: 'Pay rent',
+      priority: 3,
+      dueDate: '2026-03-10T07:00:00.000+0000',
+      isAllDay: true,
+      timeZone: 'America/Los_Angeles',
+    }),
+    task(user, home.id, 1, { title: 'Fix the bike', priority: 0 }),
+  ]);
+  tasks.set(
+    reading.id,
+    Array.from({ length: options.extraTasks ?? 4 }, (_, i) =>
+      task(user, reading.id, i, { title: `Chapter ${i + 1}`, priority: i % 2 === 0 ? 0 : 1 }),
+    ),
+  );
+  return { inboxId, projects: [work, home, reading], tasks };
+}
+
+export async function startTicktickEmulator(options: TicktickEmulatorOptions = {}): Promise<TicktickEmulatorHandle> {
+  const clientId = options.clientId ?? `tt_${secretToken('', 9)}`;
+  const clientSecret = options.clientSecret ?? secretToken('tts_', 18);
+  const redirectUris =
+    options.redirectUri === undefined
+      ? ['http://127.0.0.1:8978/callback/ticktick']
+      : Array.isArray(options.redirectUri)
+        ? options.redirectUri
+        : [options.redirectUri];
+  const ttl = options.accessTokenTtlSeconds ?? 15_000_000;
+  const book = new GrantBook({ singleUseRefresh: false, codeTtlSeconds: 600 });
+  const users = new Map<string, UserData>();
+  let rate = new RateWindow(options.rateLimit?.limit ?? 100, options.rateLimit?.windowMs ?? 60_000);
+  let outage = false;
+  let tokenRequests = 0;
+  const name = options.name ?? 'TickTick';
+
+  const dataOf = (user: string): UserData => {
+    let data = users.get(user);
+    if (!data) {
+      data = buildUser(user, options);
+      users.set(user, data);
+    }
+    return data;
+  };
+
+  function authorize(req: EmulatorRequest): EmulatorReply {
+    const q = req.url.searchParams;
+    const redirectUri = q.get('redirect_uri') ?? '';
+    // Like TickTick, a bad client or redirect is shown on the consent page, never redirected.
+    if (q.get('client_id') !== clientId) return { status: 400, html: '<h1>Invalid client_id</h1>' };
+    if (!redirectUris.includes(redirectUri)) return { status: 400, html: '<h1>Invalid redirect_uri</h1>' };
+    const target = new URL(redirectUri);
+    const state = q.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    if (q.get('response_type') !== 'code') {
+      target.searchParams.set('error', 'unsupported_response_type');
+      return { status: 302, location: target.toString() };
+    }
+    const scopes = (q.get('scope') ?? '').split(/\s+/).filter(Boolean);
+    if (!scopes.includes('tasks:read')) {
+      target.searchParams.set('error', 'invalid_scope');
+      return { status: 302, location: target.toString() };
+    }
+    const deny = q.get('deny_as');
+    if (deny !== null) {
+      target.searchParams.set('error', 'access_denied');
+      return { status: 302, location: target.toString() };
+    }
+    const user = q.get('approve_as');
+    if (user === null) return { status: 200, html: consentHtml(name, ['alice', 'bob'], req.url) };
+    target.searchParams.set('code', book.issueCode({ user, extra: { scope: scopes.join(' ') } }, redirectUri));
+    return { status: 302, location: target.toString() };
+  }
+
+  function token(req: EmulatorRequest): EmulatorReply {
+    tokenRequests += 1;
+    const client = basicCredentials(req.authorization);
+    if (!client || client.id !== clientId || client.secret !== clientSecret) {
+      return { status: 401, json: { error: 'invalid_client', error_description: 'Bad client credentials' } };
+    }
+    const grantType = req.fields['grant_type'];
+    if (grantType !== 'authorization_code') {
+      return {
+        status: 400,
+        json: { error: 'unsupported_grant_type', error_description: `Unsupported grant type: ${grantType ?? ''}` },
+      };
+    }
+    const redeemed = book.redeemCode(req.fields['code'] ?? '');
+    if (!redeemed.ok) {
+      return { status: 400, json: { error: 'invalid_grant', error_description: `Invalid authorization code` } };
+    }
+    if (redeemed.redirectUri !== req.fields['redirect_uri']) {
+      return { status: 400, json: { error: 'invalid_grant', error_description: 'Redirect URI mismatch.' } };
+    }
+    const access = secretToken('', 27);
+    book.addAccessToken(access, redeemed.grant, ttl);
+    return {
+      status: 200,
+      json: {
+        access_token: access,
+        token_type: 'bearer',
+        expires_in: ttl,
+        scope: redeemed.grant.extra['scope'] || 'tasks:read tasks:write',
+      },
+    };
+  }
+
+  function limited(): EmulatorReply | null {
+    const wait = rate.hit();
+    if (wait === null) return null;
+    book.stats.rateLimited += 1;
+    if (options.rateLimitStyle === '429') {
+      return { status: 429, json: { error: 'too_many_requests' }, headers: { 'retry-after': String(wait) } };
+    }
+    return {
+      status: 500,
+      json: {
+        errorId: `${hex(String(Date.now()), 8)}@ticktick`,
+        errorCode: 'exceed_query_limit',
+        errorMessage: 'exceed_query_limit',
+        data: null,
+      },
+    };
+  }
+
+  function api(req: EmulatorRequest, path: string): EmulatorReply {
+    book.stats.apiRequests += 1;
+    const auth = book.authenticate(req.bearer);
+    if (!auth.ok) {
+      return { status: 401, json: { error: 'unauthorized', error_description: 'Full authentication is required' } };
+    }
+    const over = limited();
+    if (over) return over;
+    const data = dataOf(auth.grant.user);
+    if (req.method === 'GET' && path === '/project') return { status: 200, json: data.projects };
+    const m = /^\/project\/([^/]+)\/data$/.exec(path);
+    if (req.method === 'GET' && m) {
+      const asked = decodeURIComponent(m[1]!);
+      // The inbox answers only to its alias: asking for its real id is a 404, as users find out.
+      if (asked === 'inbox') return { status: 200, json: { tasks: data.tasks.get(data.inboxId) ?? [], columns: [] } };
+      const project = data.projects.find((p) => p.id === asked);
+      if (!project) return { status: 404, json: { errorCode: 'project_not_found', errorMessage: 'Project not found' } };
+      return { status: 200, json: { project, tasks: data.tasks.get(project.id) ?? [], columns: [] } };
+    }
+    return { status: 404, json: { errorCode: 'not_found', errorMessage: 'Resource not found' } };
+  }
+
+  const server = await startEmulatorServer((req) => {
+    book.stats.requests += 1;
+    if (outage) throw new HttpFailure(503, { error: 'service_unavailable' });
+    const path = req.url.pathname;
+    if (path === '/oauth/authorize' && req.method === 'GET') return authorize(req);
+    if (path === '/oauth/token' && req.method === 'POST') return token(req);
+    if (path.startsWith('/open/v1/')) return api(req, path.slice('/open/v1'.length));
+    return { status: 404, json: { error: 'not_found' } };
+  });
+
+  return {
+    url: server.url,
+    clientId,
+    clientSecret,
+    authorizeUrl: `${server.url}/oauth/authorize`,
+    tokenUrl: `${server.url}/oauth/token`,
+    apiUrl: `${server.url}/open/v1`,
+    consent: (authorizeUrl, opts) => approveConsent(authorizeUrl, opts),
+    issueAuthorizationCode: ({ user, redirectUri }) =>
+      book.issueCode({ user, extra: { scope: 'tasks:read tasks:write' } }, redirectUri ?? redirectUris[0]!),
+    inboxIdOf: (user) => dataOf(user).inboxId,
+    setOutage: (down) => {
+      outage = down;
+    },
+    setRateLimit: (limit) => {
+      rate = new RateWindow(limit.limit, limit.windowMs);
+    },
+    revokeAll: () => book.revokeAll(),
+    expireAccessTokens: () => book.expireAccessTokens(),
+    get stats(): TicktickStats {
+      return {
+        ...book.stats,
+        peakRequestsPerSecond: rate.peakPerSecond,
+        tokenRequests,
+      };
+    },
+    close: () => server.close(),
+  };
+}
