@@ -8,6 +8,8 @@ const args = process.argv.slice(2);
 const steps = [
   ['type-check (node)', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node.json', '--noEmit']],
   ['type-check (web)', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.web.json', '--noEmit']],
+  // Browser-driving tests see both Node and the DOM (page.evaluate bodies run in Chromium).
+  ['type-check (e2e)', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.e2e.json', '--noEmit']],
   ['lint', ['node_modules/eslint/bin/eslint.js', '.', '--max-warnings', '0']],
   ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', '.']],
   ['build', ['scripts/build.mjs']],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCallback, validateCallback } from '../../electron/core/oauth/callback';
+import { parseCallback, validateCallback, type CallbackExpectations } from '../../electron/core/oauth/callback';
 
-const expect_ = { state: 'S'.repeat(43), issuer: null, issRequired: false };
+const expect_: CallbackExpectations = { state: 'S'.repeat(43), issuer: null, issRequired: false };
 const check = (input: string, exp = expect_) => validateCallback(parseCallback(input), exp);
 
 describe('callback validation', () => {
