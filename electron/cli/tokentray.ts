@@ -263,11 +263,13 @@ export function buildProgram(): Command {
     .command('token <account>')
     .description('print a valid access token (refreshing first when needed); <account> is an id or a unique label')
     .option('--min-valid <seconds>', 'refresh unless the token stays valid at least this long', '0')
-    .action(async (ref: string, opts: { minValid: string }) => {
+    .option('--json', 'print {"token": "…"}; errors as a JSON object on stdout')
+    .action(async (ref: string, opts: { minValid: string; json?: boolean }) => {
       const token = await (
         await getCore()
       ).getAccessToken(ref, { minValidSeconds: positiveInt(opts.minValid, '--min-valid') });
-      out(token);
+      if (opts.json) printJson({ token });
+      else out(token);
     });
 
   program

@@ -109,6 +109,8 @@ describe(`crash consistency: SIGKILL at each step, ${KILLS_PER_STEP} times per s
     async (step) => {
       let worked = 0;
       let reconnect = 0;
+      let lost = 0;
+      const reuseBefore = emu.stats.refreshTokenReuse;
       for (let i = 0; i < KILLS_PER_STEP; i += 1) {
         let [account] = (await accounts()).filter((a) => a.status !== 'reconnect');
         const id = account?.id ?? (await connectFresh());
@@ -135,13 +137,25 @@ describe(`crash consistency: SIGKILL at each step, ${KILLS_PER_STEP} times per s
         }
         const refreshed = await cli(['refresh', id]);
         if (refreshed.code !== 0) {
-          expect(refreshed.code).toBe(3);
+          expect(refreshed.code, refreshed.stderr).toBe(3);
+          lost += 1;
           await connectFresh();
         }
       }
-      console.log(`refresh killed ${step}: ${worked} worked, ${reconnect} asked to reconnect, of ${KILLS_PER_STEP}`);
+      const reuse = emu.stats.refreshTokenReuse - reuseBefore;
+      console.log(
+        `refresh killed ${step}: ${worked} worked, ${reconnect} asked to reconnect, ${lost} grants lost, of ${KILLS_PER_STEP}`,
+      );
       expect(worked + reconnect).toBe(KILLS_PER_STEP);
-      expect(emu.stats.refreshTokenReuse).toBeLessThanOrEqual(reconnect * 2);
+      if (step === 'after-token-response') {
+        // The provider spent the old refresh token and its answer died with the process: nothing
+        // on this side can keep that grant, but it is reported as "reconnect", never as an outage.
+        expect(reuse).toBeLessThanOrEqual(2 * lost);
+      } else {
+        // A kill before the call, or after the keychain write, never spends a token twice.
+        expect(lost).toBe(0);
+        expect(reuse).toBe(0);
+      }
     },
     300_000,
   );
