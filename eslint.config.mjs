@@ -31,7 +31,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['electron', 'electron/*', 'node:*', 'fs', 'path', 'os', 'child_process', 'keytar', 'undici'],
+              // Package names only: the shared contract under ../electron/shared is allowed.
+              regex: '^(node:.*|electron|keytar|undici|fs|path|os|child_process|net|http|https|crypto)(/.*)?$',
               message: 'The renderer may not use Node or Electron modules.',
             },
             {

@@ -1,0 +1,268 @@
+// The single place renderer requests are dispatched: Electron main (through
+// ipcMain.handle) and the development bridge (through a WebSocket) both call
+// `handle`. The renderer is untrusted, so every request is validated against
+// the contract, and every answer is parsed through the contract's response
+// schema, which also strips any field the contract does not name.
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  DEFAULT_PREFERENCES,
+  ipcContract,
+  ipcEvents,
+  isIpcChannel,
+  preferencesSchema,
+  type IpcChannel,
+  type IpcEvent,
+  type IpcEventPayload,
+  type IpcRequest,
+  type IpcResponse,
+  type Preferences,
+} from '../shared/ipc-contract';
+import type { AppError, Result } from '../shared/models';
+import { TokentrayError, toAppError } from './errors';
+import type { ConnectAttempt, TokentrayService } from './service-api';
+
+export interface PreferencesStore {
+  get(): Promise<Preferences>;
+  set(next: Preferences): Promise<void>;
+}
+
+export interface IpcActions {
+  /** Reads a fresh token in the main process and writes it to the clipboard, cleared after 60 seconds. */
+  copyToken(accountId: string): Promise<void>;
+  /**
+   * Opens an already allow-listed URL in the user's browser. Resolve `false`
+   * when the caller's page should open it itself (the bridge: the page already is a browser).
+   */
+  openExternal(url: string): Promise<void | boolean>;
+  preferences?: PreferencesStore;
+}
+
+export type IpcPush = <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>) => void;
+
+export interface IpcRouter {
+  handle(channel: string, payload: unknown): Promise<Result<unknown>>;
+  subscribe(push: IpcPush): () => void;
+  /** For main's background refresher: push an event to every subscriber (validated like the rest). */
+  emit<E extends IpcEvent>(event: E, payload: IpcEventPayload<E>): void;
+  close(): void;
+}
+
+type Handlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
+
+const MAX_REMEMBERED_URLS = 50_000;
+
+function invalid(message: string): AppError {
+  return { code: 'IPC_INVALID', message };
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+}
+
+/**
+ * https anywhere, http only to this machine; never credentials in the URL,
+ * never javascript:, file:, data: or custom schemes.
+ */
+export function isAllowedExternalUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '') return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+}
+
+export function memoryPreferences(initial: Preferences = DEFAULT_PREFERENCES): PreferencesStore {
+  let current = { ...initial };
+  return {
+    get: async () => ({ ...current }),
+    set: async (next) => {
+      current = { ...next };
+    },
+  };
+}
+
+/** Preferences as a small JSON file next to the rest of the app's state (no secrets in it). */
+export function filePreferences(path: string): PreferencesStore {
+  return {
+    async get() {
+      try {
+        const parsed = preferencesSchema.safeParse(JSON.parse(await fs.readFile(path, 'utf8')));
+        return parsed.success ? parsed.data : { ...DEFAULT_PREFERENCES };
+      } catch {
+        return { ...DEFAULT_PREFERENCES };
+      }
+    },
+    async set(next) {
+      await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const temp = `${path}.${process.pid}.tmp`;
+      await fs.writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+      await fs.rename(temp, path);
+    },
+  };
+}
+
+export function createIpcRouter(service: TokentrayService, actions: IpcActions): IpcRouter {
+  const preferences = actions.preferences ?? memoryPreferences();
+  const subscribers = new Set<IpcPush>();
+  const attempts = new Map<string, ConnectAttempt>();
+  // URLs the core handed to the renderer (task links on self-hosted http servers, say) may be opened too.
+  const handedOut = new Set<string>();
+
+  const remember = (url: string | null): void => {
+    if (url === null) return;
+    if (handedOut.size >= MAX_REMEMBERED_URLS) handedOut.clear();
+    handedOut.add(url);
+  };
+
+  const emit = <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>): void => {
+    const parsed = ipcEvents[event].safeParse(payload);
+    if (!parsed.success) return;
+    for (const push of subscribers) {
+      try {
+        push(event, parsed.data as IpcEventPayload<E>);
+      } catch {
+        // One broken window (or a closed socket) must not stop the others from hearing about it.
+      }
+    }
+  };
+
+  const unsubscribeService = [
+    service.onAccountsChanged((accounts) => emit('accountsChanged', accounts)),
+    service.onConnectProgress((progress) => emit('connectProgress', progress)),
+  ];
+
+  const handlers: Handlers = {
+    listProviders: async () => {
+      const providers = await service.listProviders();
+      for (const p of providers) remember(p.registerUrl);
+      return providers;
+    },
+    setProvider: async ({ provider, ...input }) => service.setProvider(provider, input),
+    addGenericProvider: async (input) => service.addGenericProvider(input),
+    removeDemo: async () => {
+      await service.removeDemo();
+      return { removed: true as const };
+    },
+    startConnect: async ({ provider, label, listen }) => {
+      const attempt = await service.startConnect(provider, {
+        ...(label === undefined ? {} : { label }),
+        ...(listen === undefined ? {} : { listen }),
+      });
+      attempts.set(attempt.attemptId, attempt);
+      remember(attempt.authorizeUrl);
+      attempt.result.then(
+        (account) => emit('connectResult', { attemptId: attempt.attemptId, provider, ok: true, account }),
+        (error: unknown) =>
+          emit('connectResult', { attemptId: attempt.attemptId, provider, ok: false, error: toAppError(error) }),
+      );
+      void attempt.result.catch(() => undefined).finally(() => attempts.delete(attempt.attemptId));
+      return {
+        attemptId: attempt.attemptId,
+        provider: attempt.provider,
+        authorizeUrl: attempt.authorizeUrl,
+        redirectUri: attempt.redirectUri,
+      };
+    },
+    completeConnectWithUrl: async ({ provider, url, label }) =>
+      service.completeConnectWithUrl(provider, url, label === undefined ? undefined : { label }),
+    completeConnectWithCode: async ({ provider, code, host, label }) =>
+      service.completeConnectWithCode(provider, code, {
+        ...(host === undefined ? {} : { host }),
+        ...(label === undefined ? {} : { label }),
+      }),
+    connectWithToken: async ({ provider, token, host, label }) =>
+      service.connectWithToken(provider, token, {
+        ...(host === undefined ? {} : { host }),
+        ...(label === undefined ? {} : { label }),
+      }),
+    cancelConnect: async ({ attemptId }) => {
+      const attempt = attempts.get(attemptId);
+      if (!attempt) return { cancelled: false };
+      attempt.cancel();
+      attempts.delete(attemptId);
+      return { cancelled: true };
+    },
+    listAccounts: async () => service.listAccounts(),
+    inspect: async ({ accountId }) => service.inspect(accountId),
+    refresh: async ({ accountId }) => {
+      try {
+        const account = await service.refresh(accountId);
+        emit('refreshResult', { accountId, ok: true, account });
+        return account;
+      } catch (error) {
+        emit('refreshResult', { accountId, ok: false, error: toAppError(error) });
+        throw error;
+      }
+    },
+    disconnect: async ({ accountId }) => {
+      await service.disconnect(accountId);
+      return { disconnected: true as const };
+    },
+    tasks: async ({ accountId, offline }) => {
+      const list = await service.tasks(accountId, offline === undefined ? undefined : { offline });
+      for (const task of list.tasks) remember(task.url);
+      return list;
+    },
+    copyToken: async ({ accountId }) => {
+      await actions.copyToken(accountId);
+      return { copied: true as const, clearsInSeconds: 60 as const };
+    },
+    openExternal: async ({ url }) => {
+      if (!isAllowedExternalUrl(url) && !handedOut.has(url)) {
+        throw new TokentrayError('USAGE', 'Tokentray only opens web addresses (https) in your browser.');
+      }
+      const opened = await actions.openExternal(url);
+      return { opened: opened !== false };
+    },
+    getPreferences: async () => preferences.get(),
+    setPreferences: async (patch) => {
+      const next = preferencesSchema.parse({ ...(await preferences.get()), ...patch });
+      await preferences.set(next);
+      return next;
+    },
+  };
+
+  async function dispatch<C extends IpcChannel>(channel: C, payload: unknown): Promise<Result<unknown>> {
+    const contract = ipcContract[channel];
+    const request = contract.request.safeParse(payload);
+    if (!request.success) {
+      // The payload is never echoed: it may hold a client secret or a pasted token.
+      return { ok: false, error: invalid(`The request to "${channel}" was malformed.`) };
+    }
+    let data: unknown;
+    try {
+      const handler = handlers[channel] as (request: unknown) => Promise<unknown>;
+      data = await handler(request.data);
+    } catch (error) {
+      return { ok: false, error: toAppError(error) };
+    }
+    const response = contract.response.safeParse(data);
+    if (!response.success) return { ok: false, error: toAppError(new Error('response did not match the contract')) };
+    return { ok: true, data: response.data };
+  }
+
+  return {
+    handle: async (channel, payload) => {
+      if (!isIpcChannel(channel)) return { ok: false, error: invalid('That request is not part of Tokentray.') };
+      return dispatch(channel, payload);
+    },
+    subscribe: (push) => {
+      subscribers.add(push);
+      return () => {
+        subscribers.delete(push);
+      };
+    },
+    emit,
+    close: () => {
+      for (const off of unsubscribeService) off();
+      subscribers.clear();
+      for (const attempt of attempts.values()) attempt.cancel();
+      attempts.clear();
+    },
+  };
+}

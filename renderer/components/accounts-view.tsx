@@ -1,0 +1,230 @@
+import { useState } from 'react';
+import type { AccountSummary } from '../../electron/shared/models';
+import { formatRelative } from '../lib/time';
+import { useApp } from '../state/app-context';
+import { useNow } from '../state/use-now';
+import { ConfirmDialog } from './confirm-dialog';
+import { Countdown } from './countdown';
+import { CopyIcon, FlaskIcon, InspectIcon, KeyIcon, ListIcon, PlusIcon, RefreshIcon, TrashIcon } from './icons';
+import { PageHeader } from './page-header';
+import { ProviderIcon } from './provider-icon';
+import { EmptyState, ErrorState, Spinner } from './states';
+import { DemoBadge, StatusBadge } from './status-badge';
+
+function needsReconnect(account: AccountSummary): boolean {
+  return account.status === 'reconnect' || (account.status === 'expired' && !account.canRefresh);
+}
+
+function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDisconnect(a: AccountSummary): void }) {
+  const { api, i18n, navigate, notify, notifyError, reloadAccounts } = useApp();
+  const now = useNow(30_000);
+  const [refreshing, setRefreshing] = useState(false);
+  const [copying, setCopying] = useState(false);
+  const reconnect = needsReconnect(account);
+
+  const refresh = async (): Promise<void> => {
+    setRefreshing(true);
+    const result = await api.refresh({ accountId: account.id });
+    setRefreshing(false);
+    if (result.ok) notify({ tone: 'success', title: i18n.t('accounts.refreshed', { label: account.label }) });
+    else notifyError(result.error);
+    await reloadAccounts();
+  };
+
+  const copy = async (): Promise<void> => {
+    setCopying(true);
+    const result = await api.copyToken({ accountId: account.id });
+    setCopying(false);
+    if (result.ok)
+      notify({
+        tone: 'success',
+        title: i18n.t('accounts.copied'),
+        detail: i18n.t('accounts.copiedDetail', { seconds: result.data.clearsInSeconds }),
+      });
+    else notifyError(result.error);
+  };
+
+  return (
+    <li className="account-card" data-testid="account-card" data-account-id={account.id} data-status={account.status}>
+      <ProviderIcon provider={account.provider} />
+      <div className="account-card__identity">
+        <div className="account-card__title">
+          <span className="account-card__label">{account.label}</span>
+          {account.demo ? <DemoBadge /> : null}
+        </div>
+        <div className="account-card__meta">
+          <span>{account.providerName}</span>
+          {account.workspaces.length > 0 ? (
+            <>
+              <span className="dot-separator" aria-hidden="true" />
+              <span className="account-card__workspaces" title={account.workspaces.map((w) => w.name).join(', ')}>
+                {account.workspaces.map((w) => w.name).join(', ')}
+              </span>
+            </>
+          ) : null}
+        </div>
+      </div>
+      <div className="account-card__status">
+        <div className="account-card__status-line">
+          <StatusBadge status={account.status} />
+          {account.status === 'reconnect' ? null : <Countdown expiresAt={account.expiresAt} />}
+        </div>
+        <span className="account-card__refreshed">
+          {account.lastRefreshAt
+            ? i18n.t('accounts.lastRefresh', { when: formatRelative(account.lastRefreshAt, now, i18n.locale) })
+            : i18n.t('accounts.connectedAt', { when: formatRelative(account.connectedAt, now, i18n.locale) })}
+        </span>
+      </div>
+      <div className="account-card__actions">
+        {reconnect ? (
+          <button
+            type="button"
+            className="button button--primary"
+            onClick={() => navigate({ name: 'connect', provider: account.provider, reconnect: account.id })}
+          >
+            <RefreshIcon size={16} />
+            {i18n.t('accounts.reconnect')}
+          </button>
+        ) : account.canRefresh ? (
+          <button type="button" className="button" onClick={refresh} disabled={refreshing}>
+            {refreshing ? <Spinner /> : <RefreshIcon size={16} />}
+            {i18n.t('accounts.refresh')}
+          </button>
+        ) : null}
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={i18n.t('accounts.tasks')}
+          title={i18n.t('accounts.tasks')}
+          onClick={() => navigate({ name: 'tasks', accountId: account.id })}
+        >
+          <ListIcon />
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={i18n.t('accounts.inspect')}
+          title={i18n.t('accounts.inspect')}
+          onClick={() => navigate({ name: 'inspect', accountId: account.id })}
+        >
+          <InspectIcon />
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={i18n.t('accounts.copy')}
+          title={i18n.t('accounts.copy')}
+          onClick={copy}
+          disabled={copying || reconnect}
+        >
+          <CopyIcon />
+        </button>
+        <button
+          type="button"
+          className="icon-button icon-button--danger"
+          aria-label={i18n.t('accounts.disconnect')}
+          title={i18n.t('accounts.disconnect')}
+          onClick={() => onDisconnect(account)}
+        >
+          <TrashIcon />
+        </button>
+      </div>
+      {account.statusDetail ? (
+        <p className="account-card__detail" data-tone={account.status}>
+          {account.statusDetail}
+        </p>
+      ) : null}
+    </li>
+  );
+}
+
+export function AccountsView() {
+  const { api, i18n, accounts, accountsError, navigate, notify, notifyError, reloadAccounts, providers } = useApp();
+  const [pending, setPending] = useState<AccountSummary | null>(null);
+  const [busy, setBusy] = useState(false);
+  const demoAvailable = (providers ?? []).some((p) => p.kind === 'demo');
+
+  const disconnect = async (): Promise<void> => {
+    if (!pending) return;
+    setBusy(true);
+    const result = await api.disconnect({ accountId: pending.id });
+    setBusy(false);
+    if (result.ok) notify({ tone: 'success', title: i18n.t('accounts.disconnected', { label: pending.label }) });
+    else notifyError(result.error);
+    setPending(null);
+    await reloadAccounts();
+  };
+
+  const count = accounts?.length ?? 0;
+  const attention = (accounts ?? []).filter((a) => a.status !== 'ok').length;
+  return (
+    <div className="view">
+      <PageHeader
+        title={i18n.t('accounts.title')}
+        subtitle={
+          accounts && count > 0
+            ? `${i18n.tn('accounts.count', count)}${attention > 0 ? ` · ${i18n.tn('accounts.attention', attention)}` : ''}`
+            : i18n.t('accounts.subtitle')
+        }
+        actions={
+          count > 0 ? (
+            <button type="button" className="button button--primary" onClick={() => navigate({ name: 'connect' })}>
+              <PlusIcon size={16} />
+              {i18n.t('accounts.add')}
+            </button>
+          ) : null
+        }
+      />
+      <div className="view__body">
+        {accountsError ? <ErrorState error={accountsError} /> : null}
+        {accounts === null && !accountsError ? (
+          <div className="loading">
+            <Spinner label={i18n.t('common.loading')} />
+          </div>
+        ) : null}
+        {accounts !== null && count === 0 ? (
+          <EmptyState
+            icon={<KeyIcon size={28} />}
+            title={i18n.t('accounts.emptyTitle')}
+            body={i18n.t('accounts.emptyBody')}
+            actions={
+              <>
+                <button type="button" className="button button--primary" onClick={() => navigate({ name: 'connect' })}>
+                  <PlusIcon size={16} />
+                  {i18n.t('accounts.add')}
+                </button>
+                {demoAvailable ? (
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => navigate({ name: 'connect', provider: 'demo' })}
+                  >
+                    <FlaskIcon size={16} />
+                    {i18n.t('accounts.tryDemo')}
+                  </button>
+                ) : null}
+              </>
+            }
+          />
+        ) : null}
+        {accounts && count > 0 ? (
+          <ul className="account-list" aria-label={i18n.t('accounts.title')}>
+            {accounts.map((account) => (
+              <AccountCard key={account.id} account={account} onDisconnect={setPending} />
+            ))}
+          </ul>
+        ) : null}
+      </div>
+      <ConfirmDialog
+        open={pending !== null}
+        title={i18n.t('accounts.confirmTitle', { label: pending?.label ?? '' })}
+        body={i18n.t('accounts.confirmBody', { provider: pending?.providerName ?? '' })}
+        confirmLabel={i18n.t('accounts.disconnect')}
+        cancelLabel={i18n.t('common.cancel')}
+        busy={busy}
+        onConfirm={disconnect}
+        onCancel={() => setPending(null)}
+      />
+    </div>
+  );
+}

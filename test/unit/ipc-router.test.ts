@@ -1,0 +1,289 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TokentrayError } from '../../electron/core/errors';
+import { createIpcRouter, filePreferences, isAllowedExternalUrl, type IpcRouter } from '../../electron/core/ipc-router';
+import type { IpcEvent } from '../../electron/shared/ipc-contract';
+import type { AccountSummary } from '../../electron/shared/models';
+import { FakeTokentrayService } from '../fakes/fake-service';
+
+interface Harness {
+  fake: FakeTokentrayService;
+  router: IpcRouter;
+  events: Array<{ event: IpcEvent; payload: unknown }>;
+  copied: string[];
+  opened: string[];
+}
+
+const routers: IpcRouter[] = [];
+afterEach(() => {
+  while (routers.length) routers.pop()?.close();
+});
+
+function harness(options: ConstructorParameters<typeof FakeTokentrayService>[0] = {}): Harness {
+  const fake = new FakeTokentrayService(options);
+  const copied: string[] = [];
+  const opened: string[] = [];
+  const router = createIpcRouter(fake, {
+    copyToken: async (accountId) => {
+      copied.push(await fake.getAccessToken(accountId));
+    },
+    openExternal: async (url) => {
+      opened.push(url);
+    },
+  });
+  routers.push(router);
+  const events: Harness['events'] = [];
+  router.subscribe((event, payload) => events.push({ event, payload }));
+  return { fake, router, events, copied, opened };
+}
+
+async function ok<T>(promise: Promise<{ ok: boolean; data?: unknown; error?: unknown }>): Promise<T> {
+  const result = await promise;
+  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result)}`);
+  return result.data as T;
+}
+
+function waitFor<T>(check: () => T | undefined): Promise<T> {
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const value = check();
+      if (value !== undefined) resolve(value);
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+describe('the IPC router', () => {
+  it('rejects unknown channels and malformed payloads without calling the core', async () => {
+    const { fake, router } = harness();
+    expect(await router.handle('getAccessToken', { accountId: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'IPC_INVALID' },
+    });
+    expect(await router.handle('__proto__', {})).toMatchObject({ ok: false, error: { code: 'IPC_INVALID' } });
+    expect(await router.handle('refresh', { accountId: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'IPC_INVALID' },
+    });
+    expect(await router.handle('refresh', 'demo-alice')).toMatchObject({ ok: false, error: { code: 'IPC_INVALID' } });
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('never echoes a rejected payload (it may hold a secret)', async () => {
+    const { router } = harness();
+    const result = await router.handle('setProvider', { provider: 'clickup', clientSecret: 'sup3r-s3cret-value' });
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toContain('sup3r-s3cret-value');
+  });
+
+  it('stores a client secret through the core and answers with the provider summary only', async () => {
+    const { fake, router } = harness();
+    const result = await router.handle('setProvider', {
+      provider: 'clickup',
+      clientId: 'client-1',
+      clientSecret: 'sup3r-s3cret-value',
+    });
+    expect(result).toMatchObject({ ok: true, data: { id: 'clickup', configured: true } });
+    expect(JSON.stringify(result)).not.toContain('sup3r-s3cret-value');
+    expect(fake.secrets.get('clickup')).toBe('sup3r-s3cret-value');
+  });
+
+  it('passes the core’s coded errors through and hides anything else behind INTERNAL', async () => {
+    const { fake, router } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    expect(await router.handle('inspect', { accountId: 'nobody' })).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: expect.stringContaining('nobody') },
+    });
+    fake.failNext('listAccounts', new Error('ENOENT /home/me/.config/Tokentray/accounts/x.json'));
+    const hidden = await router.handle('listAccounts', undefined);
+    expect(hidden).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(JSON.stringify(hidden)).not.toContain('/home/me');
+    fake.failNext('listAccounts', new TokentrayError('RATE_LIMITED', 'Slow down.', { retryAfterSeconds: 30 }));
+    expect(await router.handle('listAccounts', undefined)).toEqual({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: 'Slow down.', retryAfterSeconds: 30 },
+    });
+  });
+
+  it('strips fields the contract does not name from what the core returns', async () => {
+    const { fake, router } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    const leaky = { ...(await fake.listAccounts())[0], accessToken: 'eyJleaked', refreshToken: 'rt-leaked' };
+    fake.listAccounts = async () => [leaky as AccountSummary];
+    const result = await router.handle('listAccounts', {});
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify(result)).not.toMatch(/leaked/);
+  });
+
+  it('answers INTERNAL when the core returns something off-contract', async () => {
+    const { fake, router } = harness();
+    fake.listProviders = async () => [{ id: 'broken' } as never];
+    expect(await router.handle('listProviders', undefined)).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+
+  it('starts a browser sign-in and pushes progress and the result as events', async () => {
+    const { fake, router, events } = harness();
+    const started = await ok<{ attemptId: string; authorizeUrl: string; redirectUri: string | null }>(
+      router.handle('startConnect', { provider: 'demo', label: 'mine' }),
+    );
+    expect(started.authorizeUrl).toContain(started.attemptId);
+    expect(started.redirectUri).not.toBeNull();
+    const account = fake.completeAttempt(started.attemptId);
+    const result = await waitFor(() => events.find((e) => e.event === 'connectResult'));
+    expect(result.payload).toEqual({ attemptId: started.attemptId, provider: 'demo', ok: true, account });
+    const phases = events
+      .filter((e) => e.event === 'connectProgress')
+      .map((e) => (e.payload as { phase: string }).phase);
+    expect(phases).toEqual(['waiting-for-browser', 'exchanging-code', 'verifying-identity', 'stored']);
+    expect(events.some((e) => e.event === 'accountsChanged')).toBe(true);
+  });
+
+  it('cancels a pending sign-in, which then reports CONNECT_CANCELLED', async () => {
+    const { router, events } = harness();
+    const started = await ok<{ attemptId: string }>(router.handle('startConnect', { provider: 'demo' }));
+    expect(await router.handle('cancelConnect', { attemptId: started.attemptId })).toEqual({
+      ok: true,
+      data: { cancelled: true },
+    });
+    const result = await waitFor(() => events.find((e) => e.event === 'connectResult'));
+    expect(result.payload).toMatchObject({ ok: false, error: { code: 'CONNECT_CANCELLED' } });
+    expect(await router.handle('cancelConnect', { attemptId: started.attemptId })).toEqual({
+      ok: true,
+      data: { cancelled: false },
+    });
+  });
+
+  it('copies a token in the main process and answers without it', async () => {
+    const { fake, router, copied } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    const [account] = await fake.listAccounts();
+    const token = await fake.getAccessToken(account!.id);
+    const result = await router.handle('copyToken', { accountId: account!.id });
+    expect(result).toEqual({ ok: true, data: { copied: true, clearsInSeconds: 60 } });
+    expect(copied).toEqual([token]);
+    expect(JSON.stringify(result)).not.toContain(token);
+  });
+
+  it('reports refreshes as events, including a revoked account turning to reconnect', async () => {
+    const { fake, router, events } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    const [account] = await fake.listAccounts();
+    await ok(router.handle('refresh', { accountId: account!.id }));
+    fake.revokeAll();
+    expect(await router.handle('refresh', { accountId: account!.id })).toMatchObject({
+      ok: false,
+      error: { code: 'RECONNECT_REQUIRED' },
+    });
+    const outcomes = events.filter((e) => e.event === 'refreshResult').map((e) => (e.payload as { ok: boolean }).ok);
+    expect(outcomes).toEqual([true, false]);
+    const [after] = await ok<AccountSummary[]>(router.handle('listAccounts', undefined));
+    expect(after?.status).toBe('reconnect');
+  });
+
+  it('opens only allow-listed URLs (plus task links the core handed out)', async () => {
+    const { router, opened, fake } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'http://evil.example.com/', 'https://u:p@x.com/']) {
+      expect(await router.handle('openExternal', { url })).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    }
+    expect(await router.handle('openExternal', { url: 'https://app.clickup.com/t/1' })).toEqual({
+      ok: true,
+      data: { opened: true },
+    });
+    expect(await router.handle('openExternal', { url: 'http://127.0.0.1:5000/authorize' })).toMatchObject({ ok: true });
+
+    const [account] = await fake.listAccounts();
+    fake.tasks = async (id) => ({
+      accountId: id,
+      tasks: [
+        {
+          id: 't1',
+          accountId: id,
+          provider: 'demo',
+          title: 'Self-hosted',
+          status: 'open',
+          due: null,
+          priority: { level: 0, original: null },
+          project: null,
+          workspace: null,
+          assignees: [],
+          url: 'http://tasks.intranet/t/1',
+          updatedAt: null,
+        },
+      ],
+      fetchedAt: null,
+      offline: false,
+      ageSeconds: null,
+      error: null,
+    });
+    expect(await router.handle('openExternal', { url: 'http://tasks.intranet/t/1' })).toMatchObject({ ok: false });
+    await ok(router.handle('tasks', { accountId: account!.id }));
+    expect(await router.handle('openExternal', { url: 'http://tasks.intranet/t/1' })).toMatchObject({ ok: true });
+    expect(opened).toEqual([
+      'https://app.clickup.com/t/1',
+      'http://127.0.0.1:5000/authorize',
+      'http://tasks.intranet/t/1',
+    ]);
+  });
+
+  it('tells the bridge page to open the URL itself when the action declines', async () => {
+    const fake = new FakeTokentrayService();
+    const router = createIpcRouter(fake, { copyToken: async () => undefined, openExternal: async () => false });
+    routers.push(router);
+    expect(await router.handle('openExternal', { url: 'https://example.com/' })).toEqual({
+      ok: true,
+      data: { opened: false },
+    });
+  });
+
+  it('keeps preferences, merging partial updates', async () => {
+    const { router } = harness();
+    expect(await router.handle('getPreferences', undefined)).toEqual({ ok: true, data: { language: 'system' } });
+    expect(await router.handle('setPreferences', { language: 'de' })).toEqual({ ok: true, data: { language: 'de' } });
+    expect(await router.handle('getPreferences', {})).toEqual({ ok: true, data: { language: 'de' } });
+    expect(await router.handle('setPreferences', { language: 'xx' })).toMatchObject({ ok: false });
+  });
+
+  it('stops pushing to a subscriber once it unsubscribes, and survives a throwing one', async () => {
+    const { fake, router } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
+    const got: IpcEvent[] = [];
+    const off = router.subscribe((event) => got.push(event));
+    router.subscribe(() => {
+      throw new Error('window gone');
+    });
+    const [account] = await fake.listAccounts();
+    await ok(router.handle('refresh', { accountId: account!.id }));
+    expect(got).toContain('refreshResult');
+    off();
+    got.length = 0;
+    await ok(router.handle('refresh', { accountId: account!.id }));
+    expect(got).toEqual([]);
+  });
+});
+
+describe('isAllowedExternalUrl', () => {
+  it('allows https and loopback http only', () => {
+    expect(isAllowedExternalUrl('https://app.clickup.com/t/abc')).toBe(true);
+    expect(isAllowedExternalUrl('http://localhost:3000/x')).toBe(true);
+    expect(isAllowedExternalUrl('http://example.com')).toBe(false);
+    expect(isAllowedExternalUrl('tokentray://callback')).toBe(false);
+    expect(isAllowedExternalUrl('not a url')).toBe(false);
+  });
+});
+
+describe('filePreferences', () => {
+  it('round-trips through a JSON file and falls back to defaults when it is missing or damaged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokentray-prefs-'));
+    try {
+      const store = filePreferences(join(dir, 'sub', 'preferences.json'));
+      expect(await store.get()).toEqual({ language: 'system' });
+      await store.set({ language: 'ru' });
+      expect(await store.get()).toEqual({ language: 'ru' });
+      expect(JSON.parse(readFileSync(join(dir, 'sub', 'preferences.json'), 'utf8'))).toEqual({ language: 'ru' });
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'sub', 'preferences.json'), '{broken');
+      expect(await store.get()).toEqual({ language: 'system' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
