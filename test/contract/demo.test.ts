@@ -143,7 +143,7 @@ describe('demo provider definition', () => {
 describe('demo provider against the demo server', () => {
   it('signs in, identifies the login and its workspace', async () => {
     const { response, account } = await signIn(demoContext(server.url));
-    expect(response).toMatchObject({ tokenType: 'Bearer', expiresInSeconds: 300 });
+    expect(response).toMatchObject({ tokenType: 'Bearer', expiresInSeconds: 900 });
     expect(response.scopes).toEqual(['tasks:read', 'tasks:write']);
     expect(response.refreshToken).not.toBeNull();
     const identity = await demo.identify(http, account);

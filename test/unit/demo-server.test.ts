@@ -127,12 +127,12 @@ describe('demo authorization server: consent and code', () => {
   it('exchanges the code with the right PKCE verifier for a Bearer JWT and a refresh token', async () => {
     const before = server.stats.tokenRequests;
     const tokens = await connect(server);
-    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'tasks:read tasks:write' });
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'tasks:read tasks:write' });
     expect(tokens.refresh_token).toMatch(/^demo_rt\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     const jwt = decodeJwt(tokens.access_token)!;
     expect(jwt.header).toMatchObject({ alg: 'HS256' });
     expect(jwt.claims).toMatchObject({ iss: 'tokentray-demo', sub: 'demo-user', scope: 'tasks:read tasks:write' });
-    expect((jwt.claims['exp'] as number) - (jwt.claims['iat'] as number)).toBe(300);
+    expect((jwt.claims['exp'] as number) - (jwt.claims['iat'] as number)).toBe(900);
     expect(typeof jwt.claims['jti']).toBe('string');
     expect(server.stats.tokenRequests).toBe(before + 1);
     const me = await api(server, '/me', tokens.access_token);

@@ -49,7 +49,7 @@ import {
  * - An authorization code is single-use within this process; codes live 2 minutes.
  */
 
-export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 300;
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
 const REFRESH_TOKEN_TTL_SECONDS = 30 * 86_400;
 const CODE_TTL_SECONDS = 120;
 const CONSENT_TTL_SECONDS = 600;
@@ -59,7 +59,7 @@ const MAX_TASK_COUNT = 1_000_000;
 export interface DemoServerOptions {
   /** Tasks per demo user; default 300 (TOKENTRAY_DEMO_TASKS). */
   taskCount?: number;
-  /** Access token lifetime; default 300 s so a refresh is visible (TOKENTRAY_DEMO_TTL_SECONDS). */
+  /** Access token lifetime; default 900 s: refreshed 5 minutes before expiry, so a refresh is visible within 10 minutes (TOKENTRAY_DEMO_TTL_SECONDS). */
   accessTokenTtlSeconds?: number;
   /** 0 = ephemeral (default). */
   port?: number;

@@ -25,7 +25,7 @@ export async function exchangeToken(
   });
   if (res.status >= 200 && res.status < 300) return provider.parseTokenResponse(res.body);
   const { kind, detail } = provider.classifyTokenError(res.status, res.body);
-  const said = detail ? ` (${detail})` : '';
+  const said = detail ? ` (${detail.replace(/[.!\s]+$/, '')})` : '';
   switch (kind) {
     case 'reconnect':
       throw new TokentrayError(

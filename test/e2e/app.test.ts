@@ -1,0 +1,316 @@
+// The renderer in real Chromium against the development bridge, the real core,
+// the real OS keychain and the in-process demo provider. One user journey, in
+// order: connect through the browser, refresh, inspect, browse 10,000 tasks,
+// switch language, get revoked, disconnect; every IPC frame and every screen is
+// checked for the account's tokens.
+import { rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
+import type { TokentrayCore } from '../../electron/core/service';
+import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { uniqueKeychainService } from '../support/test-core';
+import { revokeDemoTokens } from './demo-control';
+import { buildRenderer, launchBrowser, pageText, recordFrames, requireChromium, screenshot } from './support';
+
+const TASKS = 10_000;
+
+let home: string;
+let rendererDir: string;
+let service: string;
+let bridge: BridgeHandle;
+let context: BrowserContext;
+let page: Page;
+let frames: string[];
+/** Snapshots of the page after each step; checked for tokens at the end. */
+const screens: string[] = [];
+/** Every access and refresh token the account has held during the run. */
+const secrets = new Set<string>();
+/** What "Copy token" put on the (recorded) clipboard. */
+const clipboard: string[] = [];
+let accountId = '';
+
+function core(): TokentrayCore {
+  return bridge.core as TokentrayCore;
+}
+
+/** The real tokens, read the way the CLI would (plus the refresh token from the keychain item). */
+async function collectSecrets(): Promise<void> {
+  secrets.add(await core().getAccessToken(accountId));
+  const { secret } = await core().repo.load(accountId);
+  secrets.add(secret.tokens.accessToken);
+  if (secret.tokens.refreshToken) secrets.add(secret.tokens.refreshToken);
+}
+
+async function snapshot(name: string): Promise<void> {
+  screens.push(await pageText(page));
+  await screenshot(page, name);
+}
+
+function card(): Locator {
+  return page.getByTestId('account-card').first();
+}
+
+beforeAll(async () => {
+  requireChromium();
+  home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
+  service = uniqueKeychainService();
+  process.env['TOKENTRAY_HOME'] = home;
+  process.env['TOKENTRAY_KEYCHAIN_SERVICE'] = service;
+  process.env['TOKENTRAY_DEMO_TASKS'] = String(TASKS);
+
+  const probe = new KeytarSecretStore(service);
+  try {
+    await probe.set('probe', 'probe');
+    await probe.delete('probe');
+  } catch (error) {
+    throw new Error(
+      `No usable keychain (${error instanceof Error ? error.message : String(error)}). Run the e2e tests inside a keychain session: npm test, or scripts/with-keyring.mjs npx vitest run test/e2e`,
+    );
+  }
+
+  rendererDir = buildRenderer();
+  bridge = await startBridge({
+    home,
+    keychainService: service,
+    rendererDir,
+    actions: {
+      copyToken: async (id) => {
+        clipboard.push(await bridge.core.getAccessToken(id, { minValidSeconds: 60 }));
+      },
+    },
+  });
+  context = await launchBrowser();
+  page = await context.newPage();
+  frames = recordFrames(page);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await bridge?.close();
+  if (service) {
+    const store = new KeytarSecretStore(service);
+    for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
+  }
+  if (home) rmSync(home, { recursive: true, force: true });
+  if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('Tokentray in Chromium over the development bridge', () => {
+  it('starts empty and offers the demo', async () => {
+    await page.goto(bridge.url);
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    // The one-time bridge key is moved out of the address bar.
+    expect(page.url()).not.toContain(bridge.token);
+    await snapshot('01-empty');
+  });
+
+  it('connects a demo account through the browser and the loopback redirect', async () => {
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.getByTestId('connect-methods').waitFor();
+    await snapshot('02-connect-method');
+
+    const consentPage = context.waitForEvent('page');
+    await page.getByTestId('connect-submit').click();
+    await page.getByTestId('connect-waiting').waitFor();
+    await snapshot('03-connect-waiting');
+
+    const consent = await consentPage;
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await consent.waitForLoadState();
+    await page.getByTestId('connect-done').waitFor();
+    await snapshot('04-connect-done');
+    await consent.close();
+
+    await page.getByRole('button', { name: 'View accounts' }).click();
+    await card().waitFor();
+    accountId = (await card().getAttribute('data-account-id')) ?? '';
+    expect(accountId).not.toBe('');
+    expect(await card().getAttribute('data-status')).toBe('ok');
+    await card().locator('.badge--demo').waitFor();
+    await collectSecrets();
+  });
+
+  it('shows a live countdown to expiry', async () => {
+    const countdown = card().getByTestId('countdown');
+    const first = await countdown.innerText();
+    expect(first).toMatch(/^Expires in \d+m( \d+s)?$/);
+    // It ticks on its own, without reloading anything.
+    await page.waitForFunction(([selector, before]) => document.querySelector(selector)?.textContent !== before, [
+      '[data-testid="account-card"] [data-testid="countdown"]',
+      first,
+    ] as const);
+    await snapshot('05-accounts');
+  });
+
+  it('refreshes the token from the accounts list', async () => {
+    const before = await core().inspect(accountId);
+    await card().getByRole('button', { name: 'Refresh', exact: true }).click();
+    await page.getByText(/was refreshed$/).waitFor();
+    await card()
+      .getByText(/^Refreshed /)
+      .waitFor();
+    const after = await core().inspect(accountId);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    expect(after.refreshHistory[0]?.outcome).toBe('ok');
+    await collectSecrets();
+  });
+
+  it('copies the token in the main process, never through the page', async () => {
+    await card().getByRole('button', { name: 'Copy token' }).click();
+    await page.getByText('Token copied to the clipboard').waitFor();
+    expect(clipboard).toHaveLength(1);
+    expect(secrets.has(clipboard[0] ?? '')).toBe(true);
+  });
+
+  it('inspects the JWT offline: timeline, scopes, claims as dates, fingerprint, history', async () => {
+    await card().getByRole('button', { name: 'Inspect token' }).click();
+    const claims = page.getByTestId('jwt-claims');
+    await claims.waitFor();
+    const inspection = await core().inspect(accountId);
+    const exp = inspection.jwt?.claims['exp'];
+    expect(typeof exp).toBe('number');
+    const expRow = claims.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'exp', exact: true }) });
+    // The raw NumericDate and the same instant as a readable date.
+    await expRow.getByText(String(exp), { exact: true }).waitFor();
+    const expText = await expRow.innerText();
+    expect(expText).toContain(String(new Date((exp as number) * 1000).getFullYear()));
+    await page.getByTestId('fingerprint').getByText(inspection.fingerprint, { exact: true }).waitFor();
+    for (const scope of inspection.scopes) await page.getByText(scope, { exact: true }).first().waitFor();
+    await page.getByTestId('refresh-history').getByText('Refreshed').first().waitFor();
+    await page.getByRole('meter').waitFor();
+    await snapshot('06-inspect');
+  });
+
+  it(`browses ${TASKS.toLocaleString('en-US')} tasks with at most 80 rows in the DOM`, async () => {
+    await page.getByTestId('nav-tasks').click();
+    await page.getByRole('radio', { name: 'All' }).click();
+    await page
+      .getByTestId('task-count')
+      .getByText(`${TASKS.toLocaleString('en-US')} tasks`)
+      .waitFor();
+    await snapshot('07-tasks');
+
+    const list = page.getByTestId('task-list');
+    const rows = list.locator('[data-task-row]');
+    let maxRows = await rows.count();
+    const height = await list.evaluate((el) => el.scrollHeight);
+    expect(height).toBeGreaterThan(TASKS * 50);
+    for (let top = 0; top < height; top += Math.floor(height / 25)) {
+      await list.evaluate((el, y) => el.scrollTo(0, y), top);
+      await page.waitForFunction((y) => {
+        const el = document.querySelector('[data-testid="task-list"]');
+        const rendered = [...(el?.querySelectorAll('[data-index]') ?? [])].map((r) =>
+          Number((r as HTMLElement).style.transform.replace(/[^\d.]/g, '')),
+        );
+        return rendered.some((start) => Math.abs(start - y) < 2000);
+      }, top);
+      maxRows = Math.max(maxRows, await rows.count());
+    }
+    await list.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await list.locator(`[aria-posinset="${TASKS}"]`).waitFor();
+    maxRows = Math.max(maxRows, await rows.count());
+    expect(maxRows).toBeGreaterThan(5);
+    expect(maxRows).toBeLessThanOrEqual(80);
+    await snapshot('08-tasks-end');
+  });
+
+  it('filters tasks by search', async () => {
+    const list = page.getByTestId('task-list');
+    const firstTitle = (await list.locator('[data-task-row] .task-row__title').first().innerText()).trim();
+    const word = firstTitle.split(/\s+/).find((w) => w.length > 4) ?? firstTitle;
+    await page.getByRole('searchbox', { name: 'Search tasks' }).fill(word);
+    // The count changes once the (deferred) filter has run; an empty row set would match any word.
+    await page.waitForFunction(
+      (total) => !document.querySelector('[data-testid="task-count"]')?.textContent?.startsWith(total),
+      TASKS.toLocaleString('en-US'),
+    );
+    const titles = await list.locator('[data-task-row] .task-row__title').allInnerTexts();
+    expect(titles.length).toBeGreaterThan(0);
+    for (const title of titles) expect(title.toLowerCase()).toContain(word.toLowerCase());
+    const count = await page.getByTestId('task-count').innerText();
+    expect(Number(count.replace(/\D/g, ''))).toBeLessThan(TASKS);
+    expect(Number(count.replace(/\D/g, ''))).toBeGreaterThan(0);
+    await page.getByRole('searchbox', { name: 'Search tasks' }).fill('');
+  });
+
+  it('switches the interface to Russian and German, and back', async () => {
+    await page.getByTestId('nav-settings').click();
+    const select = page.getByTestId('language-select');
+    await select.selectOption('ru');
+    await page.getByRole('button', { name: 'Аккаунты' }).waitFor();
+    await page.getByRole('heading', { name: 'Настройки' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
+    await snapshot('09-settings-ru');
+
+    await select.selectOption('de');
+    await page.getByRole('button', { name: 'Konten' }).waitFor();
+    await page.getByTestId('nav-accounts').click();
+    await card().getByRole('button', { name: 'Erneuern' }).waitFor();
+    await card()
+      .getByText(/^Läuft ab in /)
+      .waitFor();
+    await snapshot('10-accounts-de');
+
+    // The choice is kept by the core, so a reload (or the next start) keeps it.
+    await page.reload();
+    await page.getByRole('button', { name: 'Konten' }).waitFor();
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('language-select').selectOption('en');
+    await page.getByRole('button', { name: 'Accounts' }).waitFor();
+  });
+
+  it('turns a revoked account into "reconnect"', async () => {
+    await page.getByTestId('nav-accounts').click();
+    await card().waitFor();
+    await revokeDemoTokens();
+    await card().getByRole('button', { name: 'Refresh', exact: true }).click();
+    await page.locator('[data-testid="account-card"][data-status="reconnect"]').waitFor();
+    await card().getByRole('button', { name: 'Reconnect' }).waitFor();
+    await page.getByText('Reconnect needed').first().waitFor();
+    await snapshot('11-reconnect');
+  });
+
+  it('reconnects the revoked account through the browser again', async () => {
+    await card().getByRole('button', { name: 'Reconnect' }).click();
+    const consentPage = context.waitForEvent('page');
+    await page.getByTestId('connect-submit').click();
+    const consent = await consentPage;
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await page.getByTestId('connect-done').waitFor();
+    await consent.close();
+    await page.getByRole('button', { name: 'View accounts' }).click();
+    await page.locator(`[data-testid="account-card"][data-account-id="${accountId}"][data-status="ok"]`).waitFor();
+    expect(await page.getByTestId('account-card').count()).toBe(1);
+    await collectSecrets();
+    await snapshot('12-reconnected');
+  });
+
+  it('never shows or sends the access token or the refresh token', async () => {
+    screens.push(await pageText(page));
+    expect(secrets.size).toBeGreaterThanOrEqual(4);
+    expect(frames.length).toBeGreaterThan(20);
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(20);
+      const inFrames = frames.filter((f) => f.includes(secret)).length;
+      const onScreens = screens.filter((s) => s.includes(secret)).length;
+      expect({ inFrames, onScreens }).toEqual({ inFrames: 0, onScreens: 0 });
+      // Nor any long piece of it (a JWT's signature alone would be enough to matter).
+      const tail = secret.slice(-24);
+      expect(frames.some((f) => f.includes(tail))).toBe(false);
+    }
+  });
+
+  it('disconnects after a confirmation', async () => {
+    await card().getByRole('button', { name: 'Disconnect' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await snapshot('13-disconnect-confirm');
+    await dialog.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    expect(await core().listAccounts()).toEqual([]);
+  });
+});
