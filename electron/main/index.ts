@@ -1,0 +1,191 @@
+// Composition root of the desktop app: builds the core and hands each Electron
+// piece (window, tray, IPC, deep links, background refresh, notifications) what
+// it needs. Behaviour lives in the core and in the small modules beside this file.
+import { app, net, powerMonitor, session, shell } from 'electron';
+import { join } from 'node:path';
+import { systemClock } from '../core/clock';
+import { toAppError } from '../core/errors';
+import { createIpcRouter, filePreferences } from '../core/ipc-router';
+import { resolveStateDir } from '../core/paths';
+import { ExpiryNoticeBook, fileNotices, type ExpiryNotice } from '../core/refresh/expiry-notices';
+import { createRefreshScheduler, type RefreshScheduler } from '../core/refresh/scheduler';
+import type { TokentrayService } from '../core/service-api';
+import type { AccountSummary } from '../shared/models';
+import { registerAppScheme, serveAppScheme } from './app-protocol';
+import { TokenClipboard } from './clipboard';
+import { DeepLinkInbox, deepLinkFromArgv, registerProtocolClient } from './deep-links';
+import { registerIpc } from './ipc';
+import { ExpiryNotifier } from './notifications';
+import { denyPermissions, guardAllWebContents, openInBrowser } from './security';
+import { TrayService } from './tray';
+import { MainWindow } from './window';
+
+// Bundled to dist/main/index.cjs; the preload, renderer and (packaged: inside app.asar) icons sit relative to it.
+const PRELOAD = join(__dirname, '..', 'preload', 'index.cjs');
+const RENDERER_DIR = join(__dirname, '..', 'renderer');
+const ICONS_DIR = join(__dirname, '..', '..', 'build', 'icons');
+const APP_ICON = join(__dirname, '..', '..', 'build', 'icon.png');
+const TRAY_REFRESH_MS = 60_000;
+
+app.setName('Tokentray');
+// One state folder for the app and the CLI (TOKENTRAY_HOME in tests): the single-instance lock lives there too,
+// so a test instance never collides with the user's running app.
+const stateDir = resolveStateDir();
+app.setPath('userData', stateDir);
+registerAppScheme();
+guardAllWebContents();
+
+const inbox = new DeepLinkInbox();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance owns the tray; it received our argv (and any deep link) through 'second-instance'.
+  app.quit();
+} else {
+  run();
+}
+
+function run(): void {
+  let window: MainWindow | null = null;
+  app.on('second-instance', (_event, argv) => {
+    inbox.push(deepLinkFromArgv(argv));
+    window?.open();
+  });
+  // macOS delivers links (even the one that launched the app) here, possibly before ready.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    inbox.push(deepLinkFromArgv([url]));
+  });
+  inbox.push(deepLinkFromArgv(process.argv));
+  registerProtocolClient();
+  // A tray app keeps running with its window closed; Quit is in the tray menu.
+  app.on('window-all-closed', () => undefined);
+
+  app
+    .whenReady()
+    .then(async () => {
+      window = new MainWindow({ preloadPath: PRELOAD, iconPath: APP_ICON });
+      await start(window);
+    })
+    .catch((error: unknown) => {
+      console.error(`Tokentray could not start: ${error instanceof Error ? error.message : String(error)}`);
+      app.exit(1);
+    });
+}
+
+async function start(window: MainWindow): Promise<void> {
+  const { createTokentrayCore } = await import('../core/create-core');
+  const core: TokentrayService = await createTokentrayCore({ home: stateDir });
+  const ses = session.defaultSession;
+  denyPermissions(ses);
+  serveAppScheme(ses, RENDERER_DIR);
+
+  const clipboard = new TokenClipboard();
+  const router = createIpcRouter(core, {
+    copyToken: async (accountId) => clipboard.copy(await core.getAccessToken(accountId, { minValidSeconds: 60 })),
+    // The router has already checked the URL against the allow-list (or its own hand-outs).
+    openExternal: (url) => shell.openExternal(url),
+    preferences: filePreferences(join(stateDir, 'preferences.json')),
+  });
+  const stopIpc = registerIpc(router, window);
+
+  const reconnect = (account: Pick<AccountSummary, 'provider' | 'label'>): void => {
+    window.open();
+    void router.handle('startConnect', { provider: account.provider, label: account.label }).then((result) => {
+      const started = result.ok ? (result.data as { authorizeUrl?: unknown }) : null;
+      if (started && typeof started.authorizeUrl === 'string') openInBrowser(started.authorizeUrl);
+    });
+  };
+
+  let scheduler: RefreshScheduler | null = null;
+  const tray = new TrayService({
+    iconsDir: ICONS_DIR,
+    now: () => systemClock.now(),
+    listAccounts: () => core.listAccounts(),
+    isOnline: () => net.isOnline(),
+    retryingCount: () => scheduler?.retrying().size ?? 0,
+    openWindow: () => window.open(),
+    connectAccount: () => window.open(),
+    copyToken: (accountId) => {
+      void router.handle('copyToken', { accountId });
+    },
+    reconnect,
+    quit: () => app.quit(),
+  });
+
+  const notices = new ExpiryNoticeBook(await fileNotices(join(stateDir, 'expiry-notices.json')));
+  const notifier = new ExpiryNotifier((notice: ExpiryNotice) => reconnect(notice), APP_ICON);
+  scheduler = createRefreshScheduler({
+    core,
+    clock: systemClock,
+    onRefreshed: (account) => {
+      router.emit('refreshResult', { accountId: account.id, ok: true, account });
+      void tray.update();
+    },
+    onRefreshFailed: (accountId, error) => {
+      router.emit('refreshResult', { accountId, ok: false, error: toAppError(error) });
+      void tray.update();
+    },
+    onExpiryDue: (account, inspection) => {
+      const warnAt = inspection.refreshDueAt === null ? null : Date.parse(inspection.refreshDueAt);
+      const notice = notices.take(account, warnAt, systemClock.now());
+      if (notice) notifier.show(notice);
+    },
+  });
+
+  inbox.attach((url) => {
+    // The core validates the link and ignores it when no sign-in is waiting; the outcome reaches the page as connectResult.
+    void core
+      .handleDeepLink(url)
+      .then((handled) => {
+        if (handled) window.open();
+      })
+      .catch(() => undefined);
+  });
+
+  const offAccounts = core.onAccountsChanged(() => {
+    void scheduler?.replan();
+    void tray.update();
+  });
+  powerMonitor.on('resume', () => {
+    void scheduler?.onResume();
+    void tray.update();
+  });
+  app.on('activate', () => window.open());
+
+  tray.create();
+  const trayTimer = setInterval(() => void tray.update(), TRAY_REFRESH_MS);
+  void scheduler.replan();
+  // Started at login with --hidden, the app waits in the tray; otherwise the window opens (demo provider included).
+  window.open(!process.argv.includes('--hidden'));
+  exposeE2eProbe(tray, window);
+
+  let closed = false;
+  app.on('will-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    closed = true;
+    clearInterval(trayTimer);
+    scheduler?.stop();
+    offAccounts();
+    stopIpc();
+    router.close();
+    tray.destroy();
+    void clipboard
+      .clearIfOurs()
+      .catch(() => undefined)
+      .then(() => core.close())
+      .finally(() => app.quit());
+  });
+}
+
+/**
+ * TOKENTRAY_E2E=1 only: lets the Electron smoke test ask main, through
+ * Playwright's app.evaluate, whether the tray exists. Absent otherwise.
+ */
+function exposeE2eProbe(tray: TrayService, window: MainWindow): void {
+  if (process.env['TOKENTRAY_E2E'] !== '1') return;
+  (globalThis as Record<string, unknown>)['__tokentrayE2E'] = {
+    tray: () => tray.current,
+    windowUrl: () => window.current?.webContents.getURL() ?? null,
+  };
+}
