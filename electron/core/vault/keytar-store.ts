@@ -3,6 +3,8 @@ import type { SecretStore } from './secret-store';
 
 type Keytar = typeof import('keytar');
 
+const PROBE_ACCOUNT = 'probe:keys';
+
 const WHAT_TO_DO: Record<string, string> = {
   linux: 'start a Secret Service such as gnome-keyring (and unlock it), then try again',
   darwin: 'unlock the login keychain in Keychain Access, then try again',
@@ -67,7 +69,14 @@ export class KeytarSecretStore implements SecretStore {
   async keys(): Promise<string[]> {
     const keytar = this.load();
     try {
-      return (await keytar.findCredentials(this.service)).map((c) => c.account);
+      // keytar's findCredentials reads every secret, and on a locked libsecret collection it
+      // aborts the whole process (secret_value_get_text on a NULL value). A probe write fails
+      // cleanly on a locked keychain first.
+      if (process.platform === 'linux') {
+        await keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe');
+        await keytar.deletePassword(this.service, PROBE_ACCOUNT);
+      }
+      return (await keytar.findCredentials(this.service)).map((c) => c.account).filter((a) => a !== PROBE_ACCOUNT);
     } catch (error) {
       throw unavailable('list its items', error);
     }

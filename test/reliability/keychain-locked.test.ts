@@ -1,0 +1,100 @@
+// A real gnome-keyring on a private D-Bus session, locked and unlocked under
+// the CLI's feet. A locked Secret Service answers reads with "no such item",
+// which must not be mistaken for a deleted account.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
+import { amocrmSetArgs, runCli, type CliResult } from '../support/cli';
+import { freePort } from '../support/free-port';
+
+const PASSWORD = 'tokentray-locked-test';
+let bus = '';
+let busPid = 0;
+let data = '';
+let home = '';
+let emu: EmulatorHandle;
+const service = `tokentray-locked-${process.pid}`;
+
+function keyringEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus, XDG_DATA_HOME: data };
+}
+
+function startKeyring(replace: boolean): void {
+  const args = ['--unlock', '--components=secrets', ...(replace ? ['--replace'] : [])];
+  spawnSync('gnome-keyring-daemon', args, { input: PASSWORD, env: keyringEnv(), encoding: 'utf8', timeout: 15_000 });
+}
+
+function lockKeyring(): void {
+  execFileSync(
+    'dbus-send',
+    [
+      '--session',
+      '--dest=org.freedesktop.secrets',
+      '--type=method_call',
+      '--print-reply',
+      '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock',
+      'array:objpath:/org/freedesktop/secrets/collection/login',
+    ],
+    { env: keyringEnv(), timeout: 15_000 },
+  );
+}
+
+function cli(args: string[], stdin?: string): Promise<CliResult> {
+  return runCli(args, { home, service, extra: { DBUS_SESSION_BUS_ADDRESS: bus, XDG_DATA_HOME: data } }, stdin);
+}
+
+beforeAll(async () => {
+  data = mkdtempSync(join(tmpdir(), 'tokentray-locked-keyring-'));
+  home = mkdtempSync(join(tmpdir(), 'tokentray-locked-home-'));
+  const out = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_DATA_HOME: data },
+  }).split('\n');
+  bus = out[0]!.trim();
+  busPid = Number(out[1]);
+  startKeyring(false);
+  const redirectUri = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
+  emu = await startAmocrmEmulator({ redirectUri });
+  const set = await cli(amocrmSetArgs(emu, redirectUri), `${emu.clientSecret}\n`);
+  expect(set.code, set.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await emu?.close();
+  // gnome-keyring-daemon leaves with its session bus.
+  if (busPid) process.kill(busPid);
+  rmSync(data, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('a locked keychain', () => {
+  it('is reported as KEYCHAIN_UNAVAILABLE (exit 5, "unlock"), loses nothing, and works again once unlocked', async () => {
+    const token = emu.issueLongLivedToken({ user: 'alice', ttlSeconds: 86_400 * 90 });
+    const connected = await cli(['connect', 'amocrm', '--token-stdin', '--label', 'locked-test'], `${token}\n`);
+    expect(connected.code, connected.stderr).toBe(0);
+    expect((await cli(['token', 'locked-test'])).stdout.trim()).toBe(token);
+
+    lockKeyring();
+    const whileLocked = await cli(['token', 'locked-test', '--json']);
+    expect(whileLocked.code).toBe(5);
+    expect(whileLocked.stderr).toMatch(/unlock/);
+    expect(whileLocked.stderr).toMatch(/never falls back/);
+    expect(JSON.parse(whileLocked.stdout)).toMatchObject({ error: { code: 'KEYCHAIN_UNAVAILABLE' } });
+    expect(whileLocked.stdout + whileLocked.stderr).not.toContain(token);
+    const connectLocked = await cli(['connect', 'amocrm', '--token-stdin'], `${token}\n`);
+    expect(connectLocked.code).toBe(5);
+    // The account is still listed from its metadata, not dropped.
+    const listed = await cli(['accounts', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ label: 'locked-test' })]);
+
+    startKeyring(true);
+    const unlocked = await cli(['token', 'locked-test']);
+    expect(unlocked.code, unlocked.stderr).toBe(0);
+    expect(unlocked.stdout.trim()).toBe(token);
+  });
+});
