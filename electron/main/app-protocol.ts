@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { protocol, type Session } from 'electron';
+import { CONTENT_TYPES as TYPES } from '../core/content-types';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'tokentray';
@@ -18,17 +19,6 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 export const ELECTRON_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "connect-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
 
 const HEADERS = {
   'content-security-policy': ELECTRON_CSP,

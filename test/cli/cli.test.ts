@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
-import { CLI, runCli, type CliResult } from '../support/cli';
+import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, uniqueKeychainService } from '../support/test-core';
 
@@ -67,23 +67,7 @@ afterAll(async () => {
 
 describe('tokentray CLI against the amoCRM emulator and the real keychain', () => {
   it('sets up the provider with the secret on stdin and never stores it in a file', async () => {
-    const r = await cli(
-      [
-        'provider',
-        'set',
-        'amocrm',
-        '--client-id',
-        emu.clientId,
-        '--client-secret-stdin',
-        '--redirect-uri',
-        redirectUri,
-        '--authorize-url',
-        `${emu.url}/oauth`,
-        '--api-url',
-        emu.url,
-      ],
-      `${emu.clientSecret}\n`,
-    );
+    const r = await cli(amocrmSetArgs(emu, redirectUri), `${emu.clientSecret}\n`);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('amoCRM is set up');
     const files = await readAllFiles(home);

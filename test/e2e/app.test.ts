@@ -14,7 +14,15 @@ import type { TokentrayCore } from '../../electron/core/service';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
 import { revokeDemoTokens } from './demo-control';
-import { buildRenderer, launchBrowser, pageText, recordFrames, requireChromium, screenshot } from './support';
+import {
+  buildRenderer,
+  launchBrowser,
+  pageText,
+  recordFrames,
+  requireChromium,
+  screenshot,
+  signInThroughPopup,
+} from './support';
 
 const TASKS = 10_000;
 
@@ -276,12 +284,7 @@ describe('Tokentray in Chromium over the development bridge', () => {
 
   it('reconnects the revoked account through the browser again', async () => {
     await card().getByRole('button', { name: 'Reconnect' }).click();
-    const consentPage = context.waitForEvent('page');
-    await page.getByTestId('connect-submit').click();
-    const consent = await consentPage;
-    await consent.getByRole('button', { name: 'Allow' }).click();
-    await page.getByTestId('connect-done').waitFor();
-    await consent.close();
+    await signInThroughPopup(context, page);
     await page.getByRole('button', { name: 'View accounts' }).click();
     await page.locator(`[data-testid="account-card"][data-account-id="${accountId}"][data-status="ok"]`).waitFor();
     expect(await page.getByTestId('account-card').count()).toBe(1);

@@ -86,3 +86,13 @@ export async function pageText(page: Page): Promise<string> {
     ].join('\n');
   });
 }
+
+/** Starts the browser sign-in from the connect screen and plays the user on the demo's consent page. */
+export async function signInThroughPopup(context: BrowserContext, page: Page): Promise<void> {
+  const consentPage = context.waitForEvent('page');
+  await page.getByTestId('connect-submit').click();
+  const consent = await consentPage;
+  await consent.getByRole('button', { name: 'Allow' }).click();
+  await page.getByTestId('connect-done').waitFor();
+  await consent.close();
+}

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
-import { runCli } from '../support/cli';
+import { amocrmSetArgs, runCli } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { readAllFiles, uniqueKeychainService } from '../support/test-core';
 
@@ -74,24 +74,7 @@ beforeAll(async () => {
   });
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
   emu = await startAmocrmEmulator({ redirectUri, taskCount: 5 });
-  const set = await runCli(
-    [
-      'provider',
-      'set',
-      'amocrm',
-      '--client-id',
-      emu.clientId,
-      '--client-secret-stdin',
-      '--redirect-uri',
-      redirectUri,
-      '--authorize-url',
-      `${emu.url}/oauth`,
-      '--api-url',
-      emu.url,
-    ],
-    { home, service },
-    emu.clientSecret,
-  );
+  const set = await runCli(amocrmSetArgs(emu, redirectUri), { home, service }, emu.clientSecret);
   expect(set.code, set.stderr).toBe(0);
 });
 

@@ -30,3 +30,21 @@ export function runCli(
     else child.stdin.end();
   });
 }
+
+/** `tokentray provider set amocrm …` pointed at an amoCRM emulator; the secret goes on stdin. */
+export function amocrmSetArgs(emu: { clientId: string; url: string }, redirectUri: string): string[] {
+  return [
+    'provider',
+    'set',
+    'amocrm',
+    '--client-id',
+    emu.clientId,
+    '--client-secret-stdin',
+    '--redirect-uri',
+    redirectUri,
+    '--authorize-url',
+    `${emu.url}/oauth`,
+    '--api-url',
+    emu.url,
+  ];
+}

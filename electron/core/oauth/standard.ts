@@ -7,6 +7,25 @@ import type {
   TokenResponse,
 } from '../providers/types';
 
+/** RFC 6749 §4.1.1 authorization request, with PKCE S256 (RFC 7636) when a challenge is given. */
+export function standardAuthorizeUrl(
+  ctx: ProviderContext,
+  p: { state: string; codeChallenge: string | null },
+  scopes: readonly string[],
+): URL {
+  const url = new URL(ctx.endpoints.authorizeUrl);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', ctx.config.clientId);
+  url.searchParams.set('redirect_uri', ctx.redirectUri);
+  url.searchParams.set('scope', scopes.join(' '));
+  url.searchParams.set('state', p.state);
+  if (p.codeChallenge) {
+    url.searchParams.set('code_challenge', p.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url;
+}
+
 /** RFC 6749 token requests, for providers that follow the standard. */
 export function standardTokenRequest(
   ctx: ProviderContext,

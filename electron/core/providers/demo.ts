@@ -17,7 +17,12 @@ import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
-import { classifyStandardTokenError, parseStandardTokenResponse, standardTokenRequest } from '../oauth/standard';
+import {
+  classifyStandardTokenError,
+  parseStandardTokenResponse,
+  standardAuthorizeUrl,
+  standardTokenRequest,
+} from '../oauth/standard';
 import type { AccountContext, Identity, ProviderDefinition, StoredTokens } from './types';
 
 const PLACEHOLDER = 'http://demo.invalid';
@@ -117,17 +122,7 @@ export const demo: ProviderDefinition = {
   userAgentRequired: false,
 
   buildAuthorizeUrl(ctx, p) {
-    const url = new URL(ctx.endpoints.authorizeUrl);
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', ctx.config.clientId);
-    url.searchParams.set('redirect_uri', ctx.redirectUri);
-    url.searchParams.set('scope', demo.scopes.join(' '));
-    url.searchParams.set('state', p.state);
-    if (p.codeChallenge) {
-      url.searchParams.set('code_challenge', p.codeChallenge);
-      url.searchParams.set('code_challenge_method', 'S256');
-    }
-    return url.toString();
+    return standardAuthorizeUrl(ctx, p, demo.scopes).toString();
   },
   // A public client: the client id goes in the form, there is no secret, PKCE protects the code.
   buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'none' }),

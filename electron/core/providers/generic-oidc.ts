@@ -1,7 +1,12 @@
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
 import { decodeJwt } from '../oauth/jwt';
-import { classifyStandardTokenError, parseStandardTokenResponse, standardTokenRequest } from '../oauth/standard';
+import {
+  classifyStandardTokenError,
+  parseStandardTokenResponse,
+  standardAuthorizeUrl,
+  standardTokenRequest,
+} from '../oauth/standard';
 import type { AccountContext, GenericProviderMetadata, Identity, ProviderDefinition, StoredTokens } from './types';
 
 /** Any OAuth 2.0 / OpenID Connect provider, built from its discovery metadata. */
@@ -38,16 +43,7 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
     userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
-      const url = new URL(ctx.endpoints.authorizeUrl);
-      url.searchParams.set('response_type', 'code');
-      url.searchParams.set('client_id', ctx.config.clientId);
-      url.searchParams.set('redirect_uri', ctx.redirectUri);
-      url.searchParams.set('scope', meta.scopes.join(' '));
-      url.searchParams.set('state', p.state);
-      if (p.codeChallenge) {
-        url.searchParams.set('code_challenge', p.codeChallenge);
-        url.searchParams.set('code_challenge_method', 'S256');
-      }
+      const url = standardAuthorizeUrl(ctx, p, meta.scopes);
       // OIDC only issues refresh tokens for offline_access after an explicit consent.
       if (meta.scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
       return url.toString();

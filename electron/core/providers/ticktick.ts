@@ -11,7 +11,12 @@ import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
-import { classifyStandardTokenError, parseStandardTokenResponse, standardTokenRequest } from '../oauth/standard';
+import {
+  classifyStandardTokenError,
+  parseStandardTokenResponse,
+  standardAuthorizeUrl,
+  standardTokenRequest,
+} from '../oauth/standard';
 import type { AccountContext, Identity, ProviderDefinition, StoredTokens, TokenErrorClassification } from './types';
 
 const SCOPES = ['tasks:read', 'tasks:write'];
@@ -188,13 +193,8 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
-      const url = new URL(ctx.endpoints.authorizeUrl);
-      url.searchParams.set('scope', SCOPES.join(' '));
-      url.searchParams.set('client_id', ctx.config.clientId);
-      url.searchParams.set('state', p.state);
-      url.searchParams.set('redirect_uri', ctx.redirectUri);
-      url.searchParams.set('response_type', 'code');
-      return url.toString();
+      // No PKCE at TickTick: the challenge is never passed on.
+      return standardAuthorizeUrl(ctx, { state: p.state, codeChallenge: null }, SCOPES).toString();
     },
     // TickTick wants the scope again on the token request and the client in HTTP Basic.
     buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'basic', scope: SCOPES.join(' ') }),
