@@ -12,6 +12,7 @@ const steps = [
   ['type-check (e2e)', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.e2e.json', '--noEmit']],
   ['lint', ['node_modules/eslint/bin/eslint.js', '.', '--max-warnings', '0']],
   ['format', ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', '.']],
+  ['security', ['scripts/security.mjs']],
   ['build', ['scripts/build.mjs']],
   ['tests', ['node_modules/vitest/vitest.mjs', 'run', ...args]],
 ];
