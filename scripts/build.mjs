@@ -5,14 +5,17 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const entries = [
-  { in: 'electron/cli/tokentray.ts', out: 'dist/cli/tokentray.cjs', banner: '#!/usr/bin/env node' },
+  // The entry answers `tokentray token` for fresh tokens itself and loads the full CLI for everything else.
+  { in: 'electron/cli/fast-token.ts', out: 'dist/cli/tokentray.cjs', banner: '#!/usr/bin/env node' },
+  { in: 'electron/cli/tokentray.ts', out: 'dist/cli/tokentray-main.cjs' },
   { in: 'electron/main/index.ts', out: 'dist/main/index.cjs' },
   { in: 'electron/preload/index.ts', out: 'dist/preload/index.cjs' },
   { in: 'electron/dev/bridge-server.ts', out: 'dist/dev/bridge-server.cjs' },
   { in: 'bench/bench.ts', out: 'dist/bench/bench.cjs' },
 ];
 
-const external = ['electron', 'keytar', 'oidc-provider', 'playwright-core', 'fsevents'];
+// ./tokentray-main.cjs is the full CLI, loaded at run time by the fast entry next to it.
+const external = ['electron', 'keytar', 'oidc-provider', 'playwright-core', 'fsevents', './tokentray-main.cjs'];
 
 for (const entry of entries) {
   if (!existsSync(entry.in)) {

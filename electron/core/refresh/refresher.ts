@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
-import { canRefresh, refreshMarginMs } from '../accounts/account-status';
+import { canRefresh } from '../accounts/account-status';
 import type { AccountRepository, LoadedAccount } from '../accounts/account-repository';
 import { jwtExpiry } from '../oauth/jwt';
 import { exchangeToken } from '../oauth/token-exchange';
@@ -10,6 +10,7 @@ import type { StoredTokens, TokenResponse } from '../providers/types';
 import type { AccountMeta } from '../vault/metadata';
 import { fingerprintOf } from '../vault/vault';
 import { withAccountLock } from './account-lock';
+import { effectiveMinValidMs, needsRefresh } from './token-freshness';
 
 export interface RefresherOptions {
   repo: AccountRepository;
@@ -44,23 +45,15 @@ export class Refresher {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  private needsRefresh(tokens: StoredTokens, minValidMs: number, now: number): boolean {
-    if (tokens.expiresAt === null) return false;
-    const margin = Math.max(minValidMs, refreshMarginMs(tokens.issuedAt, tokens.expiresAt));
-    return tokens.expiresAt - now < margin;
-  }
-
   /** A token valid for at least `minValidSeconds` (when the provider can make one), refreshing first if needed. */
   async getValidToken(accountId: string, minValidSeconds = 0): Promise<string> {
     const loaded = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(loaded.meta.provider);
     const now = this.o.clock.now();
     const tokens = loaded.secret.tokens;
-    // No provider can hand out a token that outlives its own lifetime: asking for more must not cause a refresh storm.
-    const lifetime = tokens.expiresAt !== null ? tokens.expiresAt - tokens.issuedAt : Infinity;
-    const minValidMs = Math.min(minValidSeconds * 1000, lifetime * 0.9);
+    const minValidMs = effectiveMinValidMs(tokens, minValidSeconds);
     if (loaded.meta.state === 'reconnect') throw this.reconnectError(loaded.meta, provider.name);
-    if (!this.needsRefresh(tokens, minValidMs, now)) return tokens.accessToken;
+    if (!needsRefresh(tokens, minValidMs, now)) return tokens.accessToken;
     const stillValid = tokens.expiresAt !== null && tokens.expiresAt - now > minValidMs;
     if (!canRefresh(loaded.meta, provider)) {
       if (stillValid) return tokens.accessToken;
@@ -126,7 +119,7 @@ export class Refresher {
     ) {
       return secret.tokens;
     }
-    if (!force && !this.needsRefresh(secret.tokens, minValidMs, now)) return secret.tokens;
+    if (!force && !needsRefresh(secret.tokens, minValidMs, now)) return secret.tokens;
     if (meta.state === 'reconnect') throw this.reconnectError(meta, provider.name);
     const refreshToken = secret.tokens.refreshToken;
     if (refreshToken === null) {

@@ -1,0 +1,87 @@
+/**
+ * The `tokentray` entry. Scripts call `tokentray token <account>` in loops, and
+ * loading the whole CLI (commander, zod, undici, every provider) costs about
+ * as much as starting Node itself. So this file answers exactly that command
+ * from the account's metadata file and one keychain read when the stored token
+ * is fresh enough as it is, and hands everything else (any other command, any
+ * option it does not know, a token that needs a refresh, anything unexpected)
+ * to the full CLI, which decides and reports. It never refreshes, writes or
+ * prints anything but the token itself.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keychainServiceName, resolveStateDir } from '../core/paths';
+import { effectiveMinValidMs, needsRefresh } from '../core/refresh/token-freshness';
+
+interface MetaFile {
+  id: string;
+  label: string;
+  state: string;
+}
+
+function parseArgs(argv: string[]): { ref: string; minValid: number } | null {
+  if (argv[0] !== 'token' || argv.length < 2) return null;
+  const ref = argv[1]!;
+  if (ref.startsWith('-')) return null;
+  const rest = argv.slice(2);
+  if (rest.length === 0) return { ref, minValid: 0 };
+  const joined =
+    rest.length === 2 && rest[0] === '--min-valid' ? rest[1]! : /^--min-valid=(.*)$/.exec(rest.join(' '))?.[1];
+  if (rest.length > 2 || joined === undefined || !/^\d+$/.test(joined)) return null;
+  return { ref, minValid: Number(joined) };
+}
+
+function readMeta(dir: string): MetaFile[] | null {
+  const out: MetaFile[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.json')) continue;
+    const value = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Partial<MetaFile>;
+    if (typeof value.id !== 'string' || typeof value.label !== 'string' || typeof value.state !== 'string') return null;
+    out.push(value as MetaFile);
+  }
+  return out;
+}
+
+async function tryFast(argv: string[]): Promise<boolean> {
+  // Windows splits large keychain items into chunks; that reader lives in the full CLI.
+  if (process.platform === 'win32') return false;
+  const args = parseArgs(argv);
+  if (!args) return false;
+  const all = readMeta(join(resolveStateDir(), 'accounts'));
+  if (!all) return false;
+  const byId = all.find((m) => m.id === args.ref);
+  const byLabel = all.filter((m) => m.label === args.ref);
+  const meta = byId ?? (byLabel.length === 1 ? byLabel[0] : undefined);
+  if (!meta || meta.state !== 'ok') return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const keytar = require('keytar') as typeof import('keytar');
+  const raw = await keytar.getPassword(keychainServiceName(), `account:${meta.id}`);
+  if (raw === null) return false;
+  const tokens = (JSON.parse(raw) as { tokens?: { accessToken?: unknown; expiresAt?: unknown; issuedAt?: unknown } })
+    .tokens;
+  if (
+    !tokens ||
+    typeof tokens.accessToken !== 'string' ||
+    tokens.accessToken === '' ||
+    (tokens.expiresAt !== null && typeof tokens.expiresAt !== 'number') ||
+    typeof tokens.issuedAt !== 'number'
+  )
+    return false;
+  const timing = { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt };
+  if (needsRefresh(timing, effectiveMinValidMs(timing, args.minValid), Date.now())) return false;
+  process.stdout.write(`${tokens.accessToken}\n`);
+  return true;
+}
+
+function full(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./tokentray-main.cjs');
+}
+
+tryFast(process.argv.slice(2)).then(
+  (done) => {
+    if (!done) full();
+  },
+  // Whatever went wrong here (no state yet, a damaged file, a locked keychain), the full CLI says it properly.
+  () => full(),
+);
