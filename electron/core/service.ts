@@ -67,6 +67,7 @@ export class TokentrayCore implements TokentrayService {
   private readonly connect: ConnectService;
   private readonly taskService: TaskService;
   private readonly events = new EventEmitter();
+  private readonly tokenCalls = new Map<string, Promise<string>>();
 
   constructor(private readonly o: CoreOptions) {
     this.metadata = new MetadataStore(o.stateDir);
@@ -362,9 +363,22 @@ export class TokentrayCore implements TokentrayService {
     this.emitAccounts();
   }
 
-  async getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string> {
-    const id = await this.repo.resolveId(account);
-    return this.refresher.getValidToken(id, options?.minValidSeconds ?? 0);
+  /**
+   * Callers asking for the same account at the same moment (a script fanning
+   * out, the tray and the window together) share one lookup: one metadata
+   * scan and one keychain read instead of one each, and at most one refresh.
+   */
+  getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string> {
+    const minValid = options?.minValidSeconds ?? 0;
+    const key = `${account}\u0000${minValid}`;
+    const running = this.tokenCalls.get(key);
+    if (running) return running;
+    const call = this.repo
+      .resolveId(account)
+      .then((id) => this.refresher.getValidToken(id, minValid))
+      .finally(() => this.tokenCalls.delete(key));
+    this.tokenCalls.set(key, call);
+    return call;
   }
 
   async tasks(account: string, options?: { offline?: boolean }): Promise<TaskList> {

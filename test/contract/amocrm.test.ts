@@ -129,7 +129,10 @@ describe('amoCRM against its emulator and the real keychain', () => {
     const { meta, secret } = await t.core.repo.load(account.id);
     await t.core.repo.saveTokens(meta, { ...secret, tokens: { ...secret.tokens, expiresAt: Date.now() - 1000 } });
     const before = { grants: emu.stats.refreshGrants, reuse: emu.stats.refreshTokenReuse };
-    const tokens = await Promise.all(Array.from({ length: 100 }, () => t.core.getAccessToken(account.id)));
+    // Mixed --min-valid values: the service cannot merge these calls, the refresher's single flight must.
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => t.core.getAccessToken(account.id, { minValidSeconds: i % 7 })),
+    );
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toBe(secret.tokens.accessToken);
     expect(emu.stats.refreshGrants - before.grants).toBe(1);

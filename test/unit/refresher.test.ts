@@ -58,6 +58,21 @@ describe('refresher', () => {
     expect(server.presented).toEqual(['rt-initial']);
   });
 
+  it('callers asking for different validity still share the one refresh in flight', async () => {
+    const id = await seed(-1000);
+    server.script.push({
+      status: 200,
+      body: { access_token: 'at-new', refresh_token: 'rt-new', expires_in: 3600 },
+      delayMs: 100,
+    });
+    // Distinct --min-valid values are distinct calls at the service: only the refresher's single flight joins them.
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => t.core.getAccessToken(id, { minValidSeconds: i })),
+    );
+    expect(new Set(tokens)).toEqual(new Set(['at-new']));
+    expect(server.presented).toEqual(['rt-initial']);
+  });
+
   it('keeps the old refresh token when the response carries none', async () => {
     const id = await seed(-1000);
     server.script.push({ status: 200, body: { access_token: 'at-2', expires_in: 3600 } });
