@@ -239,11 +239,17 @@ async function main(): Promise<void> {
       `Tokentray benchmarks on ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     );
   try {
-    await benchCliToken(server, join(home, 'cli'), `${service}-cli`);
-    await benchRefreshOverhead(server, join(home, 'refresh'), `${service}-refresh`);
-    await benchLoopback(server, join(home, 'loopback'), `${service}-loopback`);
-    for (const f of await benchTasksFetch()) add(f);
-    for (const f of await benchRenderer()) add(f);
+    // `--only=renderer,tasks` runs some sections; by default all of them.
+    const only = process.argv
+      .find((a) => a.startsWith('--only='))
+      ?.slice('--only='.length)
+      .split(',');
+    const want = (section: string): boolean => !only || only.includes(section);
+    if (want('cli')) await benchCliToken(server, join(home, 'cli'), `${service}-cli`);
+    if (want('refresh')) await benchRefreshOverhead(server, join(home, 'refresh'), `${service}-refresh`);
+    if (want('loopback')) await benchLoopback(server, join(home, 'loopback'), `${service}-loopback`);
+    if (want('tasks')) for (const f of await benchTasksFetch()) add(f);
+    if (want('renderer')) for (const f of await benchRenderer()) add(f);
   } finally {
     await server.close();
     for (const suffix of ['cli', 'refresh', 'loopback']) {

@@ -21,7 +21,7 @@ interface Loaded {
 function useTaskLists(accounts: AccountSummary[], accountId: string | null) {
   const { api } = useApp();
   const [reloads, setReloads] = useState(0);
-  const [loaded, setLoaded] = useState<(Loaded & { key: string }) | null>(null);
+  const [loaded, setLoaded] = useState<(Loaded & { key: string; stale: boolean }) | null>(null);
   const ids = (accountId ? [accountId] : accounts.map((a) => a.id)).join('\n');
   const key = `${ids}|${reloads}`;
   // Labels only: the id list (not every account update) decides when to fetch again.
@@ -33,8 +33,7 @@ function useTaskLists(accounts: AccountSummary[], accountId: string | null) {
   useEffect(() => {
     let current = true;
     const wanted = ids === '' ? [] : ids.split('\n');
-    void Promise.all(wanted.map((id) => api.tasks({ accountId: id }))).then((results) => {
-      if (!current) return;
+    const collect = (results: Awaited<ReturnType<typeof api.tasks>>[]): Loaded => {
       const lists: TaskList[] = [];
       const failures: Loaded['failures'] = [];
       results.forEach((result, index) => {
@@ -42,15 +41,24 @@ function useTaskLists(accounts: AccountSummary[], accountId: string | null) {
         if (result.ok) lists.push(result.data);
         else if (account) failures.push({ account, error: result.error });
       });
-      setLoaded({ lists, failures, key: `${ids}|${reloads}` });
+      return { lists, failures };
+    };
+    // The offline cache answers without the network, so the last good lists are on screen at
+    // once; the live fetch then replaces them (it never loses to a cache answer arriving late).
+    void Promise.all(wanted.map((id) => api.tasks({ accountId: id, offline: true }))).then((cached) => {
+      if (!current || !cached.every((r) => r.ok && r.data.fetchedAt !== null)) return;
+      setLoaded((prev) => (prev?.key === key && !prev.stale ? prev : { ...collect(cached), key, stale: true }));
+    });
+    void Promise.all(wanted.map((id) => api.tasks({ accountId: id }))).then((results) => {
+      if (current) setLoaded({ ...collect(results), key, stale: false });
     });
     return () => {
       current = false;
     };
-  }, [api, ids, reloads]);
+  }, [api, ids, key]);
 
   const reload = useCallback(() => setReloads((n) => n + 1), []);
-  return { loaded, loading: loaded?.key !== key, reload };
+  return { loaded, loading: loaded?.key !== key || loaded.stale, reload };
 }
 
 function TaskRowView({
@@ -247,7 +255,8 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     }
   };
 
-  const offline = loaded?.lists.filter((l) => l.offline) ?? [];
+  // While the cached lists stand in for the live fetch they are not "offline", only not yet updated.
+  const offline = loaded && !loaded.stale ? loaded.lists.filter((l) => l.offline) : [];
   const oldest = offline.reduce<string | null>(
     (min, l) => (l.fetchedAt && (min === null || l.fetchedAt < min) ? l.fetchedAt : min),
     null,
@@ -314,6 +323,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
         </div>
         <span className="toolbar__count" data-testid="task-count" aria-live="polite">
           {loaded ? i18n.tn('tasks.count', matched) : ''}
+          {loaded?.stale ? <span className="toolbar__updating"> · {i18n.t('tasks.updating')}</span> : null}
         </span>
       </div>
       {offline.length > 0 ? (

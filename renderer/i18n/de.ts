@@ -200,6 +200,7 @@ export const de: Messages = {
   'tasks.open': '„{title}“ im Browser öffnen',
   'tasks.openShort': 'Im Browser öffnen',
   'tasks.offline': 'Offline',
+  'tasks.updating': 'Wird aktualisiert…',
   'tasks.cachedAge': 'Angezeigt wird die Kopie von {age}.',
   'tasks.cachedNever': 'Angezeigt werden gespeicherte Aufgaben.',
   'tasks.noAccountsTitle': 'Keine Konten für Aufgaben',

@@ -200,6 +200,7 @@ export const en = {
   'tasks.open': 'Open “{title}” in the browser',
   'tasks.openShort': 'Open in the browser',
   'tasks.offline': 'Offline',
+  'tasks.updating': 'Updating…',
   'tasks.cachedAge': 'Showing the copy saved {age}.',
   'tasks.cachedNever': 'Showing saved tasks.',
   'tasks.noAccountsTitle': 'No accounts to show tasks for',

@@ -214,6 +214,7 @@ export const ru: Messages = {
   'tasks.open': 'Открыть «{title}» в браузере',
   'tasks.openShort': 'Открыть в браузере',
   'tasks.offline': 'Офлайн',
+  'tasks.updating': 'Обновление…',
   'tasks.cachedAge': 'Показана копия, сохранённая {age}.',
   'tasks.cachedNever': 'Показаны сохранённые задачи.',
   'tasks.noAccountsTitle': 'Нет аккаунтов с задачами',
