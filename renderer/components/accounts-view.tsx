@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { AccountSummary } from '../../electron/shared/models';
 import { formatRelative } from '../lib/time';
 import { useApp } from '../state/app-context';
@@ -10,6 +10,34 @@ import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
 import { DemoBadge, StatusBadge } from './status-badge';
+
+/** An icon-only action: the label is both the accessible name and the tooltip. */
+function IconButton({
+  label,
+  onClick,
+  disabled,
+  danger,
+  children,
+}: {
+  label: string;
+  onClick: () => void;
+  disabled?: boolean;
+  danger?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className={danger ? 'icon-button icon-button--danger' : 'icon-button'}
+      aria-label={label}
+      title={label}
+      onClick={onClick}
+      disabled={disabled}
+    >
+      {children}
+    </button>
+  );
+}
 
 function needsReconnect(account: AccountSummary): boolean {
   return account.status === 'reconnect' || (account.status === 'expired' && !account.canRefresh);
@@ -91,43 +119,21 @@ function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDis
             {i18n.t('accounts.refresh')}
           </button>
         ) : null}
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={i18n.t('accounts.tasks')}
-          title={i18n.t('accounts.tasks')}
-          onClick={() => navigate({ name: 'tasks', accountId: account.id })}
-        >
+        <IconButton label={i18n.t('accounts.tasks')} onClick={() => navigate({ name: 'tasks', accountId: account.id })}>
           <ListIcon />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={i18n.t('accounts.inspect')}
-          title={i18n.t('accounts.inspect')}
+        </IconButton>
+        <IconButton
+          label={i18n.t('accounts.inspect')}
           onClick={() => navigate({ name: 'inspect', accountId: account.id })}
         >
           <InspectIcon />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={i18n.t('accounts.copy')}
-          title={i18n.t('accounts.copy')}
-          onClick={copy}
-          disabled={copying || reconnect}
-        >
+        </IconButton>
+        <IconButton label={i18n.t('accounts.copy')} onClick={() => void copy()} disabled={copying || reconnect}>
           <CopyIcon />
-        </button>
-        <button
-          type="button"
-          className="icon-button icon-button--danger"
-          aria-label={i18n.t('accounts.disconnect')}
-          title={i18n.t('accounts.disconnect')}
-          onClick={() => onDisconnect(account)}
-        >
+        </IconButton>
+        <IconButton label={i18n.t('accounts.disconnect')} onClick={() => onDisconnect(account)} danger>
           <TrashIcon />
-        </button>
+        </IconButton>
       </div>
       {account.statusDetail ? (
         <p className="account-card__detail" data-tone={account.status}>

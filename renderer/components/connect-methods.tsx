@@ -138,6 +138,17 @@ export function ConnectMethods({
       (method === 'token' && token.trim() !== '')) &&
     (!provider.needsHost || method === 'loopback' || host.trim() !== '' || looksLikeUrl(pasted));
 
+  // amoCRM/Kommo codes and long-lived tokens both belong to one account host.
+  const hostField = (
+    <TextField
+      label={i18n.t('connect.host')}
+      value={host}
+      onChange={setHost}
+      hint={i18n.t('connect.hostHint')}
+      placeholder="example.amocrm.ru"
+    />
+  );
+
   return (
     <form className="panel form" onSubmit={submit} data-testid="connect-methods">
       <fieldset className="method-picker">
@@ -219,15 +230,7 @@ export function ConnectMethods({
               placeholder="http://127.0.0.1/callback?code=…&state=…"
             />
           </div>
-          {provider.needsHost && !looksLikeUrl(pasted) ? (
-            <TextField
-              label={i18n.t('connect.host')}
-              value={host}
-              onChange={setHost}
-              hint={i18n.t('connect.hostHint')}
-              placeholder="example.amocrm.ru"
-            />
-          ) : null}
+          {provider.needsHost && !looksLikeUrl(pasted) ? hostField : null}
         </>
       ) : null}
 
@@ -243,15 +246,7 @@ export function ConnectMethods({
             required
             hint={i18n.t('connect.tokenHint')}
           />
-          {provider.needsHost ? (
-            <TextField
-              label={i18n.t('connect.host')}
-              value={host}
-              onChange={setHost}
-              hint={i18n.t('connect.hostHint')}
-              placeholder="example.amocrm.ru"
-            />
-          ) : null}
+          {provider.needsHost ? hostField : null}
         </>
       ) : null}
 
