@@ -30,11 +30,14 @@ export function connectBridge(socketUrl: string): TokentrayApi {
     opened.catch(() => undefined);
     socket.addEventListener('message', (message: MessageEvent<string>) => {
       let data: { type?: unknown; id?: unknown; result?: unknown; event?: unknown; payload?: unknown };
+      const started = performance.now();
       try {
         data = JSON.parse(message.data) as typeof data;
       } catch {
         return;
       }
+      // Visible in devtools' timeline and read by the renderer benchmark.
+      if (message.data.length > 100_000) performance.measure('tokentray:ipc-parse', { start: started });
       if (data.type === 'result' && typeof data.id === 'number') {
         pending.get(data.id)?.resolve(data.result);
         pending.delete(data.id);

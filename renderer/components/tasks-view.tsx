@@ -183,10 +183,12 @@ export function TasksView({ accountId }: { accountId: string | null }) {
   const searchRef = useRef<HTMLInputElement>(null);
 
   const allTasks = useMemo(() => (loaded ? loaded.lists.flatMap((l) => l.tasks) : []), [loaded]);
-  const { rows, matched } = useMemo(
-    () => buildTaskRows(allTasks, { query: deferredQuery, status, today }),
-    [allTasks, deferredQuery, status, today],
-  );
+  const { rows, matched } = useMemo(() => {
+    const started = performance.now();
+    const built = buildTaskRows(allTasks, { query: deferredQuery, status, today });
+    performance.measure('tokentray:task-rows', { start: started });
+    return built;
+  }, [allTasks, deferredQuery, status, today]);
   const taskPositions = useMemo(() => {
     const map = new Map<number, number>();
     let n = 0;

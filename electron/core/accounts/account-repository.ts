@@ -39,8 +39,11 @@ export class AccountRepository {
   /** Resolves an account given by id or by a label that names exactly one account. */
   async resolveId(ref: string): Promise<string> {
     const trimmed = ref.trim();
+    const looksLikeId = /^[a-z0-9][a-z0-9._-]{0,127}$/.test(trimmed);
+    // An id is one file to look at; only labels need every account's metadata.
+    if (looksLikeId && (await this.metadata.readAccount(trimmed).catch(() => 'corrupt' as const)) !== null)
+      return trimmed;
     const all = await this.listMeta();
-    if (all.some((m) => m.id === trimmed)) return trimmed;
     const byLabel = all.filter((m): m is AccountMeta => !('corrupt' in m) && m.label === trimmed);
     if (byLabel.length === 1) return byLabel[0]!.id;
     if (byLabel.length > 1) {
@@ -49,8 +52,7 @@ export class AccountRepository {
         `Several accounts are labelled "${trimmed.slice(0, 60)}"; use the account id instead (${byLabel.map((m) => m.id).join(', ')}).`,
       );
     }
-    if (/^[a-z0-9][a-z0-9._-]{0,127}$/.test(trimmed) && (await this.vault.readAccount(trimmed)) !== null)
-      return trimmed;
+    if (looksLikeId && (await this.vault.readAccount(trimmed)) !== null) return trimmed;
     throw new TokentrayError(
       'NOT_FOUND',
       `No account is called "${trimmed.slice(0, 60)}"; run \`tokentray accounts\` to see ids and labels.`,
@@ -58,8 +60,11 @@ export class AccountRepository {
   }
 
   async load(id: string): Promise<LoadedAccount> {
-    const secret = await this.vault.readAccount(id);
-    const stored = await this.metadata.readAccount(id).catch(() => 'corrupt' as const);
+    // Independent reads (keychain over D-Bus, metadata from disk): side by side.
+    const [secret, stored] = await Promise.all([
+      this.vault.readAccount(id),
+      this.metadata.readAccount(id).catch(() => 'corrupt' as const),
+    ]);
     if (secret === null) {
       if (stored === null)
         throw new TokentrayError(
