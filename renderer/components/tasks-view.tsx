@@ -44,14 +44,19 @@ function useTaskLists(accounts: AccountSummary[], accountId: string | null) {
       return { lists, failures };
     };
     // The offline cache answers without the network, so the last good lists are on screen at
-    // once; the live fetch then replaces them (it never loses to a cache answer arriving late).
-    void Promise.all(wanted.map((id) => api.tasks({ accountId: id, offline: true }))).then((cached) => {
-      if (!current || !cached.every((r) => r.ok && r.data.fetchedAt !== null)) return;
-      setLoaded((prev) => (prev?.key === key && !prev.stale ? prev : { ...collect(cached), key, stale: true }));
-    });
-    void Promise.all(wanted.map((id) => api.tasks({ accountId: id }))).then((results) => {
-      if (current) setLoaded({ ...collect(results), key, stale: false });
-    });
+    // once; the live fetch starts after it (so the two never compete for the same thread) and
+    // replaces them.
+    const live = (): void => {
+      void Promise.all(wanted.map((id) => api.tasks({ accountId: id }))).then((results) => {
+        if (current) setLoaded({ ...collect(results), key, stale: false });
+      });
+    };
+    void Promise.all(wanted.map((id) => api.tasks({ accountId: id, offline: true })))
+      .then((cached) => {
+        if (!current || !cached.every((r) => r.ok && r.data.fetchedAt !== null)) return;
+        setLoaded({ ...collect(cached), key, stale: true });
+      })
+      .finally(live);
     return () => {
       current = false;
     };
