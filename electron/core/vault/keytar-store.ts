@@ -21,6 +21,19 @@ function unavailable(action: string, error: unknown): TokentrayError {
   );
 }
 
+/**
+ * keytar runs each call on a worker thread, and libsecret is not safe to drive from several
+ * at once: overlapping calls in one process trip GLib assertions ("g_task_return_boolean:
+ * !task->ever_returned") and can abort the process. One call at a time per process; each
+ * takes a few milliseconds, and concurrent token requests are merged before they get here.
+ */
+let keychainQueue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(call: () => Promise<T>): Promise<T> {
+  const run = keychainQueue.then(call, call);
+  keychainQueue = run.catch(() => undefined);
+  return run;
+}
+
 /** The OS keychain through keytar (libsecret, macOS Keychain, Windows Credential Manager). */
 export class KeytarSecretStore implements SecretStore {
   private keytar: Keytar | null = null;
@@ -42,7 +55,7 @@ export class KeytarSecretStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     const keytar = this.load();
     try {
-      return await keytar.getPassword(this.service, key);
+      return await oneAtATime(() => keytar.getPassword(this.service, key));
     } catch (error) {
       throw unavailable('read a secret', error);
     }
@@ -51,7 +64,7 @@ export class KeytarSecretStore implements SecretStore {
   async set(key: string, value: string): Promise<void> {
     const keytar = this.load();
     try {
-      await keytar.setPassword(this.service, key, value);
+      await oneAtATime(() => keytar.setPassword(this.service, key, value));
     } catch (error) {
       throw unavailable('store a secret', error);
     }
@@ -60,7 +73,7 @@ export class KeytarSecretStore implements SecretStore {
   async delete(key: string): Promise<boolean> {
     const keytar = this.load();
     try {
-      return await keytar.deletePassword(this.service, key);
+      return await oneAtATime(() => keytar.deletePassword(this.service, key));
     } catch (error) {
       throw unavailable('delete a secret', error);
     }
@@ -72,11 +85,14 @@ export class KeytarSecretStore implements SecretStore {
       // keytar's findCredentials reads every secret, and on a locked libsecret collection it
       // aborts the whole process (secret_value_get_text on a NULL value). A probe write fails
       // cleanly on a locked keychain first.
-      if (process.platform === 'linux') {
-        await keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe');
-        await keytar.deletePassword(this.service, PROBE_ACCOUNT);
-      }
-      return (await keytar.findCredentials(this.service)).map((c) => c.account).filter((a) => a !== PROBE_ACCOUNT);
+      const found = await oneAtATime(async () => {
+        if (process.platform === 'linux') {
+          await keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe');
+          await keytar.deletePassword(this.service, PROBE_ACCOUNT);
+        }
+        return keytar.findCredentials(this.service);
+      });
+      return found.map((c) => c.account).filter((a) => a !== PROBE_ACCOUNT);
     } catch (error) {
       throw unavailable('list its items', error);
     }
