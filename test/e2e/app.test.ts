@@ -13,7 +13,7 @@ import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server
 import type { TokentrayCore } from '../../electron/core/service';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
-import { revokeDemoTokens } from './demo-control';
+import { revokeDemoTokens, setDemoApiOutage } from './demo-control';
 import {
   buildRenderer,
   launchBrowser,
@@ -243,6 +243,27 @@ describe('Tokentray in Chromium over the development bridge', () => {
     expect(Number(count.replace(/\D/g, ''))).toBeLessThan(TASKS);
     expect(Number(count.replace(/\D/g, ''))).toBeGreaterThan(0);
     await page.getByRole('searchbox', { name: 'Search tasks' }).fill('');
+  });
+
+  it('shows the cached tasks with an offline badge and their age when the provider is down', async () => {
+    await setDemoApiOutage(true);
+    try {
+      await page.getByRole('button', { name: 'Reload' }).click();
+      const badge = page.getByTestId('offline-badge');
+      await badge.waitFor();
+      expect(await badge.innerText()).toMatch(/Offline/);
+      expect(await badge.innerText()).toMatch(/ago|now/i);
+      // The cached list is still all there.
+      await page
+        .getByTestId('task-count')
+        .getByText(`${TASKS.toLocaleString('en-US')} tasks`)
+        .waitFor();
+      await snapshot('08b-tasks-offline');
+    } finally {
+      await setDemoApiOutage(false);
+    }
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await page.getByTestId('offline-badge').waitFor({ state: 'detached' });
   });
 
   it('switches the interface to Russian and German, and back', async () => {

@@ -8,3 +8,8 @@ import { ensureDemoServer } from '../../electron/core/demo/demo-server';
 export async function revokeDemoTokens(): Promise<void> {
   (await ensureDemoServer()).revokeAll();
 }
+
+/** What a provider outage looks like to the app: the demo's API answers 503 until it is back. */
+export async function setDemoApiOutage(down: boolean): Promise<void> {
+  (await ensureDemoServer()).setApiOutage(down);
+}

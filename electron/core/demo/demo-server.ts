@@ -83,6 +83,8 @@ export interface DemoServerHandle {
   close(): Promise<void>;
   /** Every token, refresh token and code issued before now stops working here (this process only). */
   revokeAll(): void;
+  /** While down, the tasks API answers 503, the way a provider outage looks (the offline cache shows). */
+  setApiOutage(down: boolean): void;
   stats: DemoServerStats;
   /**
    * Does what clicking Allow (or Deny) on the consent page does, over HTTP like
@@ -480,12 +482,16 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     throw new HttpError(404, { error: 'not_found', error_description: 'There is nothing here.' });
   }
 
+  let apiDown = false;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       // A page on some other site that rebinds its DNS name to 127.0.0.1 must not reach the demo.
       const host = req.headers.host ?? '';
       if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
         throw new HttpError(421, { error: 'misdirected_request', error_description: 'Unexpected Host header.' });
+      }
+      if (apiDown && (req.url ?? '').startsWith('/api/')) {
+        throw new HttpError(503, { error: 'temporarily_unavailable', error_description: 'The demo API is down.' });
       }
       await route(req, res);
     } catch (error) {
@@ -530,6 +536,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       revokedBefore = nowSeconds() + 1;
     },
     approve: (authorizeUrl, opts) => approveOverHttp(authorizeUrl, opts ?? {}),
+    setApiOutage: (down) => {
+      apiDown = down;
+    },
   };
 }
 
