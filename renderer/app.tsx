@@ -15,7 +15,11 @@ const TOAST_MS = 6000;
 
 export function App({ api }: { api: TokentrayApi }) {
   // The counter remounts the view on every navigation, so choosing "Add account" again starts over.
-  const [location, setLocation] = useState<{ route: Route; visit: number }>({ route: { name: 'accounts' }, visit: 0 });
+  // Main opens a new window on a view with a #hash (the tray's "Connect account…"); pushes `navigate` to an open one.
+  const [location, setLocation] = useState<{ route: Route; visit: number }>(() => ({
+    route: routeFromHash(window.location.hash),
+    visit: 0,
+  }));
   const route = location.route;
   const navigate = useCallback((next: Route) => setLocation((l) => ({ route: next, visit: l.visit + 1 })), []);
   const [accounts, setAccounts] = useState<AccountSummary[] | null>(null);
@@ -74,14 +78,16 @@ export function App({ api }: { api: TokentrayApi }) {
       setAccountsError(null);
     });
     const offRefresh = api.on('refreshResult', () => void reloadAccounts());
+    const offNavigate = api.on('navigate', ({ to }) => navigate(routeFromHash(`#${to}`)));
     void api.getPreferences().then((result) => {
       if (result.ok) setLanguagePreference(result.data.language);
     });
     return () => {
       offAccounts();
       offRefresh();
+      offNavigate();
     };
-  }, [api, reloadAccounts]);
+  }, [api, reloadAccounts, navigate]);
 
   useEffect(() => {
     void Promise.all([reloadAccounts(), reloadProviders()]);
@@ -140,5 +146,18 @@ function View({ route }: { route: Route }) {
       return <TasksView accountId={route.accountId} />;
     case 'settings':
       return <SettingsView />;
+  }
+}
+
+function routeFromHash(hash: string): Route {
+  switch (hash) {
+    case '#connect':
+      return { name: 'connect' };
+    case '#tasks':
+      return { name: 'tasks', accountId: null };
+    case '#settings':
+      return { name: 'settings' };
+    default:
+      return { name: 'accounts' };
   }
 }

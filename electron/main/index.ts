@@ -104,7 +104,11 @@ async function start(window: MainWindow): Promise<void> {
     isOnline: () => net.isOnline(),
     retryingCount: () => scheduler?.retrying().size ?? 0,
     openWindow: () => window.open(),
-    connectAccount: () => window.open(),
+    connectAccount: () => {
+      const wasOpen = window.current !== null;
+      window.open(true, 'connect');
+      if (wasOpen) router.emit('navigate', { to: 'connect' });
+    },
     copyToken: (accountId) => {
       void router.handle('copyToken', { accountId });
     },

@@ -26,7 +26,8 @@ export class MainWindow {
     this.readyListeners.add(listener);
   }
 
-  open(show = true): BrowserWindow {
+  /** `view` opens a new window on that view (e.g. 'connect'); an open window is sent a `navigate` event instead. */
+  open(show = true, view?: string): BrowserWindow {
     const existing = this.current;
     if (existing) {
       if (show) {
@@ -73,7 +74,7 @@ export class MainWindow {
     window.on('closed', () => {
       if (this.window === window) this.window = null;
     });
-    void window.loadURL(APP_ENTRY_URL);
+    void window.loadURL(view ? `${APP_ENTRY_URL}#${view}` : APP_ENTRY_URL);
     return window;
   }
 

@@ -146,6 +146,8 @@ export const ipcEvents = {
     z.object({ accountId: z.string(), ok: z.literal(true), account: accountSummarySchema }),
     z.object({ accountId: z.string(), ok: z.literal(false), error: appErrorSchema }),
   ]),
+  /** Main asks the window to show a view (the tray's "Connect account…"). */
+  navigate: z.object({ to: z.enum(['accounts', 'connect', 'tasks', 'settings']) }),
 };
 
 export type IpcEvents = typeof ipcEvents;

@@ -292,6 +292,13 @@ describe('Tokentray in Chromium over the development bridge', () => {
     await page.getByRole('button', { name: 'Accounts' }).waitFor();
   });
 
+  it('shows the view main asks for (the tray\'s "Connect account…")', async () => {
+    bridge.router.emit('navigate', { to: 'connect' });
+    await page.locator('main[data-route="connect"]').waitFor();
+    bridge.router.emit('navigate', { to: 'accounts' });
+    await page.locator('main[data-route="accounts"]').waitFor();
+  });
+
   it('turns a revoked account into "reconnect"', async () => {
     await page.getByTestId('nav-accounts').click();
     await card().waitFor();

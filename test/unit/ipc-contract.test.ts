@@ -69,7 +69,13 @@ describe('the IPC contract', () => {
       expect(ipcContract[channel].request).toBeInstanceOf(z.ZodType);
       expect(ipcContract[channel].response).toBeInstanceOf(z.ZodType);
     }
-    expect(IPC_EVENTS.sort()).toEqual(['accountsChanged', 'connectProgress', 'connectResult', 'refreshResult']);
+    expect(IPC_EVENTS.sort()).toEqual([
+      'accountsChanged',
+      'connectProgress',
+      'connectResult',
+      'navigate',
+      'refreshResult',
+    ]);
   });
 
   it('has no response or event field that could carry a token or a secret', () => {
