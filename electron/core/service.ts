@@ -366,7 +366,7 @@ export class TokentrayCore implements TokentrayService {
   /**
    * Callers asking for the same account at the same moment (a script fanning
    * out, the tray and the window together) share one lookup: one metadata
-   * scan and one keychain read instead of one each, and at most one refresh.
+   * read and one keychain read instead of one each, and at most one refresh.
    */
   getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string> {
     const minValid = options?.minValidSeconds ?? 0;

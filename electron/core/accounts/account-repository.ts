@@ -71,7 +71,6 @@ export class AccountRepository {
           'NOT_FOUND',
           `No account is called "${id}"; run \`tokentray accounts\` to see ids and labels.`,
         );
-      await this.vault.assertWritable();
       throw new TokentrayError(
         'KEYCHAIN_ITEM_MISSING',
         `The keychain no longer holds the tokens of account "${id}" (deleted outside Tokentray?); reconnect the account.`,

@@ -3,7 +3,7 @@ import type { SecretStore } from './secret-store';
 
 type Keytar = typeof import('keytar');
 
-const PROBE_ACCOUNT = 'probe:keys';
+const PROBE_ACCOUNT = 'probe:unlocked';
 
 const WHAT_TO_DO: Record<string, string> = {
   linux: 'start a Secret Service such as gnome-keyring (and unlock it), then try again',
@@ -55,7 +55,13 @@ export class KeytarSecretStore implements SecretStore {
   async get(key: string): Promise<string | null> {
     const keytar = this.load();
     try {
-      return await oneAtATime(() => keytar.getPassword(this.service, key));
+      return await oneAtATime(async () => {
+        const value = await keytar.getPassword(this.service, key);
+        // A locked libsecret collection answers reads with "no such item": tell that apart from a
+        // missing item, so callers say "unlock the keychain" instead of "reconnect".
+        if (value === null) await this.probeUnlocked(keytar);
+        return value;
+      });
     } catch (error) {
       throw unavailable('read a secret', error);
     }
@@ -79,17 +85,20 @@ export class KeytarSecretStore implements SecretStore {
     }
   }
 
+  /** A locked Secret Service refuses writes cleanly; the probe item is written and removed at once. */
+  private async probeUnlocked(keytar: Keytar): Promise<void> {
+    if (process.platform !== 'linux') return;
+    await keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe');
+    await keytar.deletePassword(this.service, PROBE_ACCOUNT);
+  }
+
   async keys(): Promise<string[]> {
     const keytar = this.load();
     try {
       // keytar's findCredentials reads every secret, and on a locked libsecret collection it
-      // aborts the whole process (secret_value_get_text on a NULL value). A probe write fails
-      // cleanly on a locked keychain first.
+      // aborts the whole process (secret_value_get_text on a NULL value): probe first.
       const found = await oneAtATime(async () => {
-        if (process.platform === 'linux') {
-          await keytar.setPassword(this.service, PROBE_ACCOUNT, 'probe');
-          await keytar.deletePassword(this.service, PROBE_ACCOUNT);
-        }
+        await this.probeUnlocked(keytar);
         return keytar.findCredentials(this.service);
       });
       return found.map((c) => c.account).filter((a) => a !== PROBE_ACCOUNT);

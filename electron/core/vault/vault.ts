@@ -46,20 +46,8 @@ const accountKey = (id: string): string => `account:${id}`;
 const clientKey = (provider: string): string => `client-secret:${provider}`;
 const pendingKey = (provider: string): string => `pending-connect:${provider}`;
 
-const PROBE_KEY = 'probe:writable';
-
 export class Vault {
   constructor(readonly store: SecretStore) {}
-
-  /**
-   * A locked Secret Service answers reads with "nothing there" but refuses
-   * writes; a probe write tells a locked keychain (KEYCHAIN_UNAVAILABLE, unlock
-   * it) from an item that is really gone.
-   */
-  async assertWritable(): Promise<void> {
-    await this.store.set(PROBE_KEY, 'probe');
-    await this.store.delete(PROBE_KEY);
-  }
 
   async readAccount(id: string): Promise<AccountSecret | null> {
     const raw = await this.store.get(accountKey(id));
