@@ -17,6 +17,7 @@ interface MetaFile {
   id: string;
   label: string;
   state: string;
+  unsavedRotation?: unknown;
 }
 
 function parseArgs(argv: string[]): { ref: string; minValid: number } | null {
@@ -52,7 +53,9 @@ async function tryFast(argv: string[]): Promise<boolean> {
   const byId = all.find((m) => m.id === args.ref);
   const byLabel = all.filter((m) => m.label === args.ref);
   const meta = byId ?? (byLabel.length === 1 ? byLabel[0] : undefined);
-  if (!meta || meta.state !== 'ok') return false;
+  // Another process holds rotated tokens the keychain refused: the full CLI explains.
+  if (!meta || meta.state !== 'ok' || (meta.unsavedRotation !== undefined && meta.unsavedRotation !== null))
+    return false;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const keytar = require('keytar') as typeof import('keytar');
   const raw = await keytar.getPassword(keychainServiceName(), `account:${meta.id}`);

@@ -80,6 +80,8 @@ export interface TokentrayService {
 
   listAccounts(): Promise<AccountSummary[]>;
   inspect(account: string): Promise<TokenInspection>;
+  /** When an account's token is due, from metadata alone (the background scheduler's question). */
+  refreshPlan?(accountId: string): Promise<Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>>;
   refresh(account: string): Promise<AccountSummary>;
   disconnect(account: string): Promise<void>;
   getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string>;

@@ -6,7 +6,7 @@ import type { Clock } from './clock';
 import { TokentrayError } from './errors';
 import type { HttpClient } from './http/client';
 import { AccountRepository } from './accounts/account-repository';
-import { refreshDueAt, toSummary } from './accounts/account-status';
+import { canRefresh, refreshDueAt, toSummary } from './accounts/account-status';
 import { ConnectService } from './connect/connect-service';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
@@ -257,18 +257,32 @@ export class TokentrayCore implements TokentrayService {
   }
 
   /**
-   * No network. Metadata files, plus keychain items without one (an account
-   * whose metadata write was cut short by a crash is rebuilt, never hidden).
+   * No network and no secrets: listing and status come from the metadata files alone (the
+   * tray lists on every change). The keychain is read only for what the files cannot say: a
+   * damaged file, or an account whose connect was cut short between its keychain write and
+   * its metadata write (it left a marker), so such an account is rebuilt, never hidden.
    */
   async listAccounts(): Promise<AccountSummary[]> {
     const now = this.o.clock.now();
     const out: AccountSummary[] = [];
     const listed = await this.repo.listMeta();
     const known = new Set(listed.map((m) => m.id));
-    // A locked keychain must not hide the accounts we do know about.
-    const inKeychain = await this.vault.accountIds().catch(() => [] as string[]);
-    const orphans = inKeychain.filter((id) => !known.has(id) && /^[a-z0-9][a-z0-9._-]{0,127}$/.test(id));
-    for (const id of orphans) listed.push({ id, corrupt: true });
+    for (const { id, ageMs } of await this.metadata.connecting(now)) {
+      if (known.has(id)) {
+        await this.metadata.clearConnecting(id);
+        continue;
+      }
+      try {
+        const loaded = await this.repo.load(id);
+        out.push(toSummary(loaded.meta, await this.registry.get(loaded.meta.provider), now));
+        await this.metadata.clearConnecting(id);
+      } catch (error) {
+        // Nothing reached the keychain: the connect died before storing. A young marker may
+        // belong to a connect still running in another process, so it is left to that one.
+        if (error instanceof TokentrayError && error.code === 'NOT_FOUND' && ageMs > 60_000)
+          await this.metadata.clearConnecting(id);
+      }
+    }
     for (const meta of listed) {
       if ('corrupt' in meta) {
         try {
@@ -294,6 +308,15 @@ export class TokentrayCore implements TokentrayService {
       out.push(toSummary(meta, provider, now));
     }
     return out;
+  }
+
+  /** The scheduler's question, answered from metadata alone (no keychain read). */
+  async refreshPlan(accountId: string): Promise<Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>> {
+    const meta = await this.repo.readMeta(accountId);
+    if (meta === null) return this.inspect(accountId);
+    const provider = await this.registry.get(meta.provider);
+    const due = refreshDueAt(meta, provider);
+    return { refreshDueAt: due === null ? null : new Date(due).toISOString(), canRefresh: canRefresh(meta, provider) };
   }
 
   async inspect(account: string): Promise<TokenInspection> {

@@ -9,6 +9,7 @@ import { createIpcRouter, filePreferences } from '../core/ipc-router';
 import { resolveStateDir } from '../core/paths';
 import { ExpiryNoticeBook, fileNotices, type ExpiryNotice } from '../core/refresh/expiry-notices';
 import { createRefreshScheduler, type RefreshScheduler } from '../core/refresh/scheduler';
+import { watchAccountsDir } from '../core/vault/state-watch';
 import type { TokentrayService } from '../core/service-api';
 import type { AccountSummary } from '../shared/models';
 import { registerAppScheme, serveAppScheme } from './app-protocol';
@@ -150,6 +151,11 @@ async function start(window: MainWindow): Promise<void> {
     void scheduler?.replan();
     void tray.update();
   });
+  // The CLI changes accounts from other processes: follow their metadata files (never the keychain).
+  const stopWatch = watchAccountsDir(join(stateDir, 'accounts'), () => {
+    void scheduler?.replan();
+    void tray.update();
+  });
   powerMonitor.on('resume', () => {
     void scheduler?.onResume();
     void tray.update();
@@ -170,6 +176,7 @@ async function start(window: MainWindow): Promise<void> {
     closed = true;
     clearInterval(trayTimer);
     scheduler?.stop();
+    stopWatch();
     offAccounts();
     stopIpc();
     router.close();

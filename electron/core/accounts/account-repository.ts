@@ -4,6 +4,7 @@ import type { Identity, StoredTokens } from '../providers/types';
 import type { AccountMeta, MetadataStore } from '../vault/metadata';
 import type { AccountSecret, Vault } from '../vault/vault';
 import { fingerprintOf } from '../vault/vault';
+import { withAccountLock } from '../refresh/account-lock';
 import type { RefreshEvent } from '../../shared/models';
 
 const HISTORY_LIMIT = 20;
@@ -23,6 +24,8 @@ export class AccountRepository {
     private readonly metadata: MetadataStore,
     private readonly vault: Vault,
     private readonly clock: Clock,
+    /** Where the per-account locks live; metadata is repaired only while holding one. */
+    private readonly locksDir: string = metadata.locksDir,
   ) {}
 
   /** Metadata of every account, offline (no keychain access); damaged files are rebuilt on demand by `load`. */
@@ -59,7 +62,30 @@ export class AccountRepository {
     );
   }
 
+  /**
+   * The keychain item and its metadata. When they disagree (a crash between the two writes,
+   * a lost or damaged file), the metadata is repaired, but only under the account lock and
+   * after reading both again: a reader that raced a refresh in another process would
+   * otherwise write the older half back over the newer.
+   */
   async load(id: string): Promise<LoadedAccount> {
+    const first = await this.read(id);
+    if (this.repaired(id, first) === null) return { meta: first.stored as AccountMeta, secret: first.secret };
+    return withAccountLock(this.locksDir, id, () => this.loadLocked(id));
+  }
+
+  /** `load` for a caller that already holds the account lock (the refresher). */
+  async loadLocked(id: string): Promise<LoadedAccount> {
+    const now = await this.read(id);
+    const repaired = this.repaired(id, now);
+    if (repaired === null) return { meta: now.stored as AccountMeta, secret: now.secret };
+    await this.metadata.writeAccount(repaired);
+    return { meta: repaired, secret: now.secret };
+  }
+
+  private async read(
+    id: string,
+  ): Promise<{ secret: AccountSecret; stored: AccountMeta | null | 'corrupt' }> {
     // Independent reads (keychain over D-Bus, metadata from disk): side by side.
     const [secret, stored] = await Promise.all([
       this.vault.readAccount(id),
@@ -76,27 +102,28 @@ export class AccountRepository {
         `The keychain no longer holds the tokens of account "${id}" (deleted outside Tokentray?); reconnect the account.`,
       );
     }
-    let meta: AccountMeta;
-    if (stored === null || stored === 'corrupt') {
-      meta = this.rebuild(id, secret);
-      await this.metadata.writeAccount(meta);
-    } else {
-      meta = stored;
-    }
-    const fingerprint = fingerprintOf(secret.tokens.accessToken);
-    if (meta.fingerprint !== fingerprint) {
-      // The keychain got newer tokens than the metadata file (a crash between the two writes).
-      meta = {
-        ...meta,
-        ...this.tokenFacts(secret.tokens),
-        lastRefreshAt: secret.tokens.issuedAt,
-        state: 'ok',
-        stateDetail: null,
-        lastErrorCode: null,
-      };
-      await this.metadata.writeAccount(meta);
-    }
-    return { meta, secret };
+    return { secret, stored };
+  }
+
+  /** The metadata to write so it matches the keychain item, or null when it already does. */
+  private repaired(id: string, { secret, stored }: { secret: AccountSecret; stored: AccountMeta | null | 'corrupt' }): AccountMeta | null {
+    if (stored === null || stored === 'corrupt') return this.rebuild(id, secret);
+    if (stored.fingerprint === fingerprintOf(secret.tokens.accessToken)) return null;
+    // A process that could not store its rotated tokens said so in the metadata: the keychain's
+    // older item is expected, and "repairing" would erase the warning other processes rely on.
+    if (stored.unsavedRotation) return null;
+    // Never downgrade: metadata describing tokens newer than the keychain's is left alone.
+    if (stored.issuedAt !== null && secret.tokens.issuedAt < stored.issuedAt) return null;
+    // The keychain got newer tokens than the metadata file (a crash between the two writes):
+    // whatever failure the file recorded was about the older tokens.
+    return {
+      ...stored,
+      ...this.tokenFacts(secret.tokens),
+      lastRefreshAt: secret.tokens.issuedAt,
+      state: 'ok',
+      stateDetail: null,
+      lastErrorCode: null,
+    };
   }
 
   private rebuild(id: string, secret: AccountSecret): AccountMeta {
@@ -140,6 +167,12 @@ export class AccountRepository {
     return next;
   }
 
+  /** The metadata file alone (null when missing or damaged). */
+  async readMeta(id: string): Promise<AccountMeta | null> {
+    const stored = await this.metadata.readAccount(id).catch(() => null);
+    return stored === 'corrupt' ? null : stored;
+  }
+
   async saveMeta(meta: AccountMeta): Promise<void> {
     await this.metadata.writeAccount(meta);
   }
@@ -178,17 +211,21 @@ export class AccountRepository {
       refreshHistory: previous?.refreshHistory ?? [],
       ...this.tokenFacts(input.tokens),
     };
-    return this.saveTokens(meta, {
+    if (previous === null) await this.metadata.markConnecting(id);
+    const saved = await this.saveTokens(meta, {
       v: 1,
       provider: input.provider,
       subject: input.identity.subject,
       tokens: input.tokens,
     });
+    if (previous === null) await this.metadata.clearConnecting(id);
+    return saved;
   }
 
   async remove(id: string): Promise<void> {
     await this.vault.deleteAccount(id);
     await this.metadata.deleteAccount(id);
+    await this.metadata.clearConnecting(id);
   }
 }
 

@@ -11,10 +11,16 @@ export function canRefresh(
   return provider.refresh !== 'none' && meta.hasRefreshToken && !meta.personal;
 }
 
-/** How early to refresh: when less than max(5 minutes, 10% of the token's lifetime) is left. */
+/**
+ * How early to refresh: when less than max(5 minutes, 10% of the token's lifetime) is left,
+ * but never more than half the lifetime, so a token that lives 5 minutes or less (Keycloak's
+ * default) is not due the moment it is issued and every caller does not rotate it again.
+ * Items stored before issuedAt was known keep the plain 5 minutes.
+ */
 export function refreshMarginMs(issuedAt: number | null, expiresAt: number): number {
-  const lifetime = issuedAt !== null && expiresAt > issuedAt ? expiresAt - issuedAt : 0;
-  return Math.max(FIVE_MINUTES_MS, lifetime * 0.1);
+  if (issuedAt === null || expiresAt <= issuedAt) return FIVE_MINUTES_MS;
+  const lifetime = expiresAt - issuedAt;
+  return Math.min(Math.max(FIVE_MINUTES_MS, lifetime * 0.1), lifetime / 2);
 }
 
 /** When the app should act: refresh (refreshable tokens) or warn the user (tokens that only a new consent renews). */

@@ -1,42 +1,204 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { randomBytes } from 'node:crypto';
 import { TokentrayError } from '../errors';
 
 /**
  * A lock per account shared by every process on this machine (the tray app and
- * any number of CLI runs). proper-lockfile keeps the lock fresh while held, so a
- * crashed holder's lock goes stale after a couple of seconds instead of wedging
- * the account.
+ * any number of CLI runs).
+ *
+ * Why not proper-lockfile: it judges a lock by its mtime, so a holder that is
+ * merely frozen (SIGSTOP, a debugger, swap, a long GC) while its token request
+ * is in flight looks dead after the stale window, the next process takes over
+ * and spends the same single-use refresh token again. Here liveness is the
+ * holder's life: the lock file names its PID, host and process start time, and
+ * a lock is taken over only when that process is gone. A live holder, however
+ * slow, is waited for up to `lockWaitMs()`, longer than the longest refresh a
+ * healthy holder can make; then the waiter gives up with exit 4 and spends
+ * nothing. It is also cheaper: one O_EXCL create per attempt, no directory and
+ * no mtime refresh timer while held.
  */
-export async function withAccountLock<T>(locksDir: string, accountId: string, work: () => Promise<T>): Promise<T> {
-  await fs.mkdir(locksDir, { recursive: true, mode: 0o700 });
-  const target = join(locksDir, `${accountId}.lock-target`);
-  await fs.writeFile(target, '', { flag: 'a', mode: 0o600 });
-  let release: () => Promise<void>;
+
+/**
+ * http/client.ts gives every request 15 s; the refresher makes up to 3 attempts
+ * with 0.4 s and 1.2 s pauses, then retries the keychain write for up to ~4 s.
+ * A healthy holder is done within ~51 s, so a waiter waits 60 s before it gives up.
+ */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+/** A lock from another host (a state directory on a network share) cannot be checked for life; trust it this long. */
+const FOREIGN_HOLDER_TRUST_MS = 10 * 60_000;
+/** A lock file that is still empty or torn this long after it was created belongs to a holder that died writing it. */
+const TORN_LOCK_GRACE_MS = 2_000;
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** The holder process's start time as the kernel counts it (Linux), so a reused PID is not mistaken for it. */
+  pstart: string | null;
+  startedAt: number;
+  nonce: string;
+}
+
+/** How long a waiter waits for a live holder; TOKENTRAY_LOCK_WAIT_MS overrides it (tests, slow links). */
+export function lockWaitMs(): number {
+  const raw = process.env['TOKENTRAY_LOCK_WAIT_MS'];
+  const n = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return Number.isFinite(n) ? n : DEFAULT_LOCK_WAIT_MS;
+}
+
+let ownStart: string | null | undefined;
+/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot (Linux only; null elsewhere). */
+function processStart(pid: number): string | null {
+  if (process.platform !== 'linux') return null;
   try {
-    release = await lockfile.lock(target, {
-      realpath: false,
-      stale: 2_000,
-      update: 500,
-      retries: { retries: 400, factor: 1.15, minTimeout: 5, maxTimeout: 100, randomize: true },
-      onCompromised: () => {
-        // Another process judged our lock stale (we were frozen for seconds). The
-        // refresh already in flight still persists its result; nothing to undo here.
-      },
-    });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** This process as a lock or a metadata mark records it. */
+export function thisProcess(): Pick<LockHolder, 'pid' | 'host' | 'pstart'> {
+  if (ownStart === undefined) ownStart = processStart(process.pid);
+  return { pid: process.pid, host: hostname(), pstart: ownStart };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    throw new TokentrayError(
-      'INTERNAL',
-      `Another Tokentray process has held account "${accountId}" locked for too long; try again in a moment.`,
-      {
-        cause: error,
-      },
-    );
+    // EPERM: the PID exists but belongs to someone else (so it is not a Tokentray of ours, but alive).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the recorded holder may still be working: its process exists and is the same process. */
+export function holderMayBeAlive(holder: LockHolder, now: number): boolean {
+  if (holder.host !== hostname()) return now - holder.startedAt < FOREIGN_HOLDER_TRUST_MS;
+  if (!alive(holder.pid)) return false;
+  if (holder.pstart !== null) {
+    const current = processStart(holder.pid);
+    if (current !== null && current !== holder.pstart) return false;
+  }
+  return true;
+}
+
+function parseHolder(text: string): LockHolder | null {
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof v.pid !== 'number' || typeof v.host !== 'string' || typeof v.nonce !== 'string') return null;
+    return {
+      pid: v.pid,
+      host: v.host,
+      pstart: typeof v.pstart === 'string' ? v.pstart : null,
+      startedAt: typeof v.startedAt === 'number' ? v.startedAt : 0,
+      nonce: v.nonce,
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(me));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
+ * Removes a dead holder's lock so that waiters can compete for it again. The
+ * file is renamed to a name only this waiter knows and checked there: if another
+ * waiter reaped it first and already holds a fresh lock, that lock is what got
+ * renamed, and it is linked straight back (link fails rather than overwrite).
+ */
+async function reap(path: string, dead: string): Promise<void> {
+  const aside = `${path}.reap-${randomBytes(6).toString('hex')}`;
+  try {
+    await fs.rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const taken = await fs.readFile(aside, 'utf8').catch(() => '');
+  if (taken !== dead) await fs.link(aside, path).catch(() => undefined);
+  await fs.rm(aside, { force: true });
+}
+
+function busy(accountId: string, waitedMs: number): TokentrayError {
+  return new TokentrayError(
+    'PROVIDER_UNAVAILABLE',
+    `Another Tokentray process is refreshing ${accountId}; try again (waited ${Math.round(waitedMs / 1000)} s, no token was spent).`,
+  );
+}
+
+export interface AccountLockOptions {
+  /** Patience for a live holder; defaults to lockWaitMs(). */
+  waitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function withAccountLock<T>(
+  locksDir: string,
+  accountId: string,
+  work: () => Promise<T>,
+  options: AccountLockOptions = {},
+): Promise<T> {
+  const path = join(locksDir, `${accountId}.lock`);
+  const waitMs = options.waitMs ?? lockWaitMs();
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const me: LockHolder = {
+    ...thisProcess(),
+    startedAt: Date.now(),
+    nonce: randomBytes(9).toString('base64url'),
+  };
+  const began = Date.now();
+  let pause = 5;
+  for (;;) {
+    let created: boolean;
+    try {
+      created = await tryCreate(path, me);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await fs.mkdir(locksDir, { recursive: true, mode: 0o700 });
+      continue;
+    }
+    if (created) break;
+    const text = await fs.readFile(path, 'utf8').catch(() => null);
+    if (text === null) continue; // released between our create and our read
+    const holder = parseHolder(text);
+    const now = Date.now();
+    const dead =
+      holder === null
+        ? now - (await fs.stat(path).then((s) => s.mtimeMs).catch(() => now)) > TORN_LOCK_GRACE_MS
+        : !holderMayBeAlive(holder, now);
+    if (dead) {
+      await reap(path, text);
+      continue;
+    }
+    if (now - began >= waitMs) throw busy(accountId, now - began);
+    await sleep(Math.min(pause, Math.max(1, waitMs - (now - began))));
+    pause = Math.min(pause * 2, 100);
   }
   try {
     return await work();
   } finally {
-    await release().catch(() => undefined);
+    // Remove the lock only while it is still ours (it always is, short of a reap race described above).
+    const text = await fs.readFile(path, 'utf8').catch(() => null);
+    if (text !== null && parseHolder(text)?.nonce === me.nonce) await fs.rm(path, { force: true });
   }
 }

@@ -9,7 +9,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { StoredTokens, TokenResponse } from '../providers/types';
 import type { AccountMeta } from '../vault/metadata';
 import { fingerprintOf } from '../vault/vault';
-import { withAccountLock } from './account-lock';
+import { holderMayBeAlive, thisProcess, withAccountLock } from './account-lock';
 import { effectiveMinValidMs, needsRefresh } from './token-freshness';
 
 export interface RefresherOptions {
@@ -23,6 +23,8 @@ export interface RefresherOptions {
 }
 
 const TRANSIENT = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
+/** Pauses between keychain write attempts after the provider rotated the tokens (~3.5 s in all). */
+const SAVE_RETRY_MS = [250, 1_000, 2_250];
 
 /** Expiry from a token response, measured on our own clock so a skewed provider clock does not matter. */
 export function expiryFrom(response: TokenResponse, now: number): number | null {
@@ -39,6 +41,11 @@ export function expiryFrom(response: TokenResponse, now: number): number | null 
  */
 export class Refresher {
   private readonly inflight = new Map<string, Promise<StoredTokens>>();
+  /**
+   * Rotated tokens the keychain refused to store. This process alone holds them: it keeps
+   * serving them, refreshes with them, and stores them as soon as the keychain lets it.
+   */
+  private readonly unsaved = new Map<string, LoadedAccount>();
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly o: RefresherOptions) {
@@ -47,7 +54,9 @@ export class Refresher {
 
   /** A token valid for at least `minValidSeconds` (when the provider can make one), refreshing first if needed. */
   async getValidToken(accountId: string, minValidSeconds = 0): Promise<string> {
-    const loaded = await this.o.repo.load(accountId);
+    if (this.unsaved.has(accountId)) await this.storeUnsaved(accountId).catch(() => undefined);
+    const loaded = this.unsaved.get(accountId) ?? (await this.o.repo.load(accountId));
+    this.refuseUnsavedElsewhere(loaded.meta);
     const provider = await this.o.registry.get(loaded.meta.provider);
     const now = this.o.clock.now();
     const tokens = loaded.secret.tokens;
@@ -76,6 +85,11 @@ export class Refresher {
 
   /** Refreshes now (the user asked, or the scheduler found the token due). */
   async refresh(accountId: string): Promise<AccountMeta> {
+    if (this.unsaved.has(accountId)) {
+      // The tray's retry: storing what the provider already gave us is the refresh.
+      await this.storeUnsaved(accountId);
+      return (await this.o.repo.load(accountId)).meta;
+    }
     const loaded = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(loaded.meta.provider);
     if (!canRefresh(loaded.meta, provider)) {
@@ -109,9 +123,10 @@ export class Refresher {
     force: boolean,
     minValidMs: number,
   ): Promise<StoredTokens> {
-    const { meta, secret } = await this.o.repo.load(accountId);
+    const { meta, secret } = this.unsaved.get(accountId) ?? (await this.o.repo.loadLocked(accountId));
     const provider = await this.o.registry.get(meta.provider);
     const now = this.o.clock.now();
+    if (!this.unsaved.has(accountId)) await this.checkUnsavedElsewhere(meta);
     // Someone (another process, or a refresh that finished while we waited) already did it.
     if (
       fingerprintOf(secret.tokens.accessToken) !== seenFingerprint &&
@@ -179,9 +194,101 @@ export class Refresher {
       },
       { outcome: 'ok', code: null },
     );
-    await this.o.repo.saveTokens(updated, { ...secret, tokens });
+    await this.persistRotated(updated, { ...secret, tokens }, tokens.refreshToken !== refreshToken, provider.name);
     this.o.onChange?.();
     return tokens;
+  }
+
+  /**
+   * Keychain first, metadata second, retried with backoff: the provider has already spent the
+   * old refresh token, so these tokens are the account. If the keychain still refuses, they stay
+   * in this process's memory and the metadata tells every other process not to spend the old
+   * refresh token, until `storeUnsaved` (the tray's scheduler, or the next call) gets them in.
+   */
+  private async persistRotated(
+    meta: AccountMeta,
+    secret: LoadedAccount['secret'],
+    rotated: boolean,
+    providerName: string,
+  ): Promise<void> {
+    let failure: unknown;
+    for (let attempt = 0; attempt <= SAVE_RETRY_MS.length; attempt += 1) {
+      try {
+        await this.o.repo.saveTokens({ ...meta, unsavedRotation: null }, secret);
+        this.unsaved.delete(meta.id);
+        return;
+      } catch (error) {
+        failure = error;
+        if (!(error instanceof TokentrayError) || error.code !== 'KEYCHAIN_UNAVAILABLE') break;
+        if (attempt < SAVE_RETRY_MS.length) await this.sleep(SAVE_RETRY_MS[attempt]!);
+      }
+    }
+    this.unsaved.set(meta.id, { meta, secret });
+    const stored = await this.o.repo.readMeta(meta.id);
+    if (rotated && stored) {
+      await this.o.repo
+        .saveMeta({
+          ...stored,
+          lastErrorCode: 'KEYCHAIN_UNAVAILABLE',
+          unsavedRotation: { ...thisProcess(), since: this.o.clock.now() },
+        })
+        .catch(() => undefined);
+    }
+    const reason = failure instanceof Error ? failure.message : 'the keychain refused the write';
+    throw new TokentrayError(
+      'KEYCHAIN_UNAVAILABLE',
+      `${providerName} issued new tokens for "${meta.label}", but the keychain would not store them: ${reason} ` +
+        (rotated
+          ? 'This process keeps them in memory and stores them as soon as the keychain accepts; if it exits first, the account must be reconnected.'
+          : 'The stored refresh token still works, so nothing is lost.'),
+      { cause: failure },
+    );
+  }
+
+  /** Tries once to store tokens that the keychain refused earlier; throws KEYCHAIN_UNAVAILABLE while it still refuses. */
+  private async storeUnsaved(accountId: string): Promise<void> {
+    await withAccountLock(this.o.locksDir, accountId, async () => {
+      const held = this.unsaved.get(accountId);
+      if (!held) return;
+      await this.o.repo.saveTokens({ ...held.meta, unsavedRotation: null }, held.secret);
+      this.unsaved.delete(accountId);
+    });
+    this.o.onChange?.();
+  }
+
+  /** Outside the lock: a fast, clear refusal when another process holds this account's only tokens. */
+  private refuseUnsavedElsewhere(meta: AccountMeta): void {
+    const mark = meta.unsavedRotation;
+    if (!mark || this.unsaved.has(meta.id)) return;
+    if (holderMayBeAlive({ ...mark, startedAt: mark.since, nonce: '' }, this.o.clock.now())) {
+      throw new TokentrayError(
+        'KEYCHAIN_UNAVAILABLE',
+        `Tokentray process ${mark.pid} refreshed "${meta.label}" but the keychain would not store the new tokens; it keeps retrying. Unlock the keychain, then try again.`,
+      );
+    }
+  }
+
+  /**
+   * Under the lock: the same refusal, or, when the process that held the rotated tokens is
+   * gone, the plain truth: the provider spent the stored refresh token, so only a reconnect helps.
+   */
+  private async checkUnsavedElsewhere(meta: AccountMeta): Promise<void> {
+    const mark = meta.unsavedRotation;
+    if (!mark) return;
+    this.refuseUnsavedElsewhere(meta);
+    const detail = `Tokentray process ${mark.pid} refreshed this account but ended before the keychain stored the new tokens`;
+    await this.o.repo.saveMeta({
+      ...meta,
+      unsavedRotation: null,
+      state: 'reconnect',
+      stateDetail: detail,
+      lastErrorCode: 'RECONNECT_REQUIRED',
+    });
+    this.o.onChange?.();
+    throw new TokentrayError(
+      'RECONNECT_REQUIRED',
+      `${detail}; the provider no longer accepts the stored refresh token. Run \`tokentray connect ${meta.provider}\`.`,
+    );
   }
 
   private async recordFailure(meta: AccountMeta, error: unknown): Promise<void> {

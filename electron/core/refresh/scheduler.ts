@@ -16,6 +16,8 @@ export interface SchedulerCore {
   listAccounts(): Promise<AccountSummary[]>;
   inspect(accountId: string): Promise<TokenInspection>;
   refresh(accountId: string): Promise<AccountSummary>;
+  /** When to act on an account, from metadata alone; without it the scheduler asks `inspect` (which reads the keychain). */
+  refreshPlan?(accountId: string): Promise<Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>>;
 }
 
 export interface SchedulerOptions {
@@ -151,6 +153,10 @@ export function createRefreshScheduler(options: SchedulerOptions): RefreshSchedu
     return Math.max(retryAfterMs(error), exponential / 2 + (random() * exponential) / 2);
   };
 
+  // Planning runs on every account change: it reads metadata, not secrets, when the core can.
+  const planOf = (id: string): Promise<Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>> =>
+    core.refreshPlan ? core.refreshPlan(id) : core.inspect(id);
+
   async function planOne(account: AccountSummary): Promise<void> {
     const entry = entryOf(account.id);
     if (entry.inflight || stopped) return;
@@ -160,9 +166,9 @@ export function createRefreshScheduler(options: SchedulerOptions): RefreshSchedu
       if (entry.blockedFor === account.expiresAt) return;
       entry.blockedFor = null;
     }
-    let inspection: TokenInspection;
+    let inspection: Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>;
     try {
-      inspection = await core.inspect(account.id);
+      inspection = await planOf(account.id);
     } catch {
       // A locked keychain or a file being rewritten: look again later rather than give up on the account.
       arm(account.id, entry, clock.now() + recheckMs);
@@ -174,7 +180,10 @@ export function createRefreshScheduler(options: SchedulerOptions): RefreshSchedu
     if (due === null || Number.isNaN(due)) return;
     if (!inspection.canRefresh) {
       if (now >= due) {
-        options.onExpiryDue?.(account, inspection);
+        if (options.onExpiryDue) {
+          const full = await core.inspect(account.id).catch(() => null);
+          if (full) options.onExpiryDue(account, full);
+        }
         // Past the warning time there is nothing to schedule; a reconnect changes the expiry and replans.
         arm(account.id, entry, now + recheckMs);
       } else {
@@ -205,9 +214,9 @@ export function createRefreshScheduler(options: SchedulerOptions): RefreshSchedu
       entries.delete(id);
       return;
     }
-    let inspection: TokenInspection;
+    let inspection: Pick<TokenInspection, 'refreshDueAt' | 'canRefresh'>;
     try {
-      inspection = await core.inspect(id);
+      inspection = await planOf(id);
     } catch {
       arm(id, entry, clock.now() + recheckMs);
       return;

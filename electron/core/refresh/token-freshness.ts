@@ -12,7 +12,7 @@ export function effectiveMinValidMs(tokens: TokenTiming, minValidSeconds: number
   return Math.min(minValidSeconds * 1000, lifetime * 0.9);
 }
 
-/** Refresh when less than max(asked, 5 min, 10% of the lifetime) is left. */
+/** Refresh when less than max(asked, the margin: max(5 min, 10% of the lifetime) capped at half of it) is left. */
 export function needsRefresh(tokens: TokenTiming, minValidMs: number, now: number): boolean {
   if (tokens.expiresAt === null) return false;
   const margin = Math.max(minValidMs, refreshMarginMs(tokens.issuedAt, tokens.expiresAt));

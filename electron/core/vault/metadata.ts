@@ -33,6 +33,15 @@ export const accountMetaSchema = z.object({
   personal: z.boolean(),
   host: z.string().nullable(),
   refreshHistory: z.array(refreshEventSchema),
+  /**
+   * Set when a process refreshed this account (the provider rotated the refresh token)
+   * but the keychain refused the new tokens: that process alone holds them, in memory.
+   * Other processes must not spend the old refresh token; absent in files written before.
+   */
+  unsavedRotation: z
+    .object({ pid: z.number(), host: z.string(), pstart: z.string().nullable(), since: z.number() })
+    .nullable()
+    .optional(),
 });
 export type AccountMeta = z.infer<typeof accountMetaSchema>;
 
@@ -99,6 +108,43 @@ export class MetadataStore {
 
   async deleteAccount(id: string): Promise<void> {
     await fs.rm(this.accountPath(id), { force: true });
+  }
+
+  private connectingPath(id: string): string {
+    return join(this.accountsDir, `.${assertSafeId(id)}.connecting`);
+  }
+
+  /**
+   * A new account's keychain item is written before its metadata file; this marker, written
+   * first, is how listing (which never reads the keychain) finds an account whose metadata
+   * write was cut short by a crash.
+   */
+  async markConnecting(id: string): Promise<void> {
+    await fs.mkdir(this.accountsDir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(this.connectingPath(id), '', { mode: 0o600 });
+  }
+
+  async clearConnecting(id: string): Promise<void> {
+    await fs.rm(this.connectingPath(id), { force: true });
+  }
+
+  /** Accounts marked as being connected, with the marker's age in ms. */
+  async connecting(now: number): Promise<Array<{ id: string; ageMs: number }>> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.accountsDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const out: Array<{ id: string; ageMs: number }> = [];
+    for (const name of names) {
+      const id = /^\.(.+)\.connecting$/.exec(name)?.[1];
+      if (id === undefined || !SAFE_ID.test(id)) continue;
+      const stat = await fs.stat(join(this.accountsDir, name)).catch(() => null);
+      if (stat) out.push({ id, ageMs: now - stat.mtimeMs });
+    }
+    return out;
   }
 
   /** Ids of every account file, including damaged ones (the caller decides how to show them). */
