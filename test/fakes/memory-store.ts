@@ -10,6 +10,10 @@ export class MemorySecretStore implements SecretStore {
   failWritesAfter: number | null = null;
   available = true;
   writes = 0;
+  /** Refuse this many writes from now on, then accept again (a keychain locked for a while). */
+  refuseNextWrites = 0;
+  /** Every call as `get key`, `set key`, `delete key`, `keys`, for tests that count secret reads and writes. */
+  readonly calls: string[] = [];
 
   private check(): void {
     if (!this.available)
@@ -17,12 +21,18 @@ export class MemorySecretStore implements SecretStore {
   }
 
   async get(key: string): Promise<string | null> {
+    this.calls.push(`get ${key}`);
     this.check();
     return this.items.get(key) ?? null;
   }
 
   async set(key: string, value: string): Promise<void> {
+    this.calls.push(`set ${key}`);
     this.check();
+    if (this.refuseNextWrites > 0) {
+      this.refuseNextWrites -= 1;
+      throw new TokentrayError('KEYCHAIN_UNAVAILABLE', 'The system keychain refused to store a secret (test fault).');
+    }
     if (this.failWritesAfter !== null && this.writes >= this.failWritesAfter) {
       throw new TokentrayError('KEYCHAIN_UNAVAILABLE', 'The system keychain refused to store a secret (test fault).');
     }
@@ -37,11 +47,13 @@ export class MemorySecretStore implements SecretStore {
   }
 
   async delete(key: string): Promise<boolean> {
+    this.calls.push(`delete ${key}`);
     this.check();
     return this.items.delete(key);
   }
 
   async keys(): Promise<string[]> {
+    this.calls.push('keys');
     this.check();
     return [...this.items.keys()];
   }

@@ -34,11 +34,14 @@ export function makeTestCore(
     home?: string;
     providers?: readonly ProviderDefinition[];
     demoBaseUrl?: () => Promise<string>;
+    /** Share another test core's store: a second process on the same keychain. */
+    store?: SecretStore;
   } = {},
 ): TestCore {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'tokentray-test-'));
   const service = options.service ?? uniqueKeychainService();
-  const store: SecretStore = options.keychain ? new KeytarSecretStore(service) : new MemorySecretStore();
+  const store: SecretStore =
+    options.store ?? (options.keychain ? new KeytarSecretStore(service) : new MemorySecretStore());
   const clock = options.clock ?? { now: () => Date.now() };
   const core = new TokentrayCore({
     stateDir: home,

@@ -70,7 +70,10 @@ export class AccountRepository {
    */
   async load(id: string): Promise<LoadedAccount> {
     const first = await this.read(id);
-    if (this.repaired(id, first) === null) return { meta: first.stored as AccountMeta, secret: first.secret };
+    const { stored, secret } = first;
+    if (stored !== null && stored !== 'corrupt' && stored.fingerprint === fingerprintOf(secret.tokens.accessToken))
+      return { meta: stored, secret };
+    // The two halves disagree: maybe a crash, maybe a refresh that landed between our two reads.
     return withAccountLock(this.locksDir, id, () => this.loadLocked(id));
   }
 
@@ -83,9 +86,7 @@ export class AccountRepository {
     return { meta: repaired, secret: now.secret };
   }
 
-  private async read(
-    id: string,
-  ): Promise<{ secret: AccountSecret; stored: AccountMeta | null | 'corrupt' }> {
+  private async read(id: string): Promise<{ secret: AccountSecret; stored: AccountMeta | null | 'corrupt' }> {
     // Independent reads (keychain over D-Bus, metadata from disk): side by side.
     const [secret, stored] = await Promise.all([
       this.vault.readAccount(id),
@@ -106,7 +107,10 @@ export class AccountRepository {
   }
 
   /** The metadata to write so it matches the keychain item, or null when it already does. */
-  private repaired(id: string, { secret, stored }: { secret: AccountSecret; stored: AccountMeta | null | 'corrupt' }): AccountMeta | null {
+  private repaired(
+    id: string,
+    { secret, stored }: { secret: AccountSecret; stored: AccountMeta | null | 'corrupt' },
+  ): AccountMeta | null {
     if (stored === null || stored === 'corrupt') return this.rebuild(id, secret);
     if (stored.fingerprint === fingerprintOf(secret.tokens.accessToken)) return null;
     // A process that could not store its rotated tokens said so in the metadata: the keychain's

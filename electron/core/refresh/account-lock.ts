@@ -184,7 +184,12 @@ export async function withAccountLock<T>(
     const now = Date.now();
     const dead =
       holder === null
-        ? now - (await fs.stat(path).then((s) => s.mtimeMs).catch(() => now)) > TORN_LOCK_GRACE_MS
+        ? now -
+            (await fs
+              .stat(path)
+              .then((s) => s.mtimeMs)
+              .catch(() => now)) >
+          TORN_LOCK_GRACE_MS
         : !holderMayBeAlive(holder, now);
     if (dead) {
       await reap(path, text);
