@@ -50,7 +50,20 @@ export interface EmulatorHandle {
   setOutage(down: boolean): void;
   revokeAll(): void;
   expireAccessTokens(): void;
+  /** Every access and refresh token this emulator issued, rotated-out ones included. */
+  issuedTokens(): readonly string[];
+  /**
+   * Runs while a token request is being answered: `before` ahead of the grant (nothing spent
+   * yet), `after` once the refresh token is spent and the answer is ready but not sent. Tests
+   * stop or kill the requesting process there.
+   */
+  setTokenHooks(hooks: TokenHooks): void;
   close(): Promise<void>;
+}
+
+export interface TokenHooks {
+  before?: (grantType: string) => Promise<void> | void;
+  after?: (grantType: string) => Promise<void> | void;
 }
 
 const ACCOUNT_ID = 31_337_001;
@@ -142,7 +155,16 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     }
   }
 
-  function token(req: EmulatorRequest): EmulatorReply {
+  let hooks: TokenHooks = {};
+
+  async function token(req: EmulatorRequest): Promise<EmulatorReply> {
+    await hooks.before?.(req.fields['grant_type'] ?? '');
+    const reply = grantTokens(req);
+    await hooks.after?.(req.fields['grant_type'] ?? '');
+    return reply;
+  }
+
+  function grantTokens(req: EmulatorRequest): EmulatorReply {
     if (!String(req.headers['content-type'] ?? '').includes('application/json')) {
       throw problem(400, 'Некорректный запрос', 'The request body must be JSON');
     }
@@ -368,6 +390,10 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     },
     revokeAll: () => book.revokeAll(),
     expireAccessTokens: () => book.expireAccessTokens(),
+    issuedTokens: () => book.issued,
+    setTokenHooks: (next) => {
+      hooks = next;
+    },
     close: () => server.close(),
   };
 }

@@ -67,6 +67,8 @@ export class GrantBook {
   private readonly codes = new Map<string, CodeRecord>();
   private readonly access = new Map<string, AccessRecord>();
   private readonly refresh = new Map<string, RefreshRecord>();
+  /** Every access and refresh token ever issued, rotated-out ones included: what leak scans search for. */
+  readonly issued: string[] = [];
 
   constructor(
     private readonly options: { singleUseRefresh: boolean; codeTtlSeconds?: number; now?: () => number } = {
@@ -97,6 +99,7 @@ export class GrantBook {
 
   /** Registers an access token the emulator minted (opaque or JWT). */
   addAccessToken(token: string, grant: Grant, ttlSeconds: number | null): void {
+    this.issued.push(token);
     this.access.set(token, {
       ...grant,
       expiresAt: ttlSeconds === null ? null : this.now() + ttlSeconds * 1000,
@@ -105,6 +108,7 @@ export class GrantBook {
   }
 
   addRefreshToken(token: string, grant: Grant): void {
+    this.issued.push(token);
     this.refresh.set(token, { ...grant, spent: false, revoked: false });
   }
 
