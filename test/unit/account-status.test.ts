@@ -58,6 +58,18 @@ describe('account status', () => {
     expect(refreshDueAt(m, provider('rotating'))).toBe(NOW + 5 * 60_000);
   });
 
+  it('the margin never exceeds half the lifetime: a 5-minute or 30-second token is not due when issued', () => {
+    for (const lifetime of [30_000, 5 * 60_000, 8 * 60_000]) {
+      const m = meta({ issuedAt: NOW, expiresAt: NOW + lifetime });
+      expect(refreshDueAt(m, provider('rotating'))).toBe(NOW + lifetime / 2);
+      expect(accountStatus(m, provider('rotating'), NOW + 1_000).status).toBe('ok');
+      expect(accountStatus(m, provider('rotating'), NOW + lifetime / 2).status).toBe('expiring');
+    }
+    // Items stored before the issue time was known keep the plain 5 minutes.
+    const legacy = meta({ issuedAt: null, expiresAt: NOW + 30 * 60_000 });
+    expect(refreshDueAt(legacy, provider('rotating'))).toBe(NOW + 25 * 60_000);
+  });
+
   it('tokens that cannot be refreshed (TickTick) warn 14 days ahead and say to reconnect', () => {
     const m = meta({ hasRefreshToken: false, issuedAt: NOW - 160 * DAY, expiresAt: NOW + 13 * DAY });
     const s = accountStatus(m, provider('none'), NOW);
