@@ -2,13 +2,15 @@
 // the CLI's feet. A locked Secret Service answers reads with "no such item",
 // which must not be mistaken for a deleted account.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { amocrmSetArgs, runCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
+import { makeTestCore } from '../support/test-core';
+import { BUILTIN_PROVIDERS } from '../../electron/core/providers/builtin';
 
 const PASSWORD = 'tokentray-locked-test';
 let bus = '';
@@ -96,5 +98,88 @@ describe('a locked keychain', () => {
     const unlocked = await cli(['token', 'locked-test']);
     expect(unlocked.code, unlocked.stderr).toBe(0);
     expect(unlocked.stdout.trim()).toBe(token);
+  });
+});
+
+describe('a keychain locked in the middle of a refresh (the provider has already rotated the tokens)', () => {
+  /** An account with single-use refresh tokens; `tokentray refresh` rotates them. */
+  async function refreshableAccount(user: string): Promise<string> {
+    const connected = await cli([
+      'connect',
+      'amocrm',
+      '--code',
+      emu.issueAuthorizationCode({ user }),
+      '--host',
+      'example.amocrm.ru',
+      '--json',
+    ]);
+    expect(connected.code, connected.stderr).toBe(0);
+    return (JSON.parse(connected.stdout) as { id: string }).id;
+  }
+
+  function lockOnNextTokenAnswer(): void {
+    emu.setTokenHooks({
+      after: () => {
+        lockKeyring();
+        emu.setTokenHooks({});
+      },
+    });
+  }
+
+  it('a CLI run: KEYCHAIN_UNAVAILABLE says what happened, and no later process spends the old refresh token', async () => {
+    const id = await refreshableAccount('bob');
+    const grants = emu.stats.refreshGrants;
+    lockOnNextTokenAnswer();
+    const r = await cli(['refresh', id, '--json']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/issued new tokens for .* but the keychain would not store them/);
+    expect(r.stderr).toMatch(/if it exits first, the account must be reconnected/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'KEYCHAIN_UNAVAILABLE' } });
+    const meta = JSON.parse(readFileSync(join(home, 'accounts', `${id}.json`), 'utf8')) as {
+      unsavedRotation?: { pid: number } | null;
+    };
+    expect(meta.unsavedRotation?.pid).toBeGreaterThan(0);
+
+    startKeyring(true);
+    // The process that held the new tokens is gone and the provider has spent the stored refresh
+    // token: the honest answer is "reconnect", given without sending that token again.
+    const after = await cli(['token', id]);
+    expect(after.code).toBe(3);
+    expect(after.stderr).toMatch(/ended before the keychain stored the new tokens/);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse).toBe(0);
+    const listed = JSON.parse((await cli(['accounts', '--json'])).stdout) as Array<{ id: string; status: string }>;
+    expect(listed.find((a) => a.id === id)?.status).toBe('reconnect');
+  });
+
+  it('a long-running process (the tray): keeps serving the new tokens from memory; other processes wait for it and spend nothing', async () => {
+    const id = await refreshableAccount('carol');
+    // This test process plays the tray, on the same private keyring as the CLI runs.
+    process.env['DBUS_SESSION_BUS_ADDRESS'] = bus;
+    const tray = makeTestCore({ keychain: true, service, home, providers: BUILTIN_PROVIDERS });
+    const before = await tray.core.getAccessToken(id);
+    const grants = emu.stats.refreshGrants;
+    lockOnNextTokenAnswer();
+    await expect(tray.core.refresh(id)).rejects.toMatchObject({
+      code: 'KEYCHAIN_UNAVAILABLE',
+      message: expect.stringMatching(/keeps them in memory/),
+    });
+    const served = await tray.core.getAccessToken(id);
+    expect(served).not.toBe(before);
+    const api = await fetch(`${emu.url}/api/v4/account`, { headers: { authorization: `Bearer ${served}` } });
+    expect(api.status).toBe(200);
+
+    for (const args of [
+      ['token', id],
+      ['refresh', id],
+    ]) {
+      const other = await cli(args);
+      expect(other.code, other.stderr).toBe(5);
+      expect(other.stderr).toMatch(/refreshed .* but the keychain would not store the new tokens; it keeps retrying/);
+      expect(other.stdout + other.stderr).not.toContain(served);
+    }
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse).toBe(0);
+    await tray.core.close();
   });
 });

@@ -22,8 +22,8 @@ import { TokentrayError } from '../errors';
 
 /**
  * http/client.ts gives every request 15 s; the refresher makes up to 3 attempts
- * with 0.4 s and 1.2 s pauses, then retries the keychain write for up to ~4 s.
- * A healthy holder is done within ~51 s, so a waiter waits 60 s before it gives up.
+ * with 0.4 s and 1.2 s pauses, then retries a refused keychain write for ~7 s.
+ * A healthy holder is done within ~54 s, so a waiter waits 60 s before it gives up.
  */
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 /** A lock from another host (a state directory on a network share) cannot be checked for life; trust it this long. */

@@ -23,8 +23,8 @@ export interface RefresherOptions {
 }
 
 const TRANSIENT = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
-/** Pauses between keychain write attempts after the provider rotated the tokens (~3.5 s in all). */
-const SAVE_RETRY_MS = [250, 1_000, 2_250];
+/** Pauses between keychain write attempts after the provider rotated the tokens (~7 s in all; account-lock.ts counts on it). */
+const SAVE_RETRY_MS = [250, 1_000, 2_000, 4_000];
 
 /** Expiry from a token response, measured on our own clock so a skewed provider clock does not matter. */
 export function expiryFrom(response: TokenResponse, now: number): number | null {
@@ -55,8 +55,14 @@ export class Refresher {
   /** A token valid for at least `minValidSeconds` (when the provider can make one), refreshing first if needed. */
   async getValidToken(accountId: string, minValidSeconds = 0): Promise<string> {
     if (this.unsaved.has(accountId)) await this.storeUnsaved(accountId).catch(() => undefined);
-    const loaded = this.unsaved.get(accountId) ?? (await this.o.repo.load(accountId));
-    this.refuseUnsavedElsewhere(loaded.meta);
+    const loaded = this.unsaved.get(accountId) ?? (await this.loadExplained(accountId));
+    if (loaded.meta.unsavedRotation && !this.unsaved.has(accountId)) {
+      // Refused at once while the holder lives; once it is gone, settled under the lock.
+      this.refuseUnsavedElsewhere(loaded.meta);
+      await withAccountLock(this.o.locksDir, accountId, async () =>
+        this.checkUnsavedElsewhere((await this.o.repo.loadLocked(accountId)).meta),
+      );
+    }
     const provider = await this.o.registry.get(loaded.meta.provider);
     const now = this.o.clock.now();
     const tokens = loaded.secret.tokens;
@@ -90,7 +96,7 @@ export class Refresher {
       await this.storeUnsaved(accountId);
       return (await this.o.repo.load(accountId)).meta;
     }
-    const loaded = await this.o.repo.load(accountId);
+    const loaded = await this.loadExplained(accountId);
     const provider = await this.o.registry.get(loaded.meta.provider);
     if (!canRefresh(loaded.meta, provider)) {
       throw new TokentrayError(
@@ -218,8 +224,10 @@ export class Refresher {
         this.unsaved.delete(meta.id);
         return;
       } catch (error) {
+        // Anything but the keychain (the metadata file, say) failed after the keychain took the
+        // tokens: they are stored, and the next load repairs the metadata from them.
+        if (!(error instanceof TokentrayError) || error.code !== 'KEYCHAIN_UNAVAILABLE') throw error;
         failure = error;
-        if (!(error instanceof TokentrayError) || error.code !== 'KEYCHAIN_UNAVAILABLE') break;
         if (attempt < SAVE_RETRY_MS.length) await this.sleep(SAVE_RETRY_MS[attempt]!);
       }
     }
@@ -254,6 +262,19 @@ export class Refresher {
       this.unsaved.delete(accountId);
     });
     this.o.onChange?.();
+  }
+
+  /** A keychain that cannot be read may be the one another process is waiting for: say so when it is. */
+  private async loadExplained(accountId: string): Promise<LoadedAccount> {
+    try {
+      return await this.o.repo.load(accountId);
+    } catch (error) {
+      if (error instanceof TokentrayError && error.code === 'KEYCHAIN_UNAVAILABLE') {
+        const meta = await this.o.repo.readMeta(accountId);
+        if (meta) this.refuseUnsavedElsewhere(meta);
+      }
+      throw error;
+    }
   }
 
   /** Outside the lock: a fast, clear refusal when another process holds this account's only tokens. */
