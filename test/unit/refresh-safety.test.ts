@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withAccountLock } from '../../electron/core/refresh/account-lock';
+import { createRefreshScheduler } from '../../electron/core/refresh/scheduler';
 import { fingerprintOf } from '../../electron/core/vault/vault';
 import type { SecretStore } from '../../electron/core/vault/secret-store';
 import { MemorySecretStore } from '../fakes/memory-store';
@@ -104,6 +105,37 @@ describe('a keychain that refuses the rotated tokens', () => {
     expect(meta?.unsavedRotation ?? null).toBeNull();
     expect(meta?.fingerprint).toBe(fingerprintOf(second));
     await other.core.close();
+  });
+
+  it("the tray's scheduler retries until the keychain accepts, without another token call", async () => {
+    const id = await seed(-1000);
+    store.refuseNextWrites = 12;
+    const failures: string[] = [];
+    const refreshed = new Promise<string>((resolve) => {
+      const scheduler = createRefreshScheduler({
+        core: t.core,
+        clock,
+        jitterMs: 0,
+        overdueDelayMs: 0,
+        overdueSpreadMs: 0,
+        backoffBaseMs: 5,
+        backoffMaxMs: 20,
+        random: () => 0,
+        onRefreshFailed: (_id, error) => failures.push((error as { code?: string }).code ?? '?'),
+        onRefreshed: (account) => {
+          scheduler.stop();
+          resolve(account.id);
+        },
+      });
+      void scheduler.replan();
+    });
+    expect(await refreshed).toBe(id);
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(failures)).toEqual(new Set(['KEYCHAIN_UNAVAILABLE']));
+    expect(server.presented).toEqual(['rt-initial']);
+    const stored = await t.core.repo.load(id);
+    expect(stored.secret.tokens.accessToken).toMatch(/^at-1-/);
+    expect(stored.meta.unsavedRotation ?? null).toBeNull();
   });
 
   it('when the process holding the rotated tokens is gone, others say "reconnect" instead of spending the old token', async () => {
