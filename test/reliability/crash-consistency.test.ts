@@ -130,6 +130,9 @@ describe(`crash consistency: SIGKILL at each step, ${KILLS_PER_STEP} times per s
         `refresh killed ${step}: ${worked} worked, ${reconnect} asked to reconnect, ${lost} grants lost, of ${KILLS_PER_STEP}`,
       );
       expect(worked + reconnect).toBe(KILLS_PER_STEP);
+      // Tokens from every refresh, rotated-out and orphaned by a kill included, never reach a file.
+      const files = await readAllFiles(home);
+      for (const issued of emu.issuedTokens()) expect(files).not.toContain(issued);
       if (step === 'after-token-response') {
         // The provider spent the old refresh token and its answer died with the process: nothing
         // on this side can keep that grant, but it is reported as "reconnect", never as an outage.
