@@ -93,24 +93,23 @@ describe('a stalled or dead lock holder (real processes, single-use refresh toke
     const old = await expireStoredToken();
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
-    let holder: ChildProcess | undefined;
     let frozen!: () => void;
     const isFrozen = new Promise<void>((r) => (frozen = r));
+    const a = start(['token', accountId]);
+    // Armed in the same tick as the spawn: the request cannot arrive before.
     // The provider has spent the refresh token and its answer is on the way: freeze the holder there.
     emu.setTokenHooks({
       after: () => {
-        holder!.kill('SIGSTOP');
+        a.child.kill('SIGSTOP');
         frozen();
       },
     });
-    const a = start(['token', accountId]);
-    holder = a.child;
     await isFrozen;
     emu.setTokenHooks({});
     const b = start(['token', accountId]);
     await sleep(FROZEN_MS);
     expect(b.child.exitCode, 'the second process must still be waiting for the frozen holder').toBeNull();
-    holder.kill('SIGCONT');
+    a.child.kill('SIGCONT');
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
@@ -126,16 +125,15 @@ describe('a stalled or dead lock holder (real processes, single-use refresh toke
   it('a holder killed mid-request is taken over at once by the next process', async () => {
     const old = await expireStoredToken();
     const reuse = emu.stats.refreshTokenReuse;
-    let holder: ChildProcess | undefined;
+    const a = start(['token', accountId]);
+    // Armed in the same tick as the spawn: the request cannot arrive before.
     // Killed before the provider spent anything: the lock file stays behind with a dead PID.
     emu.setTokenHooks({
       before: () => {
-        holder!.kill('SIGKILL');
+        a.child.kill('SIGKILL');
         throw new HttpFailure(503, { title: 'the client went away' });
       },
     });
-    const a = start(['token', accountId]);
-    holder = a.child;
     expect((await a.done).code).toBe(-1);
     emu.setTokenHooks({});
     expect(existsSync(join(home, 'locks', `${accountId}.lock`)), 'the dead holder left its lock').toBe(true);
@@ -154,21 +152,20 @@ describe('a stalled or dead lock holder (real processes, single-use refresh toke
     await expireStoredToken();
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
-    let holder: ChildProcess | undefined;
     let frozen!: () => void;
     const isFrozen = new Promise<void>((r) => (frozen = r));
+    const a = start(['token', accountId]);
+    // Armed in the same tick as the spawn: the request cannot arrive before.
     emu.setTokenHooks({
       after: () => {
-        holder!.kill('SIGSTOP');
+        a.child.kill('SIGSTOP');
         frozen();
       },
     });
-    const a = start(['token', accountId]);
-    holder = a.child;
     await isFrozen;
     emu.setTokenHooks({});
     const b = await start(['token', accountId, '--json'], { TOKENTRAY_LOCK_WAIT_MS: '1500' }).done;
-    holder.kill('SIGCONT');
+    a.child.kill('SIGCONT');
     expect(b.code).toBe(4);
     expect(b.stderr).toMatch(new RegExp(`another Tokentray process is refreshing ${accountId}; try again`, 'i'));
     expect(JSON.parse(b.stdout)).toMatchObject({ error: { code: 'PROVIDER_UNAVAILABLE' } });

@@ -55,6 +55,10 @@ export class Refresher {
   /** A token valid for at least `minValidSeconds` (when the provider can make one), refreshing first if needed. */
   async getValidToken(accountId: string, minValidSeconds = 0): Promise<string> {
     if (this.unsaved.has(accountId)) await this.storeUnsaved(accountId).catch(() => undefined);
+    else {
+      const early = await this.refreshIfDueByMetadata(accountId, minValidSeconds);
+      if (early !== null) return early;
+    }
     const loaded = this.unsaved.get(accountId) ?? (await this.loadExplained(accountId));
     if (loaded.meta.unsavedRotation && !this.unsaved.has(accountId)) {
       // Refused at once while the holder lives; once it is gone, settled under the lock.
@@ -80,7 +84,7 @@ export class Refresher {
       );
     }
     try {
-      const fresh = await this.refreshOnce(accountId, loaded, false, minValidMs);
+      const fresh = await this.refreshOnce(accountId, loaded.meta.fingerprint, false, minValidMs);
       return fresh.accessToken;
     } catch (error) {
       // An early refresh that failed for a passing reason still leaves a usable token.
@@ -96,24 +100,58 @@ export class Refresher {
       await this.storeUnsaved(accountId);
       return (await this.o.repo.load(accountId)).meta;
     }
-    const loaded = await this.loadExplained(accountId);
-    const provider = await this.o.registry.get(loaded.meta.provider);
-    if (!canRefresh(loaded.meta, provider)) {
+    // The decision needs metadata only; the keychain is read once, under the lock.
+    const meta = (await this.o.repo.readMeta(accountId)) ?? (await this.loadExplained(accountId)).meta;
+    this.refuseUnsavedElsewhere(meta);
+    const provider = await this.o.registry.get(meta.provider);
+    if (!canRefresh(meta, provider)) {
       throw new TokentrayError(
-        loaded.meta.personal ? 'USAGE' : 'RECONNECT_REQUIRED',
-        loaded.meta.personal
-          ? `"${loaded.meta.label}" uses a personal token, which ${provider.name} does not refresh; it stays valid until you revoke it.`
-          : `${provider.name} issues no refresh token, so "${loaded.meta.label}" can only be renewed by connecting it again.`,
+        meta.personal ? 'USAGE' : 'RECONNECT_REQUIRED',
+        meta.personal
+          ? `"${meta.label}" uses a personal token, which ${provider.name} does not refresh; it stays valid until you revoke it.`
+          : `${provider.name} issues no refresh token, so "${meta.label}" can only be renewed by connecting it again.`,
       );
     }
-    await this.refreshOnce(accountId, loaded, true);
-    return (await this.o.repo.load(accountId)).meta;
+    await this.refreshOnce(accountId, meta.fingerprint, true);
+    // What the refresh just wrote (or found) is in the metadata file; no second keychain read.
+    return (await this.o.repo.readMeta(accountId)) ?? (await this.o.repo.load(accountId)).meta;
   }
 
-  private refreshOnce(accountId: string, seen: LoadedAccount, force = false, minValidMs = 0): Promise<StoredTokens> {
+  /**
+   * When the metadata alone says the token is due, go straight to the lock: the keychain is
+   * read once, under it (the re-read the lock needs anyway), instead of once before and once
+   * after. Null when the metadata cannot decide; the caller then reads the keychain.
+   */
+  private async refreshIfDueByMetadata(accountId: string, minValidSeconds: number): Promise<string | null> {
+    const meta = await this.o.repo.readMeta(accountId);
+    if (meta === null || meta.state !== 'ok' || meta.unsavedRotation || meta.issuedAt === null) return null;
+    const timing = { expiresAt: meta.expiresAt, issuedAt: meta.issuedAt };
+    const minValidMs = effectiveMinValidMs(timing, minValidSeconds);
+    const now = this.o.clock.now();
+    if (!needsRefresh(timing, minValidMs, now)) return null;
+    const provider = await this.o.registry.get(meta.provider).catch(() => null);
+    if (provider === null || !canRefresh(meta, provider)) return null;
+    try {
+      return (await this.refreshOnce(accountId, meta.fingerprint, false, minValidMs)).accessToken;
+    } catch (error) {
+      // An early refresh that failed for a passing reason still leaves a usable token.
+      if (error instanceof TokentrayError && TRANSIENT.has(error.code) && meta.expiresAt !== null) {
+        const { secret } = await this.o.repo.load(accountId);
+        const left = secret.tokens.expiresAt === null ? Infinity : secret.tokens.expiresAt - this.o.clock.now();
+        if (left > minValidMs) return secret.tokens.accessToken;
+      }
+      throw error;
+    }
+  }
+
+  private refreshOnce(
+    accountId: string,
+    seenFingerprint: string,
+    force = false,
+    minValidMs = 0,
+  ): Promise<StoredTokens> {
     const running = this.inflight.get(accountId);
     if (running) return running;
-    const seenFingerprint = fingerprintOf(seen.secret.tokens.accessToken);
     const job = withAccountLock(this.o.locksDir, accountId, () =>
       this.refreshLocked(accountId, seenFingerprint, force, minValidMs),
     ).finally(() => {
