@@ -5,6 +5,8 @@ export interface StateWatchOptions {
   debounceMs?: number;
   /** Where fs.watch is unavailable (some network shares): how often the folder listing is compared. */
   pollMs?: number;
+  /** fs.watch, replaceable so tests can play a file system that cannot be watched. */
+  watch?: typeof watch;
 }
 
 /**
@@ -55,7 +57,7 @@ export function watchAccountsDir(dir: string, onChange: () => void, options: Sta
   };
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    watcher = watch(dir, { persistent: false }, fire);
+    watcher = (options.watch ?? watch)(dir, { persistent: false }, fire);
     watcher.on('error', () => {
       watcher?.close();
       watcher = null;
