@@ -107,6 +107,20 @@ describe('a keychain that refuses the rotated tokens', () => {
     await other.core.close();
   });
 
+  it('a provider outage while refreshing from memory does not erase the mark other processes rely on', async () => {
+    const id = await seed(-1000);
+    store.refuseNextWrites = 1_000;
+    await expect(t.core.getAccessToken(id)).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    now += 2 * 3_600_000;
+    for (let i = 0; i < 3; i += 1) server.script.push({ status: 503, body: { error: 'temporarily_unavailable' } });
+    await expect(t.core.getAccessToken(id)).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    expect((await t.core.repo.readMeta(id))?.unsavedRotation?.pid).toBe(process.pid);
+    const other = otherProcess();
+    await expect(other.core.getAccessToken(id)).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    expect(server.presented.filter((rt) => rt === 'rt-initial')).toHaveLength(1);
+    await other.core.close();
+  });
+
   it("the tray's scheduler retries until the keychain accepts, without another token call", async () => {
     const id = await seed(-1000);
     store.refuseNextWrites = 12;

@@ -269,22 +269,23 @@ export class Refresher {
         if (attempt < SAVE_RETRY_MS.length) await this.sleep(SAVE_RETRY_MS[attempt]!);
       }
     }
-    this.unsaved.set(meta.id, { meta, secret });
+    // Rotated now, or earlier by a refresh whose tokens are still only in memory: either way the
+    // keychain's refresh token is spent.
+    const spent = rotated || (this.unsaved.get(meta.id)?.meta.unsavedRotation ?? null) !== null;
+    const mark = spent ? { ...thisProcess(), since: this.o.clock.now() } : null;
+    // The in-memory copy carries the mark too, so a failure recorded from it cannot erase it.
+    this.unsaved.set(meta.id, { meta: { ...meta, unsavedRotation: mark }, secret });
     const stored = await this.o.repo.readMeta(meta.id);
-    if (rotated && stored) {
+    if (mark && stored) {
       await this.o.repo
-        .saveMeta({
-          ...stored,
-          lastErrorCode: 'KEYCHAIN_UNAVAILABLE',
-          unsavedRotation: { ...thisProcess(), since: this.o.clock.now() },
-        })
+        .saveMeta({ ...stored, lastErrorCode: 'KEYCHAIN_UNAVAILABLE', unsavedRotation: mark })
         .catch(() => undefined);
     }
     const reason = failure instanceof Error ? failure.message : 'the keychain refused the write';
     throw new TokentrayError(
       'KEYCHAIN_UNAVAILABLE',
       `${providerName} issued new tokens for "${meta.label}", but the keychain would not store them: ${reason} ` +
-        (rotated
+        (spent
           ? 'This process keeps them in memory and stores them as soon as the keychain accepts; if it exits first, the account must be reconnected.'
           : 'The stored refresh token still works, so nothing is lost.'),
       { cause: failure },
