@@ -192,6 +192,16 @@ describe('listing', () => {
   });
 });
 
+describe('the refresh path', () => {
+  it('reads the keychain item once (under the lock) when the metadata already says the token is due', async () => {
+    const id = await seed(-1000);
+    store.calls.length = 0;
+    await t.core.getAccessToken(id);
+    expect(store.calls.filter((c) => c === `get account:${id}`)).toHaveLength(1);
+    expect(store.calls.filter((c) => c === `set account:${id}`)).toHaveLength(1);
+  });
+});
+
 describe('metadata repair', () => {
   it('a reader that raced a refresh (saw the old keychain item, then the new metadata) cannot roll the metadata back', async () => {
     const id = await seed(-1000);
