@@ -76,6 +76,8 @@ describe('a keychain that refuses the rotated tokens', () => {
     // This process keeps serving the new access token.
     const served = await t.core.getAccessToken(id);
     expect(served).toMatch(/^at-1-/);
+    // Every other reader in this process (tasks, inspect, copy token) gets them too.
+    expect((await t.core.repo.load(id)).secret.tokens.accessToken).toBe(served);
 
     // Another process sees the mark in the metadata and spends nothing.
     const other = otherProcess();

@@ -20,6 +20,13 @@ export interface LoadedAccount {
  * crash between the two writes, or a damaged metadata file, costs nothing.
  */
 export class AccountRepository {
+  /**
+   * Rotated tokens the keychain refused (refresher.ts keeps them here until it can store
+   * them). Every reader in this process (tasks, inspect, copy token) is served these, never
+   * the keychain's older item whose refresh token the provider has already spent.
+   */
+  readonly unsaved = new Map<string, LoadedAccount>();
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly vault: Vault,
@@ -69,6 +76,8 @@ export class AccountRepository {
    * otherwise write the older half back over the newer.
    */
   async load(id: string): Promise<LoadedAccount> {
+    const held = this.unsaved.get(id);
+    if (held) return held;
     const first = await this.read(id);
     const { stored, secret } = first;
     if (stored !== null && stored !== 'corrupt' && stored.fingerprint === fingerprintOf(secret.tokens.accessToken))
@@ -79,6 +88,8 @@ export class AccountRepository {
 
   /** `load` for a caller that already holds the account lock (the refresher). */
   async loadLocked(id: string): Promise<LoadedAccount> {
+    const held = this.unsaved.get(id);
+    if (held) return held;
     const now = await this.read(id);
     const repaired = this.repaired(id, now);
     if (repaired === null) return { meta: now.stored as AccountMeta, secret: now.secret };

@@ -43,9 +43,12 @@ export class Refresher {
   private readonly inflight = new Map<string, Promise<StoredTokens>>();
   /**
    * Rotated tokens the keychain refused to store. This process alone holds them: it keeps
-   * serving them, refreshes with them, and stores them as soon as the keychain lets it.
+   * serving them (the repository hands them to every reader), refreshes with them, and
+   * stores them as soon as the keychain lets it.
    */
-  private readonly unsaved = new Map<string, LoadedAccount>();
+  private get unsaved(): Map<string, LoadedAccount> {
+    return this.o.repo.unsaved;
+  }
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly o: RefresherOptions) {
