@@ -8,13 +8,16 @@ import { toAppError } from '../core/errors';
 import { createIpcRouter, filePreferences } from '../core/ipc-router';
 import { resolveStateDir } from '../core/paths';
 import { ExpiryNoticeBook, fileNotices, type ExpiryNotice } from '../core/refresh/expiry-notices';
+import { StartAtLogin } from '../core/login-item/start-at-login';
 import { createRefreshScheduler, type RefreshScheduler } from '../core/refresh/scheduler';
 import type { TokentrayService } from '../core/service-api';
 import type { AccountSummary } from '../shared/models';
 import { registerAppScheme, serveAppScheme } from './app-protocol';
 import { TokenClipboard } from './clipboard';
 import { DeepLinkInbox, deepLinkFromArgv, registerProtocolClient } from './deep-links';
+import { APP_USER_MODEL_ID } from './protocol-policy';
 import { registerIpc } from './ipc';
+import { loginItemBackend, startsHidden } from './login-item';
 import { ExpiryNotifier } from './notifications';
 import { denyPermissions, guardAllWebContents, openInBrowser } from './security';
 import { TrayService } from './tray';
@@ -28,6 +31,10 @@ const APP_ICON = join(__dirname, '..', '..', 'build', 'icon.png');
 const TRAY_REFRESH_MS = 60_000;
 
 app.setName('Tokentray');
+// electron.d.ts, app.setAppUserModelId (win32): the NSIS shortcuts carry electron-builder's appId as their
+// AppUserModelID; the running process must claim the same one, or Windows groups its taskbar button apart
+// from the shortcut and drops or misattributes its notifications.
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 // One state folder for the app and the CLI (TOKENTRAY_HOME in tests): the single-instance lock lives there too,
 // so a test instance never collides with the user's running app.
 const stateDir = resolveStateDir();
@@ -36,6 +43,7 @@ registerAppScheme();
 guardAllWebContents();
 
 const inbox = new DeepLinkInbox();
+let registeredProtocol = false;
 
 if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray; it received our argv (and any deep link) through 'second-instance'.
@@ -56,7 +64,7 @@ function run(): void {
     inbox.push(deepLinkFromArgv([url]));
   });
   inbox.push(deepLinkFromArgv(process.argv));
-  registerProtocolClient();
+  registeredProtocol = registerProtocolClient();
   // A tray app keeps running with its window closed; Quit is in the tray menu.
   app.on('window-all-closed', () => undefined);
 
@@ -80,7 +88,9 @@ async function start(window: MainWindow): Promise<void> {
   serveAppScheme(ses, RENDERER_DIR);
 
   const clipboard = new TokenClipboard();
+  const startAtLogin = new StartAtLogin(loginItemBackend(), join(stateDir, 'start-at-login.json'));
   const router = createIpcRouter(core, {
+    startAtLogin,
     copyToken: async (accountId) => clipboard.copy(await core.getAccessToken(accountId, { minValidSeconds: 60 })),
     // The router has already checked the URL against the allow-list (or its own hand-outs).
     openExternal: (url) => shell.openExternal(url),
@@ -117,7 +127,15 @@ async function start(window: MainWindow): Promise<void> {
   });
 
   const notices = new ExpiryNoticeBook(await fileNotices(join(stateDir, 'expiry-notices.json')));
-  const notifier = new ExpiryNotifier((notice: ExpiryNotice) => reconnect(notice), APP_ICON);
+  const notifier = new ExpiryNotifier(
+    (notice: ExpiryNotice) => reconnect(notice),
+    APP_ICON,
+    // The OS refused the notification: the warning stays in the tray, and the reason goes to the log (no secrets in either).
+    (notice, error) => {
+      console.error(`Tokentray: a notification could not be shown (${error}); showing it in the tray instead.`);
+      tray.showNotice(notice.title, () => reconnect(notice));
+    },
+  );
   scheduler = createRefreshScheduler({
     core,
     clock: systemClock,
@@ -146,10 +164,21 @@ async function start(window: MainWindow): Promise<void> {
       .catch(() => undefined);
   });
 
-  const offAccounts = core.onAccountsChanged(() => {
+  // The first connected account turns "start at login" on (once; the user's own choice always wins).
+  const applyLoginDefault = (count: number): void => {
+    void startAtLogin.accountsChanged(count).catch((error: unknown) => {
+      console.error(`Tokentray could not set itself to start at login: ${toAppError(error).message}`);
+    });
+  };
+  const offAccounts = core.onAccountsChanged((accounts) => {
     void scheduler?.replan();
     void tray.update();
+    applyLoginDefault(accounts.length);
   });
+  void core.listAccounts().then(
+    (accounts) => applyLoginDefault(accounts.length),
+    () => undefined,
+  );
   powerMonitor.on('resume', () => {
     void scheduler?.onResume();
     void tray.update();
@@ -160,8 +189,8 @@ async function start(window: MainWindow): Promise<void> {
   const trayTimer = setInterval(() => void tray.update(), TRAY_REFRESH_MS);
   void scheduler.replan();
   // Started at login with --hidden, the app waits in the tray; otherwise the window opens (demo provider included).
-  window.open(!process.argv.includes('--hidden'));
-  exposeE2eProbe(tray, window);
+  window.open(!startsHidden(process.argv));
+  exposeE2eProbe(tray, window, registeredProtocol);
 
   let closed = false;
   app.on('will-quit', (event) => {
@@ -186,10 +215,13 @@ async function start(window: MainWindow): Promise<void> {
  * TOKENTRAY_E2E=1 only: lets the Electron smoke test ask main, through
  * Playwright's app.evaluate, whether the tray exists. Absent otherwise.
  */
-function exposeE2eProbe(tray: TrayService, window: MainWindow): void {
+function exposeE2eProbe(tray: TrayService, window: MainWindow, protocolRegistered: boolean): void {
   if (process.env['TOKENTRAY_E2E'] !== '1') return;
   (globalThis as Record<string, unknown>)['__tokentrayE2E'] = {
     tray: () => tray.current,
+    trayIconEmpty: () => tray.iconIsEmpty(),
     windowUrl: () => window.current?.webContents.getURL() ?? null,
+    windowVisible: () => window.current?.isVisible() ?? false,
+    protocolRegistered: () => protocolRegistered,
   };
 }
