@@ -119,6 +119,59 @@ async function settle(): Promise<void> {
   await page.evaluate(() => document.getAnimations().forEach((a) => a.finish()));
 }
 
+interface Focus {
+  onBody: boolean;
+  name: string;
+  testId: string | null;
+  /** The focus ring can be seen: an outline on it (or on the label that wraps it), or a form field's ring. */
+  visible: boolean;
+  tag: string;
+}
+
+async function focused(target: Page = page): Promise<Focus> {
+  return target.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body || el === document.documentElement) {
+      return { onBody: true, name: '', testId: null, visible: false, tag: 'body' };
+    }
+    const outlined = (node: Element): boolean => {
+      const style = getComputedStyle(node);
+      return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
+    };
+    const field = ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && getComputedStyle(el).boxShadow !== 'none';
+    const wrapped =
+      el.parentElement !== null && el.parentElement.matches(':has(:focus-visible)') && outlined(el.parentElement);
+    const name = (el.getAttribute('aria-label') ?? el.getAttribute('placeholder') ?? el.textContent ?? '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    return {
+      onBody: false,
+      name,
+      testId: el.getAttribute('data-testid'),
+      visible: el.matches(':focus-visible') && (outlined(el) || field || wrapped),
+      tag: el.tagName.toLowerCase(),
+    };
+  });
+}
+
+/** Every Tab stop on the way that had no visible focus, or lost focus to the page: reported at the end. */
+const focusProblems: string[] = [];
+
+/** Presses Tab (Shift+Tab with back) until the focused element matches; checks every stop on the way. */
+async function tabTo(matches: (f: Focus) => boolean, what: string, options: { back?: boolean; max?: number } = {}) {
+  for (let i = 0; i < (options.max ?? 60); i += 1) {
+    await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
+    const now = await focused();
+    if (now.onBody) focusProblems.push(`focus fell to the page while tabbing to ${what}`);
+    else if (!now.visible) focusProblems.push(`no visible focus on <${now.tag}> "${now.name}" (tabbing to ${what})`);
+    if (matches(now)) return now;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+const named = (name: string) => (f: Focus) => f.name === name;
+const testId = (id: string) => (f: Focus) => f.testId === id;
+
 beforeAll(async () => {
   requireChromium();
   home = mkdtempSync(join(tmpdir(), 'tokentray-a11y-'));
@@ -193,6 +246,105 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     }
   }
 
+  it('a keyboard-only user connects the demo, refreshes, copies, inspects, searches tasks and disconnects', async () => {
+    await setLook('light', 'en');
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    // The view's title takes focus on arrival: a screen reader starts there, Tab continues from it.
+    expect((await focused()).tag).toBe('h1');
+
+    await tabTo(named('Try the demo'), '"Try the demo"');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('connect-methods').waitFor();
+    await tabTo(testId('connect-submit'), 'the sign-in button');
+    const consentOpened = context.waitForEvent('page');
+    await page.keyboard.press('Enter');
+    const consent = await consentOpened;
+    // The consent page (the provider's, here the demo's) is keyboard-operable too: Allow has focus.
+    await consent.getByRole('button', { name: 'Allow' }).waitFor();
+    await consent.keyboard.press('Enter');
+    await page.getByTestId('connect-done').waitFor();
+    await consent.close();
+    await page.bringToFront();
+    await tabTo(named('View accounts'), '"View accounts"');
+    await page.keyboard.press('Enter');
+    const card = page.getByTestId('account-card').first();
+    await card.waitFor();
+
+    // Refresh with Space: focus stays on the button while it works, so the user is not thrown to the top.
+    await tabTo(named('Refresh'), 'Refresh');
+    await page.keyboard.press('Space');
+    await page.getByText(/was refreshed/).waitFor();
+    const afterRefresh = await focused();
+    expect(afterRefresh.onBody, 'focus after refreshing').toBe(false);
+
+    await tabTo(named('Copy token'), 'Copy token');
+    await page.keyboard.press('Enter');
+    await page.getByText('Token copied to the clipboard').waitFor();
+    expect(clipboard).toHaveLength(1);
+
+    await tabTo(named('Inspect token'), 'Inspect token', { back: true });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('fingerprint').waitFor();
+    expect((await focused()).tag).toBe('h1');
+    await tabTo(named('Accounts'), 'the back link', { back: true });
+    await page.keyboard.press('Enter');
+    await card.waitFor();
+
+    // Tasks: through the sidebar, the search field, then the list with the arrow keys.
+    await tabTo(testId('nav-tasks'), 'Tasks in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    const list = page.getByTestId('task-list');
+    await list.locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
+    await tabTo((f) => f.tag === 'input' && f.name === 'Search tasks', 'the task search');
+    const title = (await list.locator('.task-row__title').first().innerText()).trim();
+    const word = title.split(/\s+/).find((w) => w.length > 4) ?? title;
+    await page.keyboard.type(word);
+    await page
+      .getByTestId('task-count')
+      .filter({ hasNotText: /^280 tasks$/ })
+      .waitFor();
+    await tabTo(testId('task-list'), 'the task list');
+    await page.keyboard.press('ArrowDown');
+    const activeId = await list.getAttribute('aria-activedescendant');
+    expect(activeId).toMatch(/^task-\d+$/);
+    const activeRow = page.locator(`#${activeId ?? 'none'}`);
+    expect(await activeRow.getAttribute('aria-selected')).toBe('true');
+    expect((await activeRow.innerText()).toLowerCase()).toContain(word.toLowerCase());
+    await screenshot(page, 'a11y-keyboard-tasks');
+
+    // Disconnect: the dialog takes focus, Escape closes it and gives focus back to the button that opened it.
+    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    await card.waitFor();
+    await tabTo(named('Disconnect'), 'Disconnect');
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    expect(await focused()).toMatchObject({ name: 'Cancel', visible: true });
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ name: 'Disconnect', visible: true });
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    await tabTo((f) => f.name === 'Disconnect' && f.tag === 'button', 'the confirming Disconnect');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    // The card (and the button that opened the dialog) is gone: focus goes to the view's title, not to nowhere.
+    await expect.poll(async () => (await focused()).tag).toBe('h1');
+    await screenshot(page, 'a11y-keyboard-disconnected');
+
+    expect(focusProblems).toEqual([]);
+    // The ring check itself can fail: the same stop with its outline taken away is reported as invisible.
+    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    expect((await focused()).visible).toBe(true);
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement).style.outline = 'none';
+    });
+    expect((await focused()).visible).toBe(false);
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement).style.outline = '';
+    });
+  });
+
   it('connects the demo account for the screens that need one', async () => {
     await setLook('light', 'en');
     await go('connect');
@@ -214,6 +366,14 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
         await card.waitFor();
         await settle();
         findings.push(...(await audit(`accounts/${theme}/${language}`)));
+        // The countdown ticks every second: a timer (implicitly aria-live="off"), inside no live region, so a
+        // screen reader is not interrupted each second; the text is still there when the user reads the card.
+        const countdownLive = await card.getByTestId('countdown').evaluate((el) => ({
+          role: el.getAttribute('role'),
+          live:
+            el.closest('[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]') !== null,
+        }));
+        expect(countdownLive).toEqual({ role: 'timer', live: false });
         if (language === 'en') await screenshot(page, `a11y-accounts-${theme}`);
 
         await card.locator('.account-card__actions .icon-button').nth(1).click();
