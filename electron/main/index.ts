@@ -2,6 +2,7 @@
 // piece (window, tray, IPC, deep links, background refresh, notifications) what
 // it needs. Behaviour lives in the core and in the small modules beside this file.
 import { app, net, powerMonitor, session, shell } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock';
 import { toAppError } from '../core/errors';
@@ -44,8 +45,18 @@ guardAllWebContents();
 
 const inbox = new DeepLinkInbox();
 let registeredProtocol = false;
+const QUIT_FLAG = '--quit';
+/** Counted for the smoke test's probe only (TOKENTRAY_E2E=1); never the links themselves, which carry codes. */
+const e2eSeen = { deepLinks: 0 };
 
-if (!app.requestSingleInstanceLock()) {
+if (process.argv.includes(QUIT_FLAG) && !app.requestSingleInstanceLock()) {
+  // Handed to the running instance through 'second-instance', which quits.
+  app.quit();
+} else if (process.argv.includes(QUIT_FLAG)) {
+  // Nothing is running: there is nothing to quit, and this process must not become the tray app.
+  app.releaseSingleInstanceLock();
+  app.quit();
+} else if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray; it received our argv (and any deep link) through 'second-instance'.
   app.quit();
 } else {
@@ -55,7 +66,14 @@ if (!app.requestSingleInstanceLock()) {
 function run(): void {
   let window: MainWindow | null = null;
   app.on('second-instance', (_event, argv) => {
-    inbox.push(deepLinkFromArgv(argv));
+    // `tokentray-desktop --quit` asks the running tray app to quit (scripts, the packaged-app smoke check).
+    if (argv.includes(QUIT_FLAG)) {
+      app.quit();
+      return;
+    }
+    const link = deepLinkFromArgv(argv);
+    if (link !== null) e2eSeen.deepLinks += 1;
+    inbox.push(link);
     window?.open();
   });
   // macOS delivers links (even the one that launched the app) here, possibly before ready.
@@ -191,6 +209,7 @@ async function start(window: MainWindow): Promise<void> {
   // Started at login with --hidden, the app waits in the tray; otherwise the window opens (demo provider included).
   window.open(!startsHidden(process.argv));
   exposeE2eProbe(tray, window, registeredProtocol);
+  reportE2eReady(tray, window);
 
   let closed = false;
   app.on('will-quit', (event) => {
@@ -223,5 +242,35 @@ function exposeE2eProbe(tray: TrayService, window: MainWindow, protocolRegistere
     windowUrl: () => window.current?.webContents.getURL() ?? null,
     windowVisible: () => window.current?.isVisible() ?? false,
     protocolRegistered: () => protocolRegistered,
+    deepLinksFromSecondInstances: () => e2eSeen.deepLinks,
   };
+}
+
+/**
+ * TOKENTRAY_E2E=1 with TOKENTRAY_E2E_READY_FILE only: the packaged app's fuses turn off the inspector Playwright
+ * would drive, so the launch-and-quit check (test/electron/packaged.test.ts) reads this report instead. Booleans
+ * and the window's URL; nothing from the keychain.
+ */
+function reportE2eReady(tray: TrayService, window: MainWindow): void {
+  const file = process.env['TOKENTRAY_E2E_READY_FILE'];
+  if (process.env['TOKENTRAY_E2E'] !== '1' || !file) return;
+  const write = async (): Promise<void> => {
+    let keytar = false;
+    try {
+      keytar = typeof (await import('keytar')).getPassword === 'function';
+    } catch {
+      keytar = false;
+    }
+    const report = {
+      isPackaged: app.isPackaged,
+      tray: tray.current !== null,
+      trayIconEmpty: tray.iconIsEmpty(),
+      windowUrl: window.current?.webContents.getURL() ?? null,
+      keytar,
+    };
+    await writeFile(file, JSON.stringify(report));
+  };
+  const contents = window.current?.webContents;
+  if (contents && !contents.isLoading()) void write().catch(() => undefined);
+  else window.onContents(() => void write().catch(() => undefined));
 }
