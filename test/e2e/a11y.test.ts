@@ -13,6 +13,7 @@ import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
+import { revokeDemoTokens, setDemoApiOutage } from './demo-control';
 import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup } from './support';
 
 const require = createRequire(import.meta.url);
@@ -403,6 +404,54 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
         await go('settings');
         await settle();
         findings.push(...(await audit(`settings-connected/${theme}/${language}`)));
+        expectClean(findings);
+      });
+    }
+  }
+
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`the provider is down: tasks from the cache with the offline banner (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        await setDemoApiOutage(true);
+        try {
+          await go('tasks');
+          await page.getByTestId('task-list').locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
+          await page.locator('.page-header__actions .button').click();
+          await page.getByTestId('offline-badge').waitFor();
+          await settle();
+          const findings = await audit(`tasks-offline/${theme}/${language}`);
+          if (language === 'en') await screenshot(page, `a11y-tasks-offline-${theme}`);
+          expectClean(findings);
+        } finally {
+          await setDemoApiOutage(false);
+        }
+      });
+    }
+  }
+
+  it('the provider revokes the account', async () => {
+    await revokeDemoTokens();
+    const [account] = await bridge.core.listAccounts();
+    expect(account).toBeDefined();
+    await bridge.router.handle('refresh', { accountId: account?.id });
+    expect((await bridge.core.listAccounts())[0]?.status).toBe('reconnect');
+  });
+
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`an account to reconnect: its card and the reconnect sign-in (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        const findings: Finding[] = [];
+        await go('accounts');
+        await page.locator('[data-testid="account-card"][data-status="reconnect"]').waitFor();
+        await settle();
+        findings.push(...(await audit(`accounts-reconnect/${theme}/${language}`)));
+        if (language === 'en') await screenshot(page, `a11y-accounts-reconnect-${theme}`);
+        await page.locator('.account-card__actions .button--primary').click();
+        await page.getByTestId('connect-methods').waitFor();
+        await settle();
+        findings.push(...(await audit(`connect-reconnect/${theme}/${language}`)));
         expectClean(findings);
       });
     }
