@@ -61,8 +61,12 @@ export function StartAtLoginRow() {
         className="switch"
         aria-describedby={hintId}
         checked={status?.enabled ?? false}
-        disabled={status === null || unsupported || busy}
-        onChange={(e) => void toggle(e.target.checked)}
+        disabled={status === null || unsupported}
+        // While the change is in flight the switch stays focused (disabled would drop focus to the page).
+        aria-disabled={busy || undefined}
+        onChange={(e) => {
+          if (!busy) void toggle(e.target.checked);
+        }}
         data-testid="start-at-login-switch"
       />
     </section>

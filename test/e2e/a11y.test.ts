@@ -333,6 +333,21 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     await expect.poll(async () => (await focused()).tag).toBe('h1');
     await screenshot(page, 'a11y-keyboard-disconnected');
 
+    // Settings: the start-at-login switch is a switch to assistive technology, and Space flips it through IPC.
+    await tabTo(testId('nav-settings'), 'Settings in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    const toggle = page.getByRole('switch', { name: 'Start Tokentray when I log in' });
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    await tabTo(testId('start-at-login-switch'), 'the start-at-login switch');
+    await page.keyboard.press('Space');
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    expect(loginItem).toBe(true);
+    await page.keyboard.press('Space');
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    expect(loginItem).toBe(false);
+    expect((await focused()).testId).toBe('start-at-login-switch');
+
     expect(focusProblems).toEqual([]);
     // The ring check itself can fail: the same stop with its outline taken away is reported as invisible.
     await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
