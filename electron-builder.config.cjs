@@ -41,11 +41,33 @@ const config = {
     // The GUI binary must not take the CLI's name: /usr/bin/tokentray is the command line.
     executableName: 'tokentray-desktop',
     synopsis: 'Keeps OAuth tokens in the OS keychain and fresh',
-    desktop: { entry: { StartupWMClass: 'Tokentray' } },
+    // No desktop.entry override: electron-builder sets StartupWMClass from package.json's `desktopName`
+    // (app-builder-lib LinuxTargetHelper.computeDesktopEntry, electron-builder#9103), which is also the
+    // WM_CLASS / Wayland app_id Electron uses (electron.d.ts, app.setDesktopName). A hand-written
+    // StartupWMClass ('Tokentray') untied the window from its launcher. The entry's file name is
+    // `${executableName}.desktop` (LinuxTargetHelper.getDesktopFileName while syncDesktopName is off),
+    // and its MimeType lists x-scheme-handler/tokentray from `protocols`: that is how Linux gets tokentray://.
   },
   deb: {
-    depends: ['libsecret-1-0', 'libnotify4', 'libxtst6', 'libnss3'],
-    recommends: ['nodejs', 'gnome-keyring'],
+    // `depends` replaces electron-builder's list instead of adding to it (app-builder-lib FpmTarget:
+    // customDepends = options.depends ?? getDefaultDepends('deb')), so the defaults are restated here:
+    // without xdg-utils the browser never opens for sign-in; without libgtk-3-0 the app does not start.
+    // electron-builder docs, DebOptions.depends: default ["libgtk-3-0", "libnotify4", "libnss3", "libxss1",
+    // "libxtst6", "xdg-utils", "libatspi2.0-0", "libuuid1", "libsecret-1-0"]. Tokentray adds nothing else:
+    // keytar needs libsecret-1-0 and notifications libnotify4, both already there.
+    depends: [
+      'libgtk-3-0',
+      'libnotify4',
+      'libnss3',
+      'libxss1',
+      'libxtst6',
+      'xdg-utils',
+      'libatspi2.0-0',
+      'libuuid1',
+      'libsecret-1-0',
+    ],
+    // Same for `recommends`: electron-builder's default libappindicator3-1 is what shows the tray icon on GNOME.
+    recommends: ['libappindicator3-1', 'nodejs', 'gnome-keyring'],
     afterInstall: 'build/linux/after-install.sh',
     afterRemove: 'build/linux/after-remove.sh',
   },

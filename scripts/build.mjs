@@ -11,6 +11,8 @@ const entries = [
   { in: 'electron/main/index.ts', out: 'dist/main/index.cjs' },
   { in: 'electron/preload/index.ts', out: 'dist/preload/index.cjs' },
   { in: 'electron/dev/bridge-server.ts', out: 'dist/dev/bridge-server.cjs' },
+  // `npm start`'s decision: the tray app, Electron's installer first when the binary is missing, or the bridge.
+  { in: 'electron/dev/start-app.ts', out: 'dist/dev/start-app.cjs' },
   { in: 'bench/bench.ts', out: 'dist/bench/bench.cjs' },
 ];
 

@@ -1,48 +1,20 @@
-// `npm start` (after the build): the desktop app when an Electron binary is
-// installed, otherwise the development bridge, so the app still opens, in a
-// browser. Both run the same core; with no provider set up, both open on the
-// demo provider (the core lists it until the user removes it).
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// `npm start` (after the build): the tray app. With no Electron binary it runs
+// Electron's own installer first; only when no binary can be had (no network,
+// ELECTRON_SKIP_BINARY_DOWNLOAD=1) does it open the development bridge in the
+// browser, saying why. The logic lives in electron/dev/start-app.ts (tested in
+// test/unit/launch-plan.test.ts); this file only loads its bundle.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 
-/**
- * The Electron binary, found the way node_modules/electron/index.js finds it,
- * but without that module's side effect of downloading Electron when it is missing.
- */
-function electronBinary() {
-  const pkgDir = resolve('node_modules', 'electron');
-  const pathFile = join(pkgDir, 'path.txt');
-  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  let candidate = null;
-  if (override) candidate = join(override, relative ?? (process.platform === 'win32' ? 'electron.exe' : 'electron'));
-  else if (relative) candidate = join(pkgDir, 'dist', relative);
-  return candidate && existsSync(candidate) ? candidate : null;
+const bundle = resolve('dist/dev/start-app.cjs');
+if (!existsSync(bundle)) {
+  console.error(`Tokentray is not built (${bundle} is missing); run \`npm start\`, which builds first.`);
+  process.exit(1);
 }
-
-function run(command, args, env = process.env) {
-  const child = spawn(command, args, { stdio: 'inherit', env });
-  const forward = (signal) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
-}
-
-const binary = electronBinary();
-if (binary) {
-  // Electron refuses to start as a GUI when this is set (a parent shell or IDE may leak it).
-  const env = { ...process.env };
-  delete env.ELECTRON_RUN_AS_NODE;
-  run(binary, [resolve('dist/main/index.cjs'), ...process.argv.slice(2)], env);
-} else {
-  console.log(
-    [
-      'Tokentray: no Electron binary is installed (node_modules/electron has none, and ELECTRON_OVERRIDE_DIST_PATH is not set),',
-      'so the desktop app cannot start here. Starting the development bridge instead: the same core and UI, in your browser.',
-      'To get the desktop app: `npx install-electron` (or reinstall with network access), or point ELECTRON_OVERRIDE_DIST_PATH at an Electron build.',
-      '',
-    ].join('\n'),
-  );
-  run(process.execPath, [resolve('dist/dev/bridge-server.cjs')]);
-}
+const require = createRequire(import.meta.url);
+const { main } = require(bundle);
+main().catch((error) => {
+  console.error(`Tokentray could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -30,3 +30,21 @@ fi
 if [ -L '/usr/bin/tokentray' ] && [ "$(readlink '/usr/bin/tokentray')" = '/opt/${sanitizedProductName}/resources/bin/tokentray' ]; then
   rm -f '/usr/bin/tokentray'
 fi
+
+# Start at login: the app writes ~/.config/autostart/tokentray.desktop (or under $XDG_CONFIG_HOME) for the user who
+# turned it on. On removal (not on upgrade: dpkg runs postrm with "upgrade" then), delete every such entry this
+# package's app wrote: only files carrying Tokentray's marker and starting this package's binary. An entry under a
+# custom XDG_CONFIG_HOME that this cannot see is inert anyway: its TryExec names the removed binary.
+case "$1" in
+  upgrade|failed-upgrade|abort-install|abort-upgrade|disappear) ;;
+  *)
+    getent passwd | while IFS=: read -r _name _pw _uid _gid _gecos user_home _shell; do
+      entry="$user_home/.config/autostart/tokentray.desktop"
+      if [ -f "$entry" ] && [ ! -L "$entry" ] \
+        && grep -qx 'X-Tokentray-Autostart=true' "$entry" \
+        && grep -q "^TryExec=/opt/${sanitizedProductName}/${executable}\$" "$entry"; then
+        rm -f "$entry"
+      fi
+    done
+    ;;
+esac

@@ -21,6 +21,7 @@ import {
 import type { AppError, Result } from '../shared/models';
 import { TokentrayError, toAppError } from './errors';
 import type { ConnectAttempt, TokentrayService } from './service-api';
+import type { StartAtLoginControl } from './login-item/start-at-login';
 
 export interface PreferencesStore {
   get(): Promise<Preferences>;
@@ -36,6 +37,8 @@ export interface IpcActions {
    */
   openExternal(url: string): Promise<void | boolean>;
   preferences?: PreferencesStore;
+  /** Settings' "Start Tokentray when I log in"; absent means unsupported in this process. */
+  startAtLogin?: StartAtLoginControl;
 }
 
 export type IpcPush = <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>) => void;
@@ -51,6 +54,12 @@ export interface IpcRouter {
 type Handlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
 
 const MAX_REMEMBERED_URLS = 50_000;
+
+const NO_START_AT_LOGIN = {
+  supported: false,
+  enabled: false,
+  reason: 'this copy of Tokentray cannot register itself to start at login.',
+};
 
 function invalid(message: string): AppError {
   return { code: 'IPC_INVALID', message };
@@ -224,6 +233,12 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       const next = preferencesSchema.parse({ ...(await preferences.get()), ...patch });
       await preferences.set(next);
       return next;
+    },
+    getStartAtLogin: async () => (actions.startAtLogin ? actions.startAtLogin.state() : NO_START_AT_LOGIN),
+    setStartAtLogin: async ({ enabled }) => {
+      if (!actions.startAtLogin)
+        throw new TokentrayError('USAGE', `Start at login is not available here: ${NO_START_AT_LOGIN.reason}`);
+      return actions.startAtLogin.set(enabled);
     },
   };
 

@@ -10,10 +10,12 @@ import { join, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IpcEvent } from '../shared/ipc-contract';
 import { createIpcRouter, filePreferences, type IpcActions, type IpcRouter } from '../core/ipc-router';
+import { installedAppBackend, StartAtLogin } from '../core/login-item/start-at-login';
 import { resolveStateDir } from '../core/paths';
 import type { TokentrayService } from '../core/service-api';
 import { serveStatic, SECURITY_HEADERS } from './static-files';
 import { copyToSystemClipboard } from './system-clipboard';
+import { openInBrowser } from '../cli/io';
 
 export interface BridgeOptions {
   /** 0 (default) picks a free port. */
@@ -80,6 +82,9 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     // The page is already a browser tab: it opens the (allow-listed) URL itself.
     openExternal: async () => false,
     preferences: filePreferences(join(home, 'preferences.json')),
+    // The bridge is not the tray app: it manages the installed app's autostart entry (Linux, deb) or says
+    // why it cannot. It never turns the setting on by itself; the installed app applies that default.
+    startAtLogin: new StartAtLogin(installedAppBackend(), join(home, 'start-at-login.json')),
     ...options.actions,
   });
 
@@ -188,6 +193,11 @@ async function main(): Promise<void> {
   const bridge = await startBridge(portText ? { port: Number(portText) } : {});
   console.log(`Tokentray development bridge (core on this machine, UI in your browser):\n\n  ${bridge.url}\n`);
   console.log('Anyone with this URL can use your accounts while it runs; press Ctrl+C to stop.');
+  if (process.env['TOKENTRAY_BRIDGE_OPEN_BROWSER'] === '1') {
+    // `npm start` without a desktop app: the same opener the CLI's browser sign-in uses.
+    await openInBrowser(bridge.url);
+    console.log('Opening it in your default browser; if nothing opens, copy the URL above into one.');
+  }
   const stop = (): void => {
     void bridge.close().then(() => process.exit(0));
   };

@@ -4,6 +4,7 @@
 // end in the core, which validates the link and ignores it unless an attempt is pending.
 import { app } from 'electron';
 import { resolve } from 'node:path';
+import { protocolRegistration } from './protocol-policy';
 
 export const DEEP_LINK_SCHEME = 'tokentray';
 const MAX_LINK_LENGTH = 8192;
@@ -16,13 +17,15 @@ export function deepLinkFromArgv(argv: readonly string[]): string | null {
   return null;
 }
 
-export function registerProtocolClient(): void {
-  if (process.defaultApp && process.argv.length >= 2) {
+/** Claims tokentray:// where protocolRegistration allows it; returns whether it did. */
+export function registerProtocolClient(): boolean {
+  const decision = protocolRegistration(process.platform, app.isPackaged, process.env);
+  if (!decision.register) return false;
+  if (decision.development && process.defaultApp && process.argv.length >= 2) {
     // Unpackaged (`electron dist/main/index.cjs`): the OS must start electron with our entry, not bare electron.
-    app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [resolve(process.argv[1] ?? '.')]);
-  } else {
-    app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
+    return app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, process.execPath, [resolve(process.argv[1] ?? '.')]);
   }
+  return app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
 }
 
 /**

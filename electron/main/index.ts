@@ -2,12 +2,14 @@
 // piece (window, tray, IPC, deep links, background refresh, notifications) what
 // it needs. Behaviour lives in the core and in the small modules beside this file.
 import { app, net, powerMonitor, session, shell } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock';
 import { toAppError } from '../core/errors';
 import { createIpcRouter, filePreferences } from '../core/ipc-router';
 import { resolveStateDir } from '../core/paths';
 import { ExpiryNoticeBook, fileNotices, type ExpiryNotice } from '../core/refresh/expiry-notices';
+import { StartAtLogin } from '../core/login-item/start-at-login';
 import { createRefreshScheduler, type RefreshScheduler } from '../core/refresh/scheduler';
 import { watchAccountsDir } from '../core/vault/state-watch';
 import type { TokentrayService } from '../core/service-api';
@@ -15,7 +17,9 @@ import type { AccountSummary } from '../shared/models';
 import { registerAppScheme, serveAppScheme } from './app-protocol';
 import { TokenClipboard } from './clipboard';
 import { DeepLinkInbox, deepLinkFromArgv, registerProtocolClient } from './deep-links';
+import { APP_USER_MODEL_ID } from './protocol-policy';
 import { registerIpc } from './ipc';
+import { loginItemBackend, startsHidden } from './login-item';
 import { ExpiryNotifier } from './notifications';
 import { denyPermissions, guardAllWebContents, openInBrowser } from './security';
 import { TrayService } from './tray';
@@ -29,6 +33,10 @@ const APP_ICON = join(__dirname, '..', '..', 'build', 'icon.png');
 const TRAY_REFRESH_MS = 60_000;
 
 app.setName('Tokentray');
+// electron.d.ts, app.setAppUserModelId (win32): the NSIS shortcuts carry electron-builder's appId as their
+// AppUserModelID; the running process must claim the same one, or Windows groups its taskbar button apart
+// from the shortcut and drops or misattributes its notifications.
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 // One state folder for the app and the CLI (TOKENTRAY_HOME in tests): the single-instance lock lives there too,
 // so a test instance never collides with the user's running app.
 const stateDir = resolveStateDir();
@@ -37,8 +45,19 @@ registerAppScheme();
 guardAllWebContents();
 
 const inbox = new DeepLinkInbox();
+let registeredProtocol = false;
+const QUIT_FLAG = '--quit';
+/** Counted for the smoke test's probe only (TOKENTRAY_E2E=1); never the links themselves, which carry codes. */
+const e2eSeen = { deepLinks: 0 };
 
-if (!app.requestSingleInstanceLock()) {
+if (process.argv.includes(QUIT_FLAG) && !app.requestSingleInstanceLock()) {
+  // Handed to the running instance through 'second-instance', which quits.
+  app.quit();
+} else if (process.argv.includes(QUIT_FLAG)) {
+  // Nothing is running: there is nothing to quit, and this process must not become the tray app.
+  app.releaseSingleInstanceLock();
+  app.quit();
+} else if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray; it received our argv (and any deep link) through 'second-instance'.
   app.quit();
 } else {
@@ -48,7 +67,14 @@ if (!app.requestSingleInstanceLock()) {
 function run(): void {
   let window: MainWindow | null = null;
   app.on('second-instance', (_event, argv) => {
-    inbox.push(deepLinkFromArgv(argv));
+    // `tokentray-desktop --quit` asks the running tray app to quit (scripts, the packaged-app smoke check).
+    if (argv.includes(QUIT_FLAG)) {
+      app.quit();
+      return;
+    }
+    const link = deepLinkFromArgv(argv);
+    if (link !== null) e2eSeen.deepLinks += 1;
+    inbox.push(link);
     window?.open();
   });
   // macOS delivers links (even the one that launched the app) here, possibly before ready.
@@ -57,7 +83,7 @@ function run(): void {
     inbox.push(deepLinkFromArgv([url]));
   });
   inbox.push(deepLinkFromArgv(process.argv));
-  registerProtocolClient();
+  registeredProtocol = registerProtocolClient();
   // A tray app keeps running with its window closed; Quit is in the tray menu.
   app.on('window-all-closed', () => undefined);
 
@@ -81,7 +107,9 @@ async function start(window: MainWindow): Promise<void> {
   serveAppScheme(ses, RENDERER_DIR);
 
   const clipboard = new TokenClipboard();
+  const startAtLogin = new StartAtLogin(loginItemBackend(), join(stateDir, 'start-at-login.json'));
   const router = createIpcRouter(core, {
+    startAtLogin,
     copyToken: async (accountId) => clipboard.copy(await core.getAccessToken(accountId, { minValidSeconds: 60 })),
     // The router has already checked the URL against the allow-list (or its own hand-outs).
     openExternal: (url) => shell.openExternal(url),
@@ -118,7 +146,15 @@ async function start(window: MainWindow): Promise<void> {
   });
 
   const notices = new ExpiryNoticeBook(await fileNotices(join(stateDir, 'expiry-notices.json')));
-  const notifier = new ExpiryNotifier((notice: ExpiryNotice) => reconnect(notice), APP_ICON);
+  const notifier = new ExpiryNotifier(
+    (notice: ExpiryNotice) => reconnect(notice),
+    APP_ICON,
+    // The OS refused the notification: the warning stays in the tray, and the reason goes to the log (no secrets in either).
+    (notice, error) => {
+      console.error(`Tokentray: a notification could not be shown (${error}); showing it in the tray instead.`);
+      tray.showNotice(notice.title, () => reconnect(notice));
+    },
+  );
   scheduler = createRefreshScheduler({
     core,
     clock: systemClock,
@@ -147,15 +183,31 @@ async function start(window: MainWindow): Promise<void> {
       .catch(() => undefined);
   });
 
-  const offAccounts = core.onAccountsChanged(() => {
+  // The first connected account turns "start at login" on (once; the user's own choice always wins).
+  const applyLoginDefault = (count: number): void => {
+    void startAtLogin.accountsChanged(count).catch((error: unknown) => {
+      console.error(`Tokentray could not set itself to start at login: ${toAppError(error).message}`);
+    });
+  };
+  const offAccounts = core.onAccountsChanged((accounts) => {
     void scheduler?.replan();
     void tray.update();
+    applyLoginDefault(accounts.length);
   });
   // The CLI changes accounts from other processes: follow their metadata files (never the keychain).
+  // An account connected by `tokentray connect` counts for the start-at-login default too.
+  const followAccounts = (): void => {
+    void core.listAccounts().then(
+      (accounts) => applyLoginDefault(accounts.length),
+      () => undefined,
+    );
+  };
   const stopWatch = watchAccountsDir(join(stateDir, 'accounts'), () => {
     void scheduler?.replan();
     void tray.update();
+    followAccounts();
   });
+  followAccounts();
   powerMonitor.on('resume', () => {
     void scheduler?.onResume();
     void tray.update();
@@ -166,8 +218,9 @@ async function start(window: MainWindow): Promise<void> {
   const trayTimer = setInterval(() => void tray.update(), TRAY_REFRESH_MS);
   void scheduler.replan();
   // Started at login with --hidden, the app waits in the tray; otherwise the window opens (demo provider included).
-  window.open(!process.argv.includes('--hidden'));
-  exposeE2eProbe(tray, window);
+  window.open(!startsHidden(process.argv));
+  exposeE2eProbe(tray, window, registeredProtocol);
+  reportE2eReady(tray, window);
 
   let closed = false;
   app.on('will-quit', (event) => {
@@ -193,10 +246,43 @@ async function start(window: MainWindow): Promise<void> {
  * TOKENTRAY_E2E=1 only: lets the Electron smoke test ask main, through
  * Playwright's app.evaluate, whether the tray exists. Absent otherwise.
  */
-function exposeE2eProbe(tray: TrayService, window: MainWindow): void {
+function exposeE2eProbe(tray: TrayService, window: MainWindow, protocolRegistered: boolean): void {
   if (process.env['TOKENTRAY_E2E'] !== '1') return;
   (globalThis as Record<string, unknown>)['__tokentrayE2E'] = {
     tray: () => tray.current,
+    trayIconEmpty: () => tray.iconIsEmpty(),
     windowUrl: () => window.current?.webContents.getURL() ?? null,
+    windowVisible: () => window.current?.isVisible() ?? false,
+    protocolRegistered: () => protocolRegistered,
+    deepLinksFromSecondInstances: () => e2eSeen.deepLinks,
   };
+}
+
+/**
+ * TOKENTRAY_E2E=1 with TOKENTRAY_E2E_READY_FILE only: the packaged app's fuses turn off the inspector Playwright
+ * would drive, so the launch-and-quit check (test/electron/packaged.test.ts) reads this report instead. Booleans
+ * and the window's URL; nothing from the keychain.
+ */
+function reportE2eReady(tray: TrayService, window: MainWindow): void {
+  const file = process.env['TOKENTRAY_E2E_READY_FILE'];
+  if (process.env['TOKENTRAY_E2E'] !== '1' || !file) return;
+  const write = async (): Promise<void> => {
+    let keytar = false;
+    try {
+      keytar = typeof (await import('keytar')).getPassword === 'function';
+    } catch {
+      keytar = false;
+    }
+    const report = {
+      isPackaged: app.isPackaged,
+      tray: tray.current !== null,
+      trayIconEmpty: tray.iconIsEmpty(),
+      windowUrl: window.current?.webContents.getURL() ?? null,
+      keytar,
+    };
+    await writeFile(file, JSON.stringify(report));
+  };
+  const contents = window.current?.webContents;
+  if (contents && !contents.isLoading()) void write().catch(() => undefined);
+  else window.onContents(() => void write().catch(() => undefined));
 }

@@ -12,10 +12,18 @@ export class ExpiryNotifier {
   constructor(
     private readonly reconnect: (notice: ExpiryNotice) => void,
     private readonly iconPath?: string,
+    /**
+     * A notice the OS would not show (Focus Assist, notifications off for the app, a missing App User Model ID):
+     * the caller puts it where the user still sees it (the tray, the window).
+     */
+    private readonly failed: (notice: ExpiryNotice, error: string) => void = () => undefined,
   ) {}
 
   show(notice: ExpiryNotice): void {
-    if (!Notification.isSupported()) return;
+    if (!Notification.isSupported()) {
+      this.failed(notice, 'notifications are not supported on this desktop');
+      return;
+    }
     const notification = new Notification({
       title: notice.title,
       body: notice.body,
@@ -30,6 +38,12 @@ export class ExpiryNotifier {
     notification.on('action', act);
     notification.on('click', act);
     notification.on('close', () => this.shown.delete(notification));
+    // electron.d.ts, Notification event 'failed' (darwin, win32): "Emitted when an error is encountered while
+    // creating and showing the native notification", with the error as a string.
+    notification.on('failed', (_event, error) => {
+      this.shown.delete(notification);
+      this.failed(notice, error);
+    });
     this.shown.add(notification);
     notification.show();
   }

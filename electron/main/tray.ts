@@ -23,11 +23,18 @@ export class TrayService {
   private state: TrayState = 'ok';
   private readonly icons = new Map<TrayState, NativeImage>();
   private lastMenu: string[] = [];
+  /** A warning the OS would not show as a notification ('failed'), kept at the top of the menu until acted on. */
+  private notice: { text: string; act: () => void } | null = null;
 
   constructor(private readonly deps: TrayDeps) {}
 
   get current(): { state: TrayState; menu: string[] } | null {
     return this.tray ? { state: this.state, menu: [...this.lastMenu] } : null;
+  }
+
+  /** For the smoke test: an icon file that failed to load gives an empty image and an invisible tray. */
+  iconIsEmpty(): boolean | null {
+    return this.tray ? this.icon(this.state).isEmpty() : null;
   }
 
   private icon(state: TrayState): NativeImage {
@@ -63,15 +70,29 @@ export class TrayService {
     if (tray.isDestroyed()) return;
     this.state = trayStateOf(accounts, { online: this.deps.isOnline(), retrying: this.deps.retryingCount() });
     tray.setImage(this.icon(this.state));
-    tray.setToolTip(TRAY_TOOLTIPS[this.state]);
+    tray.setToolTip(this.notice ? `Tokentray: ${this.notice.text}` : TRAY_TOOLTIPS[this.state]);
     const template = this.menu(accounts);
     this.lastMenu = template.filter((item) => item.label !== undefined).map((item) => item.label as string);
     tray.setContextMenu(Menu.buildFromTemplate(template));
   }
 
+  /** Shows a notice in the tray (menu item and tooltip) when a system notification could not be shown. */
+  showNotice(text: string, act: () => void): void {
+    this.notice = {
+      text,
+      act: () => {
+        this.notice = null;
+        act();
+        void this.update();
+      },
+    };
+    void this.update();
+  }
+
   private menu(accounts: AccountSummary[]): MenuItemConstructorOptions[] {
     const now = this.deps.now();
     const items: MenuItemConstructorOptions[] = [];
+    if (this.notice) items.push({ label: `⚠ ${this.notice.text}`, click: this.notice.act }, { type: 'separator' });
     if (accounts.length === 0) items.push({ label: 'No accounts connected', enabled: false });
     for (const account of accounts) {
       const needsReconnect = account.status === 'reconnect' || (account.status === 'expired' && !account.canRefresh);

@@ -47,6 +47,19 @@ function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, res
   return { request, response };
 }
 
+// Start at login (Settings → "Start Tokentray when I log in"). Kept as its own block, spread into the contract below.
+export const startAtLoginSchema = z.object({
+  supported: z.boolean(),
+  enabled: z.boolean(),
+  /** Why it cannot be set here (a development run, no installed app); null when supported. */
+  reason: z.string().nullable(),
+});
+export type StartAtLoginStatus = z.infer<typeof startAtLoginSchema>;
+const startAtLoginChannels = {
+  getStartAtLogin: channel(noRequest, startAtLoginSchema),
+  setStartAtLogin: channel(z.strictObject({ enabled: z.boolean() }), startAtLoginSchema),
+};
+
 export const ipcContract = {
   listProviders: channel(noRequest, z.array(providerSummarySchema)),
   setProvider: channel(
@@ -112,6 +125,7 @@ export const ipcContract = {
   openExternal: channel(z.strictObject({ url: z.string().trim().min(1).max(8192) }), z.object({ opened: z.boolean() })),
   getPreferences: channel(noRequest, preferencesSchema),
   setPreferences: channel(preferencesSchema.partial().strict(), preferencesSchema),
+  ...startAtLoginChannels,
 };
 
 export type IpcContract = typeof ipcContract;

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AccountSummary } from '../../electron/shared/models';
 import { formatRelative } from '../lib/time';
 import { useApp } from '../state/app-context';
@@ -11,17 +11,22 @@ import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
 import { DemoBadge, StatusBadge } from './status-badge';
 
-/** An icon-only action: the label is both the accessible name and the tooltip. */
+/**
+ * An icon-only action: the label is both the accessible name and the tooltip. `busy` (an action in flight)
+ * uses aria-disabled, not disabled: a disabled button drops keyboard focus to the page.
+ */
 function IconButton({
   label,
   onClick,
   disabled,
+  busy,
   danger,
   children,
 }: {
   label: string;
   onClick: () => void;
   disabled?: boolean;
+  busy?: boolean;
   danger?: boolean;
   children: ReactNode;
 }) {
@@ -31,8 +36,9 @@ function IconButton({
       className={danger ? 'icon-button icon-button--danger' : 'icon-button'}
       aria-label={label}
       title={label}
-      onClick={onClick}
+      onClick={busy ? undefined : onClick}
       disabled={disabled}
+      aria-disabled={busy || undefined}
     >
       {children}
     </button>
@@ -114,7 +120,13 @@ function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDis
             {i18n.t('accounts.reconnect')}
           </button>
         ) : account.canRefresh ? (
-          <button type="button" className="button" onClick={refresh} disabled={refreshing}>
+          // aria-disabled while refreshing keeps keyboard focus on the button (disabled would drop it to the page).
+          <button
+            type="button"
+            className="button"
+            onClick={refreshing ? undefined : () => void refresh()}
+            aria-disabled={refreshing || undefined}
+          >
             {refreshing ? <Spinner /> : <RefreshIcon size={16} />}
             {i18n.t('accounts.refresh')}
           </button>
@@ -128,7 +140,7 @@ function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDis
         >
           <InspectIcon />
         </IconButton>
-        <IconButton label={i18n.t('accounts.copy')} onClick={() => void copy()} disabled={copying || reconnect}>
+        <IconButton label={i18n.t('accounts.copy')} onClick={() => void copy()} disabled={reconnect} busy={copying}>
           <CopyIcon />
         </IconButton>
         <IconButton label={i18n.t('accounts.disconnect')} onClick={() => onDisconnect(account)} danger>
@@ -148,6 +160,14 @@ export function AccountsView() {
   const { api, i18n, accounts, accountsError, navigate, notify, notifyError, reloadAccounts, providers } = useApp();
   const [pending, setPending] = useState<AccountSummary | null>(null);
   const [busy, setBusy] = useState(false);
+  // The dialog gives focus back to the button that opened it; after a disconnect that button is gone with its
+  // card, so focus goes to the view's title instead of falling to the page.
+  const refocusTitle = useRef(false);
+  useEffect(() => {
+    if (!refocusTitle.current || pending !== null) return;
+    refocusTitle.current = false;
+    document.querySelector<HTMLElement>('main .page-header__title')?.focus();
+  }, [pending]);
   const demoAvailable = (providers ?? []).some((p) => p.kind === 'demo');
 
   const disconnect = async (): Promise<void> => {
@@ -157,8 +177,9 @@ export function AccountsView() {
     setBusy(false);
     if (result.ok) notify({ tone: 'success', title: i18n.t('accounts.disconnected', { label: pending.label }) });
     else notifyError(result.error);
-    setPending(null);
     await reloadAccounts();
+    refocusTitle.current = result.ok;
+    setPending(null);
   };
 
   const count = accounts?.length ?? 0;

@@ -4,6 +4,7 @@ import { useApp } from '../state/app-context';
 import { ConfirmDialog } from './confirm-dialog';
 import { FlaskIcon, GlobeIcon, InspectIcon } from './icons';
 import { PageHeader } from './page-header';
+import { StartAtLoginRow } from './start-at-login-row';
 
 function useSystemDark(): boolean {
   const [dark, setDark] = useState(() => window.matchMedia('(prefers-color-scheme: dark)').matches);
@@ -75,6 +76,8 @@ export function SettingsView() {
             </span>
           </div>
         </section>
+
+        <StartAtLoginRow />
 
         {demo ? (
           <section className="panel settings-row">

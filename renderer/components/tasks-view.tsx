@@ -154,19 +154,19 @@ function TaskRowView({
         ) : null}
       </span>
       {task.url ? (
-        <button
-          type="button"
+        // A focusable control inside role="option" is nested-interactive (axe): keyboard and screen-reader users
+        // open the active task with Enter on the list, so this mouse shortcut is not a control of its own.
+        <span
           className="icon-button icon-button--sm task-row__open"
-          aria-label={i18n.t('tasks.open', { title: task.title })}
+          aria-hidden="true"
           title={i18n.t('tasks.openShort')}
-          tabIndex={-1}
           onClick={(e) => {
             e.stopPropagation();
             onOpen(task);
           }}
         >
           <ExternalIcon size={15} />
-        </button>
+        </span>
       ) : (
         <span className="task-row__open-placeholder" />
       )}

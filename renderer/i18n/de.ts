@@ -219,6 +219,12 @@ export const de: Messages = {
   'settings.themeHint': 'Folgt dem System: zurzeit {theme}.',
   'settings.light': 'hell',
   'settings.dark': 'dunkel',
+  'settings.startAtLogin': 'Tokentray bei der Anmeldung starten',
+  'settings.startAtLoginHint':
+    'Startet im Infobereich, ohne Fenster, damit Tokens weiter erneuert werden. Wird eingeschaltet, sobald du dein erstes Konto verbindest.',
+  'settings.startAtLoginUnavailable': 'Hier nicht verfügbar: {reason}',
+  'settings.startAtLoginOn': 'Tokentray startet bei deiner Anmeldung.',
+  'settings.startAtLoginOff': 'Tokentray startet nicht mehr bei deiner Anmeldung.',
   'settings.security': 'Wo deine Tokens liegen',
   'settings.securityHint':
     'Tokens und Client-Secrets liegen nur im Schlüsselbund des Systems. Dieses Fenster erhält sie nie.',

@@ -219,6 +219,12 @@ export const en = {
   'settings.themeHint': 'Follows your system: currently {theme}.',
   'settings.light': 'light',
   'settings.dark': 'dark',
+  'settings.startAtLogin': 'Start Tokentray when I log in',
+  'settings.startAtLoginHint':
+    'Starts in the tray, without a window, so tokens keep being refreshed. Turned on when you connect your first account.',
+  'settings.startAtLoginUnavailable': 'Not available here: {reason}',
+  'settings.startAtLoginOn': 'Tokentray will start when you log in.',
+  'settings.startAtLoginOff': 'Tokentray will no longer start when you log in.',
   'settings.security': 'Where your tokens live',
   'settings.securityHint':
     'Tokens and client secrets are kept only in the system keychain. This window never receives them.',

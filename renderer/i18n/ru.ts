@@ -233,6 +233,12 @@ export const ru: Messages = {
   'settings.themeHint': 'Как в системе: сейчас {theme}.',
   'settings.light': 'светлое',
   'settings.dark': 'тёмное',
+  'settings.startAtLogin': 'Запускать Tokentray при входе в систему',
+  'settings.startAtLoginHint':
+    'Запускается в трее, без окна, чтобы токены продолжали обновляться. Включается, когда вы подключаете первый аккаунт.',
+  'settings.startAtLoginUnavailable': 'Здесь недоступно: {reason}',
+  'settings.startAtLoginOn': 'Tokentray будет запускаться при входе в систему.',
+  'settings.startAtLoginOff': 'Tokentray больше не будет запускаться при входе в систему.',
   'settings.security': 'Где хранятся токены',
   'settings.securityHint':
     'Токены и секреты клиентов хранятся только в системной связке ключей. Это окно их никогда не получает.',

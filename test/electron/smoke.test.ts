@@ -1,87 +1,209 @@
 // The desktop app with the real Electron binary: main starts, the window shows
-// the app, the tray exists, and the preload's IPC reaches the core. Everything
-// behind IPC is tested without Electron elsewhere; this only proves the wiring.
-// Skipped (with the reason printed) where no Electron binary is installed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// the app, the tray exists with a real icon and its menu, the demo account is
+// connected through the real main process and its IPC (not the bridge), a
+// second instance hands its deep link to the first, and `--hidden` starts the
+// tray without a window. Everything behind IPC is tested without Electron
+// elsewhere; this proves the wiring. Skipped (with the reason printed) where no
+// Electron binary is installed; CI installs one and sets TOKENTRAY_REQUIRE_ELECTRON=1.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { _electron as electron, type ElectronApplication } from 'playwright-core';
+import { _electron as electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveOverHttp } from '../../electron/core/demo/demo-server';
 import type { TokentrayApi } from '../../electron/shared/ipc-contract';
+import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { findElectronBinary } from '../support/electron-binary';
+import { uniqueKeychainService } from '../support/test-core';
 
 const binary = findElectronBinary();
 // CI sets TOKENTRAY_REQUIRE_ELECTRON=1: there a missing binary must fail the run instead of skipping quietly.
 const required = process.env['TOKENTRAY_REQUIRE_ELECTRON'] === '1';
 const missing = 'missing' in binary && !required ? binary.missing : null;
 if (missing) console.log(`test/electron/smoke.test.ts skipped: ${missing}`);
+const electronPath = 'path' in binary ? binary.path : '';
+
+const SCREENSHOTS = resolve('test-output', 'screenshots');
+const ENTRY = resolve('dist/main/index.cjs');
 
 interface E2eProbe {
   tray(): { state: string; menu: string[] } | null;
+  trayIconEmpty(): boolean | null;
   windowUrl(): string | null;
+  windowVisible(): boolean;
+  protocolRegistered(): boolean;
+  deepLinksFromSecondInstances(): number;
+}
+
+type ProbeAnswer<K extends keyof E2eProbe> = ReturnType<E2eProbe[K]>;
+
+function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  delete env['ELECTRON_RUN_AS_NODE'];
+  return env;
+}
+
+async function probe<K extends keyof E2eProbe>(app: ElectronApplication, key: K): Promise<ProbeAnswer<K> | null> {
+  return app.evaluate((_electron, name) => {
+    const p = (globalThis as unknown as { __tokentrayE2E?: Record<string, () => unknown> }).__tokentrayE2E;
+    return p ? (p[name]?.() ?? null) : null;
+  }, key) as Promise<ProbeAnswer<K> | null>;
+}
+
+function api(page: Page) {
+  return {
+    call: <T>(fn: (api: TokentrayApi) => Promise<T>): Promise<T> =>
+      page.evaluate(`(${fn.toString()})(globalThis.tokentray)`) as Promise<T>,
+  };
+}
+
+function buildIfNeeded(): void {
+  if (!existsSync(ENTRY) || !existsSync('dist/renderer/index.html')) {
+    const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('scripts/build.mjs failed');
+  }
 }
 
 describe.skipIf(missing !== null)('Electron app (real binary)', () => {
   let app: ElectronApplication;
   let home: string;
+  let service: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     if ('missing' in binary) throw new Error(`No Electron binary: ${binary.missing}`);
-    if (!existsSync('dist/main/index.cjs') || !existsSync('dist/renderer/index.html')) {
-      const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-      if (built.status !== 0) throw new Error('scripts/build.mjs failed');
-    }
+    buildIfNeeded();
     home = mkdtempSync(join(tmpdir(), 'tokentray-electron-'));
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    app = await electron.launch({
-      executablePath: binary.path,
-      args: [resolve('dist/main/index.cjs')],
-      env: {
-        ...env,
-        TOKENTRAY_HOME: home,
-        TOKENTRAY_KEYCHAIN_SERVICE: `tokentray-smoke-${process.pid}-${Date.now()}`,
-        TOKENTRAY_E2E: '1',
-      },
-      timeout: 60_000,
-    });
+    service = uniqueKeychainService();
+    env = {
+      ...processEnv(),
+      TOKENTRAY_HOME: home,
+      TOKENTRAY_KEYCHAIN_SERVICE: service,
+      TOKENTRAY_E2E: '1',
+      // The autostart entry of an unpackaged run is never written, but keep any attempt out of the user's folder.
+      XDG_CONFIG_HOME: join(home, 'xdg'),
+    };
+    app = await electron.launch({ executablePath: electronPath, args: [ENTRY], env, timeout: 60_000 });
   });
 
   afterAll(async () => {
     await app?.close();
+    if (service) {
+      const store = new KeytarSecretStore(service);
+      for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
+    }
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  it('opens the window on the app page', async () => {
+  it('opens the window on the app page, sandboxed', async () => {
     const page = await app.firstWindow();
     await page.waitForLoadState('domcontentloaded');
-    expect(await page.title()).toBe('Tokentray');
+    expect(await page.title()).toMatch(/^Tokentray/);
     expect(page.url()).toBe('app://tokentray/index.html');
     // Sandboxed, isolated page: no Node in the page's world.
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
   });
 
-  it('creates the tray with a state and the expected menu', async () => {
-    let tray: ReturnType<E2eProbe['tray']> = null;
-    for (let i = 0; i < 50 && tray === null; i += 1) {
-      tray = await app.evaluate(
-        () => (globalThis as unknown as { __tokentrayE2E?: E2eProbe }).__tokentrayE2E?.tray() ?? null,
-      );
-      if (tray === null) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(tray).not.toBeNull();
+  it('creates the tray with a non-empty icon and its menu (waited for, not raced)', async () => {
+    await expect
+      .poll(async () => (await probe(app, 'tray'))?.menu.length ?? 0, { timeout: 30_000, interval: 200 })
+      .toBeGreaterThan(0);
+    const tray = await probe(app, 'tray');
     expect(['ok', 'expiring', 'reconnect', 'offline']).toContain(tray?.state);
     expect(tray?.menu).toEqual(expect.arrayContaining(['Connect account…', 'Open Tokentray', 'Quit']));
+    // An icon path that does not resolve (asar layout, a renamed file) gives an empty image: an invisible tray.
+    expect(await probe(app, 'trayIconEmpty')).toBe(false);
   });
 
-  it('answers the page over IPC through the preload', async () => {
+  it('does not claim tokentray:// from a development run', async () => {
+    expect(await probe(app, 'protocolRegistered')).toBe(false);
+  });
+
+  it('connects the demo account through main and IPC, and the window shows it', async () => {
     const page = await app.firstWindow();
-    const result = await page.evaluate(() =>
-      (globalThis as unknown as { tokentray: TokentrayApi }).tokentray.listProviders(),
-    );
-    expect(result.ok).toBe(true);
-    if (result.ok) expect(result.data.some((p) => p.kind === 'demo')).toBe(true);
+    await page.locator('.sidebar').waitFor();
+    const { call } = api(page);
+    const started = await call((tokentray) => tokentray.startConnect({ provider: 'demo' }));
+    expect(started.ok).toBe(true);
+    if (!started.ok) return;
+    // This test plays the browser: the consent page of the demo provider main serves, then the loopback redirect.
+    const callback = await approveOverHttp(started.data.authorizeUrl, {});
+    const landed = await fetch(callback);
+    expect(landed.status).toBe(200);
+    await landed.body?.cancel();
+    await page.getByTestId('account-card').first().waitFor({ timeout: 30_000 });
+    const accounts = await call((tokentray) => tokentray.listAccounts());
+    expect(accounts.ok && accounts.data.length).toBe(1);
+    // The tray heard about it too.
+    await expect
+      .poll(async () => (await probe(app, 'tray'))?.menu.some((line) => line.startsWith('Demo')) ?? false, {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `electron-connected-${process.platform}.png`) });
+    // Start at login from an unpackaged run: reported as unavailable with the reason, never registered.
+    const login = await call((tokentray) => tokentray.getStartAtLogin());
+    expect(login.ok && login.data.supported).toBe(false);
+    expect(login.ok && login.data.reason).toBeTruthy();
+  });
+
+  it('hands a second instance and its deep link to the running app, which shows its window', async () => {
+    await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().forEach((w) => w.hide()));
+    expect(await probe(app, 'windowVisible')).toBe(false);
+    const second = spawn(electronPath, [ENTRY, 'tokentray://callback/demo?code=x&state=not-pending'], {
+      env,
+      stdio: 'ignore',
+    });
+    const exit = await new Promise<number | null>((done) => second.once('exit', (code) => done(code)));
+    // The second process gives up the lock and quits; the first one got its argv.
+    expect(exit).toBe(0);
+    await expect.poll(() => probe(app, 'deepLinksFromSecondInstances'), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => probe(app, 'windowVisible'), { timeout: 15_000 }).toBe(true);
+    // A link no sign-in was waiting for changes nothing.
+    const page = await app.firstWindow();
+    const accounts = await api(page).call((tokentray) => tokentray.listAccounts());
+    expect(accounts.ok && accounts.data.length).toBe(1);
+  });
+});
+
+describe.skipIf(missing !== null)('Electron app started at login (--hidden)', () => {
+  it('shows only the tray, no window, and quits on `--quit` from another instance', async () => {
+    if ('missing' in binary) throw new Error(`No Electron binary: ${binary.missing}`);
+    buildIfNeeded();
+    const home = mkdtempSync(join(tmpdir(), 'tokentray-hidden-'));
+    const env = {
+      ...processEnv(),
+      TOKENTRAY_HOME: home,
+      TOKENTRAY_KEYCHAIN_SERVICE: uniqueKeychainService(),
+      TOKENTRAY_E2E: '1',
+      XDG_CONFIG_HOME: join(home, 'xdg'),
+    };
+    const app = await electron.launch({
+      executablePath: electronPath,
+      args: [ENTRY, '--hidden'],
+      env,
+      timeout: 60_000,
+    });
+    try {
+      await expect
+        .poll(async () => (await probe(app, 'tray'))?.menu.length ?? 0, { timeout: 30_000, interval: 200 })
+        .toBeGreaterThan(0);
+      expect(await probe(app, 'windowVisible')).toBe(false);
+      const visible = await app.evaluate(({ BrowserWindow }) =>
+        BrowserWindow.getAllWindows().filter((w) => w.isVisible()),
+      );
+      expect(visible).toHaveLength(0);
+      const closed = new Promise<void>((done) => app.process().once('exit', () => done()));
+      const quitter = spawnSync(electronPath, [ENTRY, '--quit'], { env, timeout: 60_000 });
+      expect(quitter.status).toBe(0);
+      await closed;
+    } finally {
+      await app.close().catch(() => undefined);
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

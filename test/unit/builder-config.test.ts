@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { APP_USER_MODEL_ID, protocolRegistration } from '../../electron/main/protocol-policy';
 
 const require = createRequire(import.meta.url);
 
@@ -15,8 +16,8 @@ interface BuilderConfig {
   extraResources: { from: string; to: string }[];
   protocols: { name: string; schemes: string[] }[];
   afterPack: string;
-  linux: { target: string[]; executableName: string; icon: string };
-  deb: { afterInstall: string; afterRemove: string };
+  linux: { target: string[]; executableName: string; icon: string; desktop?: { entry?: Record<string, string> } };
+  deb: { afterInstall: string; afterRemove: string; depends: string[]; recommends: string[] };
   win: { target: string[]; icon: string };
   mac: { target: string[]; hardenedRuntime: boolean; entitlements: string; entitlementsInherit: string; icon: string };
 }
@@ -29,6 +30,7 @@ const afterPack = require('../../build/after-pack.cjs') as {
 const { FuseV1Options } = require('@electron/fuses') as { FuseV1Options: Record<string, number> };
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   build?: unknown;
+  desktopName?: string;
   main: string;
   scripts: Record<string, string>;
 };
@@ -121,5 +123,62 @@ describe('electron-builder config', () => {
       expect(isPng(`build/icons/tray-${state}@2x.png`, 32)).toBe(true);
     }
     expect(existsSync(config.mac.icon)).toBe(true);
+  });
+
+  it("ties the Linux window to its launcher: desktopName is the deb's .desktop file, no StartupWMClass of our own", () => {
+    // The deb installs /usr/share/applications/${executableName}.desktop (app-builder-lib FpmTarget, via
+    // LinuxTargetHelper.getDesktopFileName while syncDesktopName is off). Electron takes WM_CLASS / app_id from
+    // desktopName (electron.d.ts, app.setDesktopName), and electron-builder derives StartupWMClass from it.
+    expect(pkg.desktopName).toBe(`${config.linux.executableName}.desktop`);
+    expect(config.linux.desktop?.entry?.['StartupWMClass']).toBeUndefined();
+    const { LinuxTargetHelper } = require('app-builder-lib/out/targets/LinuxTargetHelper') as {
+      LinuxTargetHelper: { prototype: { getDesktopFileName(this: unknown, fallback?: string): string } };
+    };
+    const installedName = LinuxTargetHelper.prototype.getDesktopFileName.call({
+      packager: {
+        executableName: config.linux.executableName,
+        platformSpecificBuildOptions: config.linux,
+        info: { metadata: { desktopName: pkg.desktopName } },
+      },
+    });
+    expect(`${installedName}.desktop`).toBe(pkg.desktopName);
+  });
+
+  it("keeps every one of electron-builder's default deb dependencies (depends replaces them, it does not add)", () => {
+    const { default: FpmTarget } = require('app-builder-lib/out/targets/FpmTarget') as {
+      default: {
+        prototype: { getDefaultDepends(target: string): string[]; getDefaultRecommends(target: string): string[] };
+      };
+    };
+    const defaults = FpmTarget.prototype.getDefaultDepends('deb');
+    // The list the issue and the docs name, checked against the installed electron-builder itself.
+    expect(defaults).toEqual(
+      expect.arrayContaining(['libgtk-3-0', 'libxss1', 'xdg-utils', 'libatspi2.0-0', 'libuuid1']),
+    );
+    expect(config.deb.depends).toEqual(expect.arrayContaining(defaults));
+    expect(config.deb.depends).toEqual(expect.arrayContaining(['libsecret-1-0', 'libnotify4']));
+    expect(config.deb.recommends).toEqual(expect.arrayContaining(FpmTarget.prototype.getDefaultRecommends('deb')));
+  });
+
+  it('removes the start-at-login entry on uninstall, and the app claims the AppUserModelID its shortcuts carry', () => {
+    const remove = readFileSync(config.deb.afterRemove, 'utf8');
+    expect(remove).toContain('.config/autostart/tokentray.desktop');
+    expect(remove).toContain('X-Tokentray-Autostart=true');
+    expect(APP_USER_MODEL_ID).toBe(config.appId);
+  });
+
+  it('claims tokentray:// only from the packaged app on Windows and macOS, never at run time on Linux', () => {
+    expect(protocolRegistration('linux', true, {})).toEqual({ register: false, why: 'linux-desktop-entry' });
+    expect(protocolRegistration('linux', false, { TOKENTRAY_REGISTER_PROTOCOL: '1' })).toMatchObject({
+      register: false,
+    });
+    expect(protocolRegistration('win32', false, {})).toEqual({ register: false, why: 'development-run' });
+    expect(protocolRegistration('darwin', false, {})).toEqual({ register: false, why: 'development-run' });
+    expect(protocolRegistration('win32', true, {})).toEqual({ register: true, development: false });
+    expect(protocolRegistration('darwin', true, {})).toEqual({ register: true, development: false });
+    expect(protocolRegistration('win32', false, { TOKENTRAY_REGISTER_PROTOCOL: '1' })).toEqual({
+      register: true,
+      development: true,
+    });
   });
 });

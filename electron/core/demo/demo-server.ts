@@ -583,8 +583,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** The browser's part of the consent: load the page, submit the chosen form, return where it redirects. */
-async function approveOverHttp(authorizeUrl: string, opts: { user?: string; deny?: boolean }): Promise<string> {
+/**
+ * The browser's part of the consent: load the page, submit the chosen form, return where it redirects.
+ * Exported for the Electron smoke test, which plays the browser for an app running in another process.
+ */
+export async function approveOverHttp(authorizeUrl: string, opts: { user?: string; deny?: boolean }): Promise<string> {
   const page = await fetch(authorizeUrl, { redirect: 'manual' });
   const early = page.headers.get('location');
   if (early) {

@@ -1,0 +1,474 @@
+// Accessibility of every screen the end-to-end suite visits, measured with
+// axe-core injected into the real renderer (Chromium, development bridge, real
+// core and keychain, the demo provider): light and dark, English, Russian and
+// German, 0 serious and 0 critical violations, the violations printed when any
+// appear. Then one keyboard-only pass through the main journey.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
+import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
+import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { uniqueKeychainService } from '../support/test-core';
+import { revokeDemoTokens, setDemoApiOutage } from './demo-control';
+import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup } from './support';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const THEMES = ['light', 'dark'] as const;
+const LANGUAGES = ['en', 'ru', 'de'] as const;
+
+interface Finding {
+  screen: string;
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string; summary: string }[];
+}
+
+let home: string;
+let rendererDir: string;
+let service: string;
+let bridge: BridgeHandle;
+let context: BrowserContext;
+let page: Page;
+const clipboard: string[] = [];
+/** Start at login as a test double: the bridge's real backend would touch this machine's autostart folder. */
+let loginItem = false;
+const startAtLogin: StartAtLoginControl = {
+  state: async () => ({ supported: true, enabled: loginItem, reason: null }),
+  set: async (enabled) => {
+    loginItem = enabled;
+    return { supported: true, enabled, reason: null };
+  },
+};
+
+/** Runs axe on the page as it is now; returns the serious and critical violations, labelled with the screen. */
+async function audit(screen: string): Promise<Finding[]> {
+  // Evaluated through the DevTools protocol, so the page's CSP (scripts from 'self' only) does not block it.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: object,
+          ): Promise<{
+            violations: {
+              id: string;
+              impact: string | null;
+              help: string;
+              nodes: { target: unknown[]; failureSummary?: string }[];
+            }[];
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? 'unknown',
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary ?? '' })),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ screen, ...v }));
+}
+
+function report(findings: Finding[]): string {
+  return findings
+    .map(
+      (f) =>
+        `[${f.screen}] ${f.impact} ${f.id}: ${f.help} (${f.nodes.length} nodes)\n` +
+        f.nodes
+          .slice(0, 5)
+          .map((n) => `    ${n.target}\n      ${n.summary.replace(/\n/g, '\n      ')}`)
+          .join('\n'),
+    )
+    .join('\n');
+}
+
+function expectClean(findings: Finding[]): void {
+  if (findings.length > 0) console.log(`axe found serious/critical violations:\n${report(findings)}`);
+  expect(findings.map((f) => `${f.screen}: ${f.id} ×${f.nodes.length}`)).toEqual([]);
+}
+
+/** Sets theme and language the way a user's system and Settings would, then reloads the app. */
+async function setLook(theme: (typeof THEMES)[number], language: (typeof LANGUAGES)[number]): Promise<void> {
+  await page.emulateMedia({ colorScheme: theme });
+  await bridge.router.handle('setPreferences', { language });
+  await page.reload();
+  await page.locator(`html[lang="${language}"]`).waitFor();
+  await page.locator('.sidebar').waitFor();
+}
+
+async function go(to: 'accounts' | 'connect' | 'tasks' | 'settings'): Promise<void> {
+  await page.getByTestId(`nav-${to}`).click();
+}
+
+/** Stable enough to audit: no spinner, nothing mid-transition. */
+async function settle(): Promise<void> {
+  await page
+    .locator('.spinner')
+    .first()
+    .waitFor({ state: 'detached', timeout: 15_000 })
+    .catch(() => undefined);
+  await page.evaluate(() => document.getAnimations().forEach((a) => a.finish()));
+}
+
+interface Focus {
+  onBody: boolean;
+  name: string;
+  testId: string | null;
+  /** The focus ring can be seen: an outline on it (or on the label that wraps it), or a form field's ring. */
+  visible: boolean;
+  tag: string;
+}
+
+async function focused(target: Page = page): Promise<Focus> {
+  return target.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body || el === document.documentElement) {
+      return { onBody: true, name: '', testId: null, visible: false, tag: 'body' };
+    }
+    const outlined = (node: Element): boolean => {
+      const style = getComputedStyle(node);
+      return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
+    };
+    const field = ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && getComputedStyle(el).boxShadow !== 'none';
+    const wrapped =
+      el.parentElement !== null && el.parentElement.matches(':has(:focus-visible)') && outlined(el.parentElement);
+    const name = (el.getAttribute('aria-label') ?? el.getAttribute('placeholder') ?? el.textContent ?? '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    return {
+      onBody: false,
+      name,
+      testId: el.getAttribute('data-testid'),
+      visible: el.matches(':focus-visible') && (outlined(el) || field || wrapped),
+      tag: el.tagName.toLowerCase(),
+    };
+  });
+}
+
+/** Every Tab stop on the way that had no visible focus, or lost focus to the page: reported at the end. */
+const focusProblems: string[] = [];
+
+/** Presses Tab (Shift+Tab with back) until the focused element matches; checks every stop on the way. */
+async function tabTo(matches: (f: Focus) => boolean, what: string, options: { back?: boolean; max?: number } = {}) {
+  for (let i = 0; i < (options.max ?? 60); i += 1) {
+    await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
+    const now = await focused();
+    if (now.onBody) focusProblems.push(`focus fell to the page while tabbing to ${what}`);
+    else if (!now.visible) focusProblems.push(`no visible focus on <${now.tag}> "${now.name}" (tabbing to ${what})`);
+    if (matches(now)) return now;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+const named = (name: string) => (f: Focus) => f.name === name;
+const testId = (id: string) => (f: Focus) => f.testId === id;
+
+beforeAll(async () => {
+  requireChromium();
+  home = mkdtempSync(join(tmpdir(), 'tokentray-a11y-'));
+  service = uniqueKeychainService();
+  process.env['TOKENTRAY_HOME'] = home;
+  process.env['TOKENTRAY_KEYCHAIN_SERVICE'] = service;
+  process.env['TOKENTRAY_DEMO_TASKS'] = '300';
+  rendererDir = buildRenderer();
+  bridge = await startBridge({
+    home,
+    keychainService: service,
+    rendererDir,
+    actions: {
+      copyToken: async (id) => {
+        clipboard.push(await bridge.core.getAccessToken(id, { minValidSeconds: 60 }));
+      },
+      startAtLogin,
+    },
+  });
+  context = await launchBrowser();
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']).catch(() => undefined);
+  page = await context.newPage();
+  await page.goto(bridge.url);
+  await page.locator('.sidebar').waitFor();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await bridge?.close();
+  if (service) {
+    const store = new KeytarSecretStore(service);
+    for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
+  }
+  if (home) rmSync(home, { recursive: true, force: true });
+  if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('accessibility (axe-core): 0 serious and 0 critical violations', () => {
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`before any account: accounts, add account, demo sign-in, provider set-up, settings (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        const findings: Finding[] = [];
+        await go('accounts');
+        await page.locator('.empty-state').waitFor();
+        await settle();
+        findings.push(...(await audit(`accounts-empty/${theme}/${language}`)));
+
+        await go('connect');
+        await page.getByTestId('provider-demo').waitFor();
+        await settle();
+        findings.push(...(await audit(`connect/${theme}/${language}`)));
+
+        await page.getByTestId('provider-demo').click();
+        await page.getByTestId('connect-methods').waitFor();
+        await settle();
+        findings.push(...(await audit(`connect-demo/${theme}/${language}`)));
+
+        await go('connect');
+        await page.getByTestId('provider-clickup').click();
+        await page.locator('form').first().waitFor();
+        await settle();
+        findings.push(...(await audit(`provider-setup/${theme}/${language}`)));
+
+        await go('settings');
+        await page.getByTestId('start-at-login-switch').waitFor();
+        await settle();
+        findings.push(...(await audit(`settings/${theme}/${language}`)));
+        if (language === 'en') await screenshot(page, `a11y-settings-${theme}`);
+        expectClean(findings);
+      });
+    }
+  }
+
+  it('a keyboard-only user connects the demo, refreshes, copies, inspects, searches tasks and disconnects', async () => {
+    await setLook('light', 'en');
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    // The view's title takes focus on arrival: a screen reader starts there, Tab continues from it.
+    expect((await focused()).tag).toBe('h1');
+
+    await tabTo(named('Try the demo'), '"Try the demo"');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('connect-methods').waitFor();
+    await tabTo(testId('connect-submit'), 'the sign-in button');
+    const consentOpened = context.waitForEvent('page');
+    await page.keyboard.press('Enter');
+    const consent = await consentOpened;
+    // The consent page (the provider's, here the demo's) is keyboard-operable too: Allow has focus.
+    await consent.getByRole('button', { name: 'Allow' }).waitFor();
+    await consent.keyboard.press('Enter');
+    await page.getByTestId('connect-done').waitFor();
+    await consent.close();
+    await page.bringToFront();
+    await tabTo(named('View accounts'), '"View accounts"');
+    await page.keyboard.press('Enter');
+    const card = page.getByTestId('account-card').first();
+    await card.waitFor();
+
+    // Refresh with Space: focus stays on the button while it works, so the user is not thrown to the top.
+    await tabTo(named('Refresh'), 'Refresh');
+    await page.keyboard.press('Space');
+    await page.getByText(/was refreshed/).waitFor();
+    const afterRefresh = await focused();
+    expect(afterRefresh.onBody, 'focus after refreshing').toBe(false);
+
+    await tabTo(named('Copy token'), 'Copy token');
+    await page.keyboard.press('Enter');
+    await page.getByText('Token copied to the clipboard').waitFor();
+    expect(clipboard).toHaveLength(1);
+
+    await tabTo(named('Inspect token'), 'Inspect token', { back: true });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('fingerprint').waitFor();
+    expect((await focused()).tag).toBe('h1');
+    await tabTo(named('Accounts'), 'the back link', { back: true });
+    await page.keyboard.press('Enter');
+    await card.waitFor();
+
+    // Tasks: through the sidebar, the search field, then the list with the arrow keys.
+    await tabTo(testId('nav-tasks'), 'Tasks in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    const list = page.getByTestId('task-list');
+    await list.locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
+    await tabTo((f) => f.tag === 'input' && f.name === 'Search tasks', 'the task search');
+    const title = (await list.locator('.task-row__title').first().innerText()).trim();
+    const word = title.split(/\s+/).find((w) => w.length > 4) ?? title;
+    await page.keyboard.type(word);
+    await page
+      .getByTestId('task-count')
+      .filter({ hasNotText: /^280 tasks$/ })
+      .waitFor();
+    await tabTo(testId('task-list'), 'the task list');
+    await page.keyboard.press('ArrowDown');
+    const activeId = await list.getAttribute('aria-activedescendant');
+    expect(activeId).toMatch(/^task-\d+$/);
+    const activeRow = page.locator(`#${activeId ?? 'none'}`);
+    expect(await activeRow.getAttribute('aria-selected')).toBe('true');
+    expect((await activeRow.innerText()).toLowerCase()).toContain(word.toLowerCase());
+    await screenshot(page, 'a11y-keyboard-tasks');
+
+    // Disconnect: the dialog takes focus, Escape closes it and gives focus back to the button that opened it.
+    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    await card.waitFor();
+    await tabTo(named('Disconnect'), 'Disconnect');
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    expect(await focused()).toMatchObject({ name: 'Cancel', visible: true });
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ name: 'Disconnect', visible: true });
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    await tabTo((f) => f.name === 'Disconnect' && f.tag === 'button', 'the confirming Disconnect');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
+    // The card (and the button that opened the dialog) is gone: focus goes to the view's title, not to nowhere.
+    await expect.poll(async () => (await focused()).tag).toBe('h1');
+    await screenshot(page, 'a11y-keyboard-disconnected');
+
+    // Settings: the start-at-login switch is a switch to assistive technology, and Space flips it through IPC.
+    await tabTo(testId('nav-settings'), 'Settings in the sidebar', { back: true });
+    await page.keyboard.press('Enter');
+    const toggle = page.getByRole('switch', { name: 'Start Tokentray when I log in' });
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    await tabTo(testId('start-at-login-switch'), 'the start-at-login switch');
+    await page.keyboard.press('Space');
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    expect(loginItem).toBe(true);
+    await page.keyboard.press('Space');
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    expect(loginItem).toBe(false);
+    expect((await focused()).testId).toBe('start-at-login-switch');
+
+    expect(focusProblems).toEqual([]);
+    // The ring check itself can fail: the same stop with its outline taken away is reported as invisible.
+    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    expect((await focused()).visible).toBe(true);
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement).style.outline = 'none';
+    });
+    expect((await focused()).visible).toBe(false);
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement).style.outline = '';
+    });
+  });
+
+  it('connects the demo account for the screens that need one', async () => {
+    await setLook('light', 'en');
+    await go('connect');
+    await page.getByTestId('provider-demo').click();
+    await signInThroughPopup(context, page);
+    await settle();
+    expectClean(await audit('connect-done/light/en'));
+    await go('accounts');
+    await page.getByTestId('account-card').waitFor();
+  });
+
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`with an account: accounts, inspector, tasks, search, disconnect dialog, settings (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        const findings: Finding[] = [];
+        await go('accounts');
+        const card = page.getByTestId('account-card').first();
+        await card.waitFor();
+        await settle();
+        findings.push(...(await audit(`accounts/${theme}/${language}`)));
+        // The countdown ticks every second: a timer (implicitly aria-live="off"), inside no live region, so a
+        // screen reader is not interrupted each second; the text is still there when the user reads the card.
+        const countdownLive = await card.getByTestId('countdown').evaluate((el) => ({
+          role: el.getAttribute('role'),
+          live:
+            el.closest('[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]') !== null,
+        }));
+        expect(countdownLive).toEqual({ role: 'timer', live: false });
+        if (language === 'en') await screenshot(page, `a11y-accounts-${theme}`);
+
+        await card.locator('.account-card__actions .icon-button').nth(1).click();
+        await page.getByTestId('fingerprint').waitFor();
+        await settle();
+        findings.push(...(await audit(`inspector/${theme}/${language}`)));
+
+        await go('tasks');
+        await page.getByTestId('task-list').locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
+        await settle();
+        findings.push(...(await audit(`tasks/${theme}/${language}`)));
+        if (language === 'en') await screenshot(page, `a11y-tasks-${theme}`);
+
+        await page.getByRole('searchbox').fill('zzzz-no-such-task');
+        await page.locator('.empty-state').waitFor();
+        await settle();
+        findings.push(...(await audit(`tasks-no-match/${theme}/${language}`)));
+
+        await go('accounts');
+        await card.locator('.icon-button--danger').click();
+        await page.locator('dialog[open]').waitFor();
+        await settle();
+        findings.push(...(await audit(`disconnect-dialog/${theme}/${language}`)));
+        await page.keyboard.press('Escape');
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+        await go('settings');
+        await settle();
+        findings.push(...(await audit(`settings-connected/${theme}/${language}`)));
+        expectClean(findings);
+      });
+    }
+  }
+
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`the provider is down: tasks from the cache with the offline banner (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        await setDemoApiOutage(true);
+        try {
+          await go('tasks');
+          await page.getByTestId('task-list').locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
+          await page.locator('.page-header__actions .button').click();
+          await page.getByTestId('offline-badge').waitFor();
+          await settle();
+          const findings = await audit(`tasks-offline/${theme}/${language}`);
+          if (language === 'en') await screenshot(page, `a11y-tasks-offline-${theme}`);
+          expectClean(findings);
+        } finally {
+          await setDemoApiOutage(false);
+        }
+      });
+    }
+  }
+
+  it('the provider revokes the account', async () => {
+    await revokeDemoTokens();
+    const [account] = await bridge.core.listAccounts();
+    expect(account).toBeDefined();
+    await bridge.router.handle('refresh', { accountId: account?.id });
+    expect((await bridge.core.listAccounts())[0]?.status).toBe('reconnect');
+  });
+
+  for (const theme of THEMES) {
+    for (const language of LANGUAGES) {
+      it(`an account to reconnect: its card and the reconnect sign-in (${theme}, ${language})`, async () => {
+        await setLook(theme, language);
+        const findings: Finding[] = [];
+        await go('accounts');
+        await page.locator('[data-testid="account-card"][data-status="reconnect"]').waitFor();
+        await settle();
+        findings.push(...(await audit(`accounts-reconnect/${theme}/${language}`)));
+        if (language === 'en') await screenshot(page, `a11y-accounts-reconnect-${theme}`);
+        await page.locator('.account-card__actions .button--primary').click();
+        await page.getByTestId('connect-methods').waitFor();
+        await settle();
+        findings.push(...(await audit(`connect-reconnect/${theme}/${language}`)));
+        expectClean(findings);
+      });
+    }
+  }
+});
