@@ -10,6 +10,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -36,6 +37,11 @@ export interface AmocrmEmulatorOptions {
 }
 
 export interface EmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -54,10 +60,15 @@ export interface EmulatorHandle {
 }
 
 const ACCOUNT_ID = 31_337_001;
-const USERS: Record<string, { id: number; name: string }> = {
-  alice: { id: 7_001, name: 'Alice Ivanova' },
-  bob: { id: 7_002, name: 'Bob Smirnov' },
-  carol: { id: 7_003, name: 'Carol Petrova' },
+/**
+ * Alice administers the account; Bob and Carol are sales managers, as most people who
+ * connect amoCRM are. Only administrators may list users (developers.amocrm.ru,
+ * "Users and roles: list of users").
+ */
+const USERS: Record<string, { id: number; name: string; admin: boolean }> = {
+  alice: { id: 7_001, name: 'Alice Ivanova', admin: true },
+  bob: { id: 7_002, name: 'Bob Smirnov', admin: false },
+  carol: { id: 7_003, name: 'Carol Petrova', admin: false },
 };
 const ENTITY_TYPES = ['leads', 'contacts', 'companies', null] as const;
 const TEXTS = [
@@ -209,7 +220,20 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   }
 
   function rateGate(): void {
-    if (extraStats.blocked) throw new HttpFailure(403, { title: 'Forbidden', detail: 'IP address is blocked' });
+    // developers.amocrm.ru, "API errors": 403 when the account is blocked for repeatedly exceeding
+    // the requests-per-second limit (and code 113, access from this IP prohibited).
+    if (extraStats.blocked) {
+      throw new HttpFailure(
+        403,
+        {
+          title: 'Forbidden',
+          type: 'https://httpstatus.es/403',
+          status: 403,
+          detail: 'Account is blocked for repeatedly exceeding the request limit from this IP',
+        },
+        { 'content-type': 'application/problem+json' },
+      );
+    }
     const wait = rate.hit();
     book.stats.peakRequestsPerSecond = rate.peakPerSecond;
     if (wait === null) {
@@ -251,12 +275,13 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     rateGate();
     const auth = book.authenticate(req.bearer);
     if (!auth.ok) {
-      throw new HttpFailure(401, {
-        title: 'Unauthorized',
-        type: 'https://httpstatus.es/401',
-        status: 401,
-        detail: 'Unauthorized',
-      });
+      // A missing, expired or revoked access token (developers.amocrm.ru, "OAuth 2.0"; API errors are
+      // problem+json like the token endpoint's).
+      throw new HttpFailure(
+        401,
+        { title: 'Unauthorized', type: 'https://httpstatus.es/401', status: 401, detail: 'Unauthorized' },
+        { 'content-type': 'application/problem+json' },
+      );
     }
     const user = userOf(auth.grant.user);
     const path = req.url.pathname;
@@ -277,6 +302,18 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       };
     }
     if (path === '/api/v4/users') {
+      if (!user.admin) {
+        throw new HttpFailure(
+          403,
+          {
+            title: 'Forbidden',
+            type: 'https://httpstatus.es/403',
+            status: 403,
+            detail: 'Insufficient rights to call this method',
+          },
+          { 'content-type': 'application/problem+json' },
+        );
+      }
       const all = Object.values(USERS);
       const slice = all.slice((page - 1) * limit, page * limit);
       if (slice.length === 0) return { status: 204 };
@@ -368,6 +405,9 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     },
     revokeAll: () => book.revokeAll(),
     expireAccessTokens: () => book.expireAccessTokens(),
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

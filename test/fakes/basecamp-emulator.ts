@@ -9,6 +9,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -63,6 +64,11 @@ export interface BasecampWireTodo {
 }
 
 export interface BasecampEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -471,6 +477,9 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
       person(user)
         .accounts.filter((a) => a.product === 'bc3')
         .map((a) => ({ id: a.id, name: a.name })),
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

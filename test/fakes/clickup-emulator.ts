@@ -9,6 +9,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -49,6 +50,11 @@ export interface ClickupEmulatorStats extends EmulatorStats {
 }
 
 export interface ClickupEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -342,6 +348,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     get stats(): ClickupEmulatorStats {
       return { ...book.stats, ...extra };
     },
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

@@ -11,6 +11,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
 } from './emulator-kit';
 
 /**
@@ -46,6 +47,11 @@ export interface TicktickStats extends EmulatorStats {
 }
 
 export interface TicktickEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -363,6 +369,9 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
         tokenRequests,
       };
     },
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

@@ -1,11 +1,25 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import type { Clock } from '../clock';
+
+/** Spaces requests per rate key; `pause` pushes the next slot out after a 429 or a block. */
+export interface PacingLimiter {
+  take(key: string, perSecond: number): Promise<void>;
+  pause(key: string, ms: number): Promise<void> | void;
+}
+
+// 15% slack per slot: a request that leaves late (a busy event loop) followed by one on time
+// must still not put perSecond + 1 arrivals into one sliding second at the provider.
+const intervalFor = (perSecond: number): number => (1000 / perSecond) * 1.15;
 
 /**
  * Spaces requests per key so a provider never sees more than its documented
  * rate, even in bursts (amoCRM blocks IPs that burst past 7/s). Each key gets
  * evenly spaced slots; `pause` pushes the next slot out after a 429.
+ * Per process; SharedRateLimiter below is the one the product uses.
  */
-export class RateLimiter {
+export class RateLimiter implements PacingLimiter {
   private readonly nextSlot = new Map<string, number>();
 
   constructor(
@@ -14,9 +28,7 @@ export class RateLimiter {
   ) {}
 
   async take(key: string, perSecond: number): Promise<void> {
-    // 15% slack per slot: a request that leaves late (a busy event loop) followed by one on time
-    // must still not put perSecond + 1 arrivals into one sliding second at the provider.
-    const interval = (1000 / perSecond) * 1.15;
+    const interval = intervalFor(perSecond);
     const now = this.clock.now();
     const slot = Math.max(now, this.nextSlot.get(key) ?? 0);
     this.nextSlot.set(key, slot + interval);
@@ -26,5 +38,73 @@ export class RateLimiter {
   pause(key: string, ms: number): void {
     const until = this.clock.now() + ms;
     if ((this.nextSlot.get(key) ?? 0) < until) this.nextSlot.set(key, until);
+  }
+}
+
+/**
+ * The same slots, kept in one small file per rate key under a folder every
+ * Tokentray process on this machine shares. A provider's ceiling is per
+ * integration (amoCRM: 7 requests/second), not per process, so the tray app and
+ * any number of `tokentray tasks` runs must draw from one schedule. Each `take`
+ * reserves the next free slot under a lock (read, advance, write: a few ms),
+ * then sleeps until its slot outside the lock. A slot file that cannot be read
+ * is treated as "no reservation": the worst case is one slot too early, never
+ * a wedged account.
+ */
+export class SharedRateLimiter implements PacingLimiter {
+  private readonly local: RateLimiter;
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: Clock,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    this.local = new RateLimiter(clock, sleep);
+  }
+
+  async take(key: string, perSecond: number): Promise<void> {
+    const interval = intervalFor(perSecond);
+    let slot: number;
+    try {
+      slot = await this.reserve(key, (next, now) => {
+        const s = Math.max(now, next);
+        return { value: s, next: s + interval };
+      });
+    } catch {
+      // The folder is unusable (read-only home, full disk): still pace this process.
+      await this.local.take(key, perSecond);
+      return;
+    }
+    const wait = slot - this.clock.now();
+    if (wait > 0) await this.sleep(wait);
+  }
+
+  async pause(key: string, ms: number): Promise<void> {
+    this.local.pause(key, ms);
+    await this.reserve(key, (next, now) => ({ value: 0, next: Math.max(next, now + ms) })).catch(() => undefined);
+  }
+
+  private async reserve(key: string, step: (next: number, now: number) => { value: number; next: number }): Promise<number> {
+    this.ready ??= fs.mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => undefined);
+    await this.ready;
+    const file = join(this.dir, `${key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}.slot`);
+    await fs.writeFile(file, '', { flag: 'a', mode: 0o600 });
+    const release = await lockfile.lock(file, {
+      realpath: false,
+      // The lock is held for one read and one write; a holder that died is stale fast.
+      stale: 5_000,
+      retries: { retries: 1_000, factor: 1, minTimeout: 2, maxTimeout: 10, randomize: true },
+    });
+    try {
+      const text = await fs.readFile(file, 'utf8').catch(() => '');
+      const stored = Number(text.trim());
+      const now = this.clock.now();
+      const { value, next } = step(Number.isFinite(stored) ? stored : 0, now);
+      await fs.writeFile(file, String(next), { mode: 0o600 });
+      return value;
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 }
