@@ -9,9 +9,11 @@ export interface PacingLimiter {
   pause(key: string, ms: number): Promise<void> | void;
 }
 
-// 15% slack per slot: a request that leaves late (a busy event loop) followed by one on time
-// must still not put perSecond + 1 arrivals into one sliding second at the provider.
-const intervalFor = (perSecond: number): number => (1000 / perSecond) * 1.15;
+// Slack per slot: a request that leaves late (a busy event loop) followed by one on time must
+// still not put perSecond + 1 arrivals into one sliding second at the provider. Across processes
+// a late start is likelier (several processes on a loaded machine), so shared slots get more.
+const intervalFor = (perSecond: number, slack = 1.15): number => (1000 / perSecond) * slack;
+const SHARED_SLACK = 1.3;
 
 /**
  * Spaces requests per key so a provider never sees more than its documented
@@ -64,7 +66,7 @@ export class SharedRateLimiter implements PacingLimiter {
   }
 
   async take(key: string, perSecond: number): Promise<void> {
-    const interval = intervalFor(perSecond);
+    const interval = intervalFor(perSecond, SHARED_SLACK);
     let slot: number;
     try {
       slot = await this.reserve(key, (next, now) => {
@@ -85,7 +87,10 @@ export class SharedRateLimiter implements PacingLimiter {
     await this.reserve(key, (next, now) => ({ value: 0, next: Math.max(next, now + ms) })).catch(() => undefined);
   }
 
-  private async reserve(key: string, step: (next: number, now: number) => { value: number; next: number }): Promise<number> {
+  private async reserve(
+    key: string,
+    step: (next: number, now: number) => { value: number; next: number },
+  ): Promise<number> {
     this.ready ??= fs.mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => undefined);
     await this.ready;
     const file = join(this.dir, `${key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}.slot`);
