@@ -113,7 +113,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   const extraStats = { pagesServed: 0, blocked: false };
   const now = Math.floor(Date.now() / 1000);
 
-  const userOf = (name: string): { id: number; name: string } => {
+  const userOf = (name: string): { id: number; name: string; admin: boolean } => {
     const user = USERS[name];
     if (!user) throw new Error(`the amoCRM emulator has no user "${name}"`);
     return user;

@@ -122,7 +122,14 @@ interface Project {
   name: string;
   todosetId: number;
   todosetEnabled: boolean;
-  lists: Array<{ id: number; name: string; todos: BasecampWireTodo[] }>;
+  lists: Array<{ id: number; name: string; todos: BasecampWireTodo[]; groups: TodoGroup[] }>;
+}
+
+/** A to-do list group: a list inside a list, with its own to-dos (bc3-api, sections/todolist_groups.md). */
+interface TodoGroup {
+  id: number;
+  name: string;
+  todos: BasecampWireTodo[];
 }
 
 function buildProjects(o: Required<Omit<BasecampEmulatorOptions, 'rateLimit'>>): Map<number, Project[]> {
@@ -160,7 +167,30 @@ function buildProjects(o: Required<Omit<BasecampEmulatorOptions, 'rateLimit'>>):
             projectName,
           });
         }
-        lists.push({ id: listId, name: `List ${l + 1}`, todos });
+        // The first list of every project holds a group ("Phase 2") with open and completed to-dos.
+        const groups: TodoGroup[] = [];
+        if (l === 0) {
+          const groupId = (next += 1);
+          const groupTodos: BasecampWireTodo[] = [];
+          for (let t = 0; t < 3; t += 1) {
+            const id = (next += 1);
+            const title = `${projectName} / list ${l + 1} / Phase 2 / to-do ${t + 1}`;
+            groupTodos.push({
+              id,
+              title,
+              content: title,
+              completed: t === 2,
+              due_on: null,
+              app_url: `https://3.basecamp.com/${accountId}/buckets/${projectId}/todos/${id}`,
+              updated_at: new Date(Date.UTC(2026, 0, 2, 0, 0, t)).toISOString(),
+              assignees: [],
+              accountName,
+              projectName,
+            });
+          }
+          groups.push({ id: groupId, name: 'Phase 2', todos: groupTodos });
+        }
+        lists.push({ id: listId, name: `List ${l + 1}`, todos, groups });
       }
       projects.push({
         id: projectId,
@@ -355,7 +385,7 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { status: 200, json: slice.map(render), headers };
   }
 
-  function renderTodo(t: BasecampWireTodo, project: Project, list: Project['lists'][number]): unknown {
+  function renderTodo(t: BasecampWireTodo, project: Project, list: { id: number; name: string }): unknown {
     return {
       id: t.id,
       status: 'active',
@@ -411,23 +441,60 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
         ],
       }));
     }
+    // bc3-api sections/todosets.md: the dock entry's `url` leads here; `todolists_url` leads on.
+    const todoset = /^\/buckets\/(\d+)\/todosets\/(\d+)\.json$/.exec(path);
+    if (todoset) {
+      const project = list.find((p) => p.id === Number(todoset[1]) && p.todosetId === Number(todoset[2]));
+      if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      return {
+        status: 200,
+        json: {
+          id: project.todosetId,
+          status: 'active',
+          type: 'Todoset',
+          title: 'To-dos',
+          name: 'To-dos',
+          url: `${base}/${accountId}/buckets/${project.id}/todosets/${project.todosetId}.json`,
+          app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todosets/${project.todosetId}`,
+          bucket: { id: project.id, name: project.name, type: 'Project' },
+          todolists_count: project.lists.length,
+          todolists_url: `${base}/${accountId}/buckets/${project.id}/todosets/${project.todosetId}/todolists.json`,
+        },
+      };
+    }
+    const renderList = (project: Project, l: { id: number; name: string }, group: boolean): unknown => ({
+      id: l.id,
+      status: 'active',
+      type: 'Todolist',
+      title: l.name,
+      name: l.name,
+      completed: false,
+      url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}.json`,
+      app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todolists/${l.id}`,
+      bucket: { id: project.id, name: project.name, type: 'Project' },
+      todos_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/todos.json`,
+      // Top-level lists expose groups_url; groups expose group_position_url instead.
+      ...(group
+        ? { group_position_url: `${base}/${accountId}/buckets/${project.id}/todolists/groups/${l.id}/position.json` }
+        : { groups_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/groups.json` }),
+    });
+    const groups = /^\/buckets\/(\d+)\/todolists\/(\d+)\/groups\.json$/.exec(path);
+    if (groups) {
+      const project = list.find((p) => p.id === Number(groups[1]));
+      const todolist = project?.lists.find((l) => l.id === Number(groups[2]));
+      if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      return page(req, todolist.groups, (g) => renderList(project, g, true));
+    }
     const lists = /^\/buckets\/(\d+)\/todosets\/(\d+)\/todolists\.json$/.exec(path);
     if (lists) {
       const project = list.find((p) => p.id === Number(lists[1]) && p.todosetId === Number(lists[2]));
       if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
-      return page(req, project.lists, (l) => ({
-        id: l.id,
-        type: 'Todolist',
-        title: l.name,
-        name: l.name,
-        completed: false,
-        todos_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/todos.json`,
-      }));
+      return page(req, project.lists, (l) => renderList(project, l, false));
     }
     const todos = /^\/buckets\/(\d+)\/todolists\/(\d+)\/todos\.json$/.exec(path);
     if (todos) {
       const project = list.find((p) => p.id === Number(todos[1]));
-      const todolist = project?.lists.find((l) => l.id === Number(todos[2]));
+      const todolist = project?.lists.flatMap((l) => [l, ...l.groups]).find((l) => l.id === Number(todos[2]));
       if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
       const completed = req.url.searchParams.get('completed') === 'true';
       const items = todolist.todos.filter((t) => t.completed === completed);
@@ -472,14 +539,14 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     todosOf: (user) =>
       person(user)
         .accounts.flatMap((a) => projects.get(a.id) ?? [])
-        .flatMap((p) => p.lists.flatMap((l) => l.todos)),
+        .flatMap((p) => p.lists.flatMap((l) => [...l.todos, ...l.groups.flatMap((g) => g.todos)])),
     accountsOf: (user) =>
       person(user)
         .accounts.filter((a) => a.product === 'bc3')
         .map((a) => ({ id: a.id, name: a.name })),
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
-    revokeAccessTokens: () => book.revokeAccessTokens(),
+    revokeAccessTokens: () => grants.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

@@ -23,7 +23,10 @@ export async function exchangeToken(
     body: spec.body,
     timeoutMs: 20_000,
   });
-  if (res.status >= 200 && res.status < 300) return provider.parseTokenResponse(res.body);
+  if (res.status >= 200 && res.status < 300) {
+    const response = provider.parseTokenResponse(res.body);
+    return provider.completeTokenResponse ? provider.completeTokenResponse(http, ctx, response) : response;
+  }
   const { kind, detail } = provider.classifyTokenError(res.status, res.body);
   const said = detail ? ` (${detail.replace(/[.!\s]+$/, '')})` : '';
   switch (kind) {
