@@ -258,6 +258,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     return headers;
   }
 
+  // developer.clickup.com/docs/common_errors: "Authorization Header Required" OAUTH_017, "Token not
+  // found" OAUTH_019/021/025/077 (revoked by the user), "Team not authorized" OAUTH_023/026/027/029–045;
+  // every error is JSON `{ err, ECODE }` with a non-200 status.
   function authenticate(req: EmulatorRequest): { grant: Grant; token: string } {
     if (!req.bearer) throw error(401, 'Authorization header required', 'OAUTH_017');
     const result = book.authenticate(req.bearer);

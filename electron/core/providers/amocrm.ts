@@ -156,6 +156,9 @@ export function classifyAmoTokenError(status: number, body: unknown): TokenError
   const detail = safeDetail(hint || title || `HTTP ${status}`);
   if (status === 429) return { kind: 'rate_limited', detail };
   if (status >= 500) return { kind: 'unavailable', detail };
+  // A 403 is a blocked IP, never a lost grant (developers.amocrm.ru, "API errors": 403 for an
+  // IP that is not allowed or an account blocked after too many requests per second).
+  if (status === 403) return { kind: 'unavailable', detail };
   if (/client/i.test(hint) || /клиент|client/i.test(title)) return { kind: 'client_config', detail };
   if (/refresh token|token has (been )?(revoked|expired)|token is (revoked|expired)/i.test(hint)) {
     return { kind: 'reconnect', detail };
