@@ -412,22 +412,22 @@ describe('status matrix: provider × failure × phase', () => {
     const expected = parseExpected();
     const measured: string[] = [];
     const mismatches: string[] = [];
-    console.log(
-      `${'provider'.padEnd(9)}| ${'failure'.padEnd(19)}| ${'phase'.padEnd(9)}| result (code exit) | status | refreshes`,
-    );
+    const header = `${'provider'.padEnd(9)}| ${'failure'.padEnd(19)}| ${'phase'.padEnd(9)}| result (code exit) | status | refreshes`;
     for (const s of subjects) {
+      // One block per provider as soon as its 27 rows are measured (vitest prefixes every log call).
+      const block: string[] = [header];
       for (const fault of FAULTS) {
         for (const phase of PHASES) {
           const outcome = await runRow(s, fault, phase);
           const key = `${s.def.id}|${fault}|${phase}`;
           const line = `${s.def.id.padEnd(9)}| ${fault.padEnd(19)}| ${phase.padEnd(9)}| ${format(outcome)}`;
           measured.push(line);
-          console.log(line);
-          if (expected.get(key) !== format(outcome)) {
-            mismatches.push(`${key}: expected ${expected.get(key) ?? '(no row)'}, got ${format(outcome)}`);
-          }
+          const ok = expected.get(key) === format(outcome);
+          block.push(ok ? line : `${line}   <- expected ${expected.get(key) ?? '(no row)'}`);
+          if (!ok) mismatches.push(`${key}: expected ${expected.get(key) ?? '(no row)'}, got ${format(outcome)}`);
         }
       }
+      console.log(block.join('\n'));
     }
     expect(mismatches).toEqual([]);
     expect(measured).toHaveLength(4 * FAULTS.length * PHASES.length);
