@@ -260,6 +260,12 @@ describe('amoCRM as most of its users see it', () => {
     expect(list.error?.retryAfterSeconds).toBeGreaterThanOrEqual(60);
     expect(emu.stats.refreshGrants - grants).toBe(0);
     expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+    // Asking again right away sends nothing (more requests would prolong the block) and says when.
+    const sent = emu.stats.requests;
+    const again = await t.core.tasks(account.id);
+    expect(again.error?.message).toMatch(/hold off.*nothing was sent, try again in 10 minutes/);
+    expect(emu.stats.requests).toBe(sent);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
   });
 
   it('the client secret goes only to amoCRM/Kommo hosts unless the endpoints were set explicitly', async () => {

@@ -25,6 +25,21 @@ export class TokenRejectedError extends TokentrayError {
   }
 }
 
+/**
+ * The provider told us (a 403 block, a long Retry-After) to hold off for longer than a
+ * request will wait; seen by this or another process. Not retried: the next try is as early.
+ */
+export class HoldOffError extends TokentrayError {
+  constructor(host: string, waitMs: number) {
+    const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
+    super(
+      'PROVIDER_UNAVAILABLE',
+      `${host} asked Tokentray to hold off after a block or rate limit; nothing was sent, try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      { retryAfterSeconds: Math.ceil(waitMs / 1000) },
+    );
+  }
+}
+
 /** A response larger than the request's cap: never retried, the next try would be as large. */
 export class ResponseTooLargeError extends TokentrayError {
   constructor(host: string, maxBytes: number) {
@@ -145,7 +160,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     : new RateLimiter(clock, sleep);
 
   async function send(req: HttpRequest): Promise<HttpResponse> {
-    if (req.rateKey && req.requestsPerSecond) await limiter.take(req.rateKey, req.requestsPerSecond);
+    if (req.rateKey && req.requestsPerSecond) {
+      const heldMs = await limiter.take(req.rateKey, req.requestsPerSecond, maxRetryAfterMs);
+      if (heldMs !== null) throw new HoldOffError(hostOf(req.url), heldMs);
+    }
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       accept: 'application/json',
@@ -182,7 +200,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       try {
         res = await send(req);
       } catch (error) {
-        if (attempt >= maxRetries || error instanceof ResponseTooLargeError) throw error;
+        if (attempt >= maxRetries || error instanceof ResponseTooLargeError || error instanceof HoldOffError) {
+          throw error;
+        }
         await sleep(backoffMs(attempt));
         attempt += 1;
         continue;

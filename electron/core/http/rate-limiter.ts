@@ -5,7 +5,12 @@ import type { Clock } from '../clock';
 
 /** Spaces requests per rate key; `pause` pushes the next slot out after a 429 or a block. */
 export interface PacingLimiter {
-  take(key: string, perSecond: number): Promise<void>;
+  /**
+   * Waits for this key's next slot and takes it. When the key is paused for longer than
+   * `maxWaitMs` (a block measured in minutes) it takes nothing and returns how long the
+   * pause still lasts, so the caller can say so instead of hanging; null otherwise.
+   */
+  take(key: string, perSecond: number, maxWaitMs?: number): Promise<number | null>;
   pause(key: string, ms: number): Promise<void> | void;
 }
 
@@ -29,12 +34,14 @@ export class RateLimiter implements PacingLimiter {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
-  async take(key: string, perSecond: number): Promise<void> {
+  async take(key: string, perSecond: number, maxWaitMs = Infinity): Promise<number | null> {
     const interval = intervalFor(perSecond);
     const now = this.clock.now();
     const slot = Math.max(now, this.nextSlot.get(key) ?? 0);
+    if (slot - now > maxWaitMs) return slot - now;
     this.nextSlot.set(key, slot + interval);
     if (slot > now) await this.sleep(slot - now);
+    return null;
   }
 
   pause(key: string, ms: number): void {
@@ -65,21 +72,25 @@ export class SharedRateLimiter implements PacingLimiter {
     this.local = new RateLimiter(clock, sleep);
   }
 
-  async take(key: string, perSecond: number): Promise<void> {
+  async take(key: string, perSecond: number, maxWaitMs = Infinity): Promise<number | null> {
     const interval = intervalFor(perSecond, SHARED_SLACK);
+    let held = false;
     let slot: number;
     try {
       slot = await this.reserve(key, (next, now) => {
         const s = Math.max(now, next);
-        return { value: s, next: s + interval };
+        // Paused for longer than the caller will wait (another process saw a block): take nothing.
+        held = s - now > maxWaitMs;
+        return held ? { value: s, next } : { value: s, next: s + interval };
       });
     } catch {
       // The folder is unusable (read-only home, full disk): still pace this process.
-      await this.local.take(key, perSecond);
-      return;
+      return this.local.take(key, perSecond, maxWaitMs);
     }
     const wait = slot - this.clock.now();
+    if (held) return Math.max(0, wait);
     if (wait > 0) await this.sleep(wait);
+    return null;
   }
 
   async pause(key: string, ms: number): Promise<void> {
