@@ -234,6 +234,26 @@ describe('amoCRM as most of its users see it', () => {
     expect((await t.core.listAccounts())[0]?.status).toBe('ok');
   });
 
+  it('a rejection of a token someone already replaced uses the new one without a refresh; concurrent rejections refresh once', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    const old = (await t.core.repo.load(account.id)).secret.tokens.accessToken;
+    await t.core.refresh(account.id);
+    const current = (await t.core.repo.load(account.id)).secret.tokens.accessToken;
+    const grants = emu.stats.refreshGrants;
+    // Another process refreshed between our request and its 401: its token is handed out, no call made.
+    expect((await t.core.refresher.refreshAfterRejection(account.id, old)).accessToken).toBe(current);
+    expect(emu.stats.refreshGrants).toBe(grants);
+    // Ten requests rejected at once share one refresh.
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => t.core.refresher.refreshAfterRejection(account.id, current)),
+    );
+    expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
+    expect(results[0]!.accessToken).not.toBe(current);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse).toBe(0);
+  });
+
   it('an IP block after a burst is "unavailable, try later": the account stays connected', async () => {
     const t = await setUp();
     const account = await connectInBrowser(t, 'alice');

@@ -241,6 +241,8 @@ async function runRow(s: Subject, fault: FaultName, phase: Phase): Promise<Outco
     await s.configure(t);
     const accountId = phase === 'identity' ? null : await connect(s, t);
     const before = s.emu.stats.refreshGrants;
+    const before0 = accountId === null ? null : (await t.core.repo.load(accountId)).secret.tokens;
+    let message = '';
     if (fault === '401 valid token' && phase === 'tasks') s.emu.revokeAccessTokens();
     else s.emu.inject(faultFor(s, fault, phase)!);
     let code = 'ok';
@@ -251,10 +253,18 @@ async function runRow(s: Subject, fault: FaultName, phase: Phase): Promise<Outco
     } catch (error) {
       if (!(error instanceof TokentrayError)) throw error;
       code = error.code;
+      message = `${error.message} ${JSON.stringify(error)}`;
     } finally {
       s.emu.clearFaults();
     }
     const accounts = await t.core.listAccounts();
+    if (accounts[0]) {
+      // Whatever went wrong, no token reaches the message the user (or a log) sees.
+      const { tokens } = (await t.core.repo.load(accounts[0].id)).secret;
+      for (const secret of [tokens.accessToken, tokens.refreshToken, before0?.accessToken, before0?.refreshToken]) {
+        if (secret) expect(message).not.toContain(secret);
+      }
+    }
     return {
       code,
       exit: code === 'ok' ? 0 : exitCodeFor(code as TokentrayError['code']),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { TokentrayError, safeDetail } from '../errors';
 import type { Clock } from '../clock';
@@ -18,11 +19,19 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 export class TokenRejectedError extends TokentrayError {
   constructor(
     message: string,
-    /** The Authorization header value the API refused. */
+    /**
+     * Which Authorization header the API refused, as a digest (authorizationDigest): an error
+     * object may be printed whole in a debug log, so it never carries the token itself.
+     */
     readonly rejectedAuthorization: string | null,
   ) {
     super('RECONNECT_REQUIRED', message);
   }
+}
+
+/** A digest of an Authorization header value, to recognise it without keeping it. */
+export function authorizationDigest(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
 }
 
 /**
@@ -226,7 +235,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (res.status === 401) {
         throw new TokenRejectedError(
           `${req.providerName} no longer accepts this account's token (${describe(res)}); reconnect the account.`,
-          lower(req.headers ?? {})['authorization'] ?? null,
+          digestOrNull(lower(req.headers ?? {})['authorization']),
         );
       }
       if (res.status >= 500) {
@@ -270,6 +279,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   return { send, api };
+}
+
+function digestOrNull(value: string | undefined): string | null {
+  return value === undefined ? null : authorizationDigest(value);
 }
 
 function pathOf(url: string): string {

@@ -1,4 +1,10 @@
-import { TokenRejectedError, type ApiRequest, type HttpClient, type HttpResponse } from '../http/client';
+import {
+  TokenRejectedError,
+  authorizationDigest,
+  type ApiRequest,
+  type HttpClient,
+  type HttpResponse,
+} from '../http/client';
 import type { StoredTokens } from '../providers/types';
 
 export interface TokenRecoveryOptions {
@@ -37,7 +43,11 @@ export function withTokenRecovery(http: HttpClient, o: TokenRecoveryOptions): Ht
       try {
         return await http.api(withHeader(req, sent));
       } catch (error) {
-        if (!(error instanceof TokenRejectedError) || error.rejectedAuthorization !== sent || recovery !== null) {
+        if (
+          !(error instanceof TokenRejectedError) ||
+          error.rejectedAuthorization !== authorizationDigest(sent) ||
+          recovery !== null
+        ) {
           throw error;
         }
       }
