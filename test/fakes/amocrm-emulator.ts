@@ -62,8 +62,8 @@ export interface EmulatorHandle {
 const ACCOUNT_ID = 31_337_001;
 /**
  * Alice administers the account; Bob and Carol are sales managers, as most people who
- * connect amoCRM are. Only administrators may list users (developers.amocrm.ru,
- * "Users and roles: list of users").
+ * connect amoCRM are. Only administrators may list users (developers.kommo.com/reference/
+ * users-and-roles, "Users and roles"; ../shared/providers.md, "Roles matter").
  */
 const USERS: Record<string, { id: number; name: string; admin: boolean }> = {
   alice: { id: 7_001, name: 'Alice Ivanova', admin: true },
@@ -291,12 +291,24 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       return {
         status: 200,
         json: {
+          // developers.amocrm.ru / developers.kommo.com, "Account parameters" (GET /api/v4/account):
+          // answered for every user, administrator or not.
           id: ACCOUNT_ID,
           name: 'Example Trading',
           subdomain: host.split('.')[0],
+          created_at: now - 400 * 86_400,
+          created_by: USERS['alice']!.id,
+          updated_at: now - 86_400,
+          updated_by: USERS['alice']!.id,
           current_user_id: user.id,
           country: 'RU',
           currency: 'RUB',
+          customers_mode: 'disabled',
+          is_unsorted_on: true,
+          is_loss_reason_enabled: true,
+          is_helpbot_enabled: false,
+          is_technical_account: false,
+          contact_name_display_order: 1,
           _links: { self: { href: `https://${host}/api/v4/account` } },
         },
       };

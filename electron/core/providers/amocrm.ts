@@ -191,9 +191,10 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
 
   /**
    * Names of the account's users, or an empty map for a user who may not list them:
-   * `GET /api/v4/users` is for account administrators only (developers.amocrm.ru,
-   * "Users and roles: list of users"; others get 403 "Insufficient rights"), and most
-   * people who connect amoCRM are sales managers, not administrators.
+   * `GET /api/v4/users` (developers.kommo.com/reference/users-and-roles, "Users and
+   * roles") is for account administrators only, others get 403 "Insufficient rights to
+   * call this method" (../shared/providers.md, "Roles matter"), and most people who
+   * connect amoCRM are sales managers, not administrators.
    */
   async function userNames(http: HttpClient, ctx: AccountContext): Promise<Map<number, string>> {
     const names = new Map<number, string>();
