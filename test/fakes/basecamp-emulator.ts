@@ -332,6 +332,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { status: 200, json: tokenBody(access, options.omitRefreshTokenOnRefresh ? null : presented) };
   }
 
+  // bc3-api sections/authentication.md: an expired or revoked access token is answered 401; the
+  // client refreshes (Launchpad `type=refresh`) and tries again.
   function authenticate(req: EmulatorRequest): { grant: Grant; token: string } {
     const auth = grants.authenticate(req.bearer);
     if (!auth.ok) {
@@ -344,6 +346,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { grant: auth.grant, token: req.bearer! };
   }
 
+  // bc3-api README, "Handling errors / Rate limiting": 429 with Retry-After (seconds); the first
+  // limit met is about 50 requests per 10 seconds per IP.
   function limit(): void {
     stats.apiRequests += 1;
     const wait = window.hit();
@@ -411,6 +415,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     };
   }
 
+  // bc3-api README, "Handling errors / 404 Not Found": an item that is deleted or that this login
+  // may not see (another account's, an unknown project) is 404, never 403.
   function api(req: EmulatorRequest): EmulatorReply {
     const m = /^\/(\d+)(\/.*)$/.exec(req.url.pathname);
     if (!m) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
