@@ -142,8 +142,12 @@ export function buildProgram(): Command {
     .requiredOption('--client-id <id>', 'the client id')
     .option('--client-secret-stdin', 'read the client secret from standard input')
     .option('--scope <scopes>', 'space-separated scopes to request')
+    .option('--redirect-uri <uri>', 'the redirect URI you registered, e.g. a fixed-port http://127.0.0.1:PORT/callback')
     .action(
-      async (name: string, opts: { issuer: string; clientId: string; clientSecretStdin?: boolean; scope?: string }) => {
+      async (
+        name: string,
+        opts: { issuer: string; clientId: string; clientSecretStdin?: boolean; scope?: string; redirectUri?: string },
+      ) => {
         const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin('Client secret: ') : null;
         const summary = await (
           await getCore()
@@ -153,9 +157,12 @@ export function buildProgram(): Command {
           clientId: opts.clientId,
           clientSecret,
           ...(opts.scope ? { scopes: opts.scope.split(/\s+/).filter(Boolean) } : {}),
+          ...(opts.redirectUri ? { redirectUri: opts.redirectUri } : {}),
         });
         say(
-          `Added ${summary.name}. Register this redirect URI with it (any port on 127.0.0.1 works for loopback): ${summary.redirectUri ?? '-'}`,
+          opts.redirectUri
+            ? `Added ${summary.name}. Sign-ins will come back to ${summary.redirectUri ?? opts.redirectUri}, as registered.`
+            : `Added ${summary.name}. Register this redirect URI with it (any port on 127.0.0.1 works for loopback): ${summary.redirectUri ?? '-'}`,
         );
       },
     );

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { systemClock, type Clock } from './clock';
 import { createHttpClient, type HttpClient } from './http/client';
 import { BUILTIN_PROVIDERS } from './providers/builtin';
@@ -27,10 +28,12 @@ export function productSecretStore(service: string): SecretStore {
  */
 export async function createTokentrayCore(options: CreateCoreOptions = {}): Promise<TokentrayCore & TokentrayService> {
   const clock = options.clock ?? systemClock;
-  const http = options.http ?? createHttpClient({ clock });
+  const stateDir = options.home ?? resolveStateDir();
+  // Request pacing is shared by every process using this state directory (see SharedRateLimiter).
+  const http = options.http ?? createHttpClient({ clock, rateDir: join(stateDir, 'rate') });
   let demo: { url: string; close(): Promise<void> } | null = null;
   return new TokentrayCore({
-    stateDir: options.home ?? resolveStateDir(),
+    stateDir,
     providers: BUILTIN_PROVIDERS,
     store: productSecretStore(options.keychainService ?? keychainServiceName()),
     http,

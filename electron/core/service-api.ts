@@ -20,6 +20,8 @@ export interface GenericProviderInput {
   clientId: string;
   clientSecret?: string | null;
   scopes?: string[];
+  /** The redirect URI registered with the server, when it is not "any port on 127.0.0.1". */
+  redirectUri?: string | null;
 }
 
 export type ConnectPhase = 'waiting-for-browser' | 'exchanging-code' | 'verifying-identity' | 'stored';

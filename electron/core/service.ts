@@ -194,12 +194,14 @@ export class TokentrayCore implements TokentrayService {
       throw new TokentrayError('USAGE', `"${id}" is a built-in provider; pick another name for the generic provider.`);
     const issuer = validUrl(input.issuer, 'The issuer');
     if (issuer === null) throw new TokentrayError('USAGE', "Give the provider's issuer URL with --issuer.");
+    // Checked before discovery so a typo costs no network round trip.
+    const redirectUri = validUrl(input.redirectUri, 'The redirect URI');
     const generic = await discoverProvider(this.o.http, id, issuer, input.scopes, input.clientSecret ? null : 'none');
     if (input.clientSecret) await this.vault.writeClientSecret(id, input.clientSecret.trim());
     const config: ProviderConfig = {
       provider: id,
       clientId: input.clientId.trim(),
-      redirectUri: null,
+      redirectUri,
       authorizeUrl: null,
       tokenUrl: null,
       apiUrl: null,

@@ -241,6 +241,7 @@ export const de: Messages = {
   'error.RECONNECT_REQUIRED': 'Neu verbinden nötig',
   'error.PROVIDER_UNAVAILABLE': 'Anbieter nicht erreichbar',
   'error.RATE_LIMITED': 'Zu viele Anfragen',
+  'error.FORBIDDEN': 'Nicht erlaubt',
   'error.KEYCHAIN_UNAVAILABLE': 'Schlüsselbund nicht verfügbar',
   'error.KEYCHAIN_ITEM_MISSING': 'Token fehlt im Schlüsselbund',
   'error.STATE_MISMATCH': 'Anmeldung passt nicht',

@@ -240,6 +240,7 @@ export const en = {
   'error.RECONNECT_REQUIRED': 'Reconnect needed',
   'error.PROVIDER_UNAVAILABLE': 'Provider unavailable',
   'error.RATE_LIMITED': 'Too many requests',
+  'error.FORBIDDEN': 'Not allowed',
   'error.KEYCHAIN_UNAVAILABLE': 'Keychain unavailable',
   'error.KEYCHAIN_ITEM_MISSING': 'Token missing from the keychain',
   'error.STATE_MISMATCH': 'Sign-in did not match',

@@ -254,6 +254,7 @@ export const ru: Messages = {
   'error.RECONNECT_REQUIRED': 'Нужно переподключить',
   'error.PROVIDER_UNAVAILABLE': 'Провайдер недоступен',
   'error.RATE_LIMITED': 'Слишком много запросов',
+  'error.FORBIDDEN': 'Нет прав',
   'error.KEYCHAIN_UNAVAILABLE': 'Связка ключей недоступна',
   'error.KEYCHAIN_ITEM_MISSING': 'Токена нет в связке ключей',
   'error.STATE_MISMATCH': 'Вход не совпал с запросом',

@@ -83,7 +83,8 @@ describe('amoCRM against its emulator and the real keychain', () => {
       host: emu.host,
     });
     expect(bob.id).not.toBe(first.id);
-    expect(bob.label).toContain('Bob Smirnov');
+    // Bob is not an administrator: the user list is closed to him, so the account's name labels him.
+    expect(bob.label).toBe('Example Trading');
     expect((await t.core.listAccounts()).map((a) => a.id).sort()).toEqual([first.id, bob.id].sort());
   });
 
@@ -93,7 +94,7 @@ describe('amoCRM against its emulator and the real keychain', () => {
     attempt.result.catch(() => undefined);
     const landed = await emu.consent(attempt.authorizeUrl, { user: 'carol' });
     const account = await t.core.completeConnectWithUrl('amocrm', landed);
-    expect(account.label).toContain('Carol Petrova');
+    expect(account.label).toBe('Example Trading');
     const reused = new URL(landed).searchParams.get('code')!;
     const err = t.core.completeConnectWithCode('amocrm', reused, { host: emu.host });
     await expect(err).rejects.toThrow(/Authorization code has been revoked/);
@@ -197,6 +198,107 @@ describe('amoCRM against its emulator and the real keychain', () => {
     expect(after.find((a) => a.id === account.id)?.status).toBe('reconnect');
     // The account is kept for reconnecting, and its cached tasks are still there offline.
     expect((await t.core.tasks(account.id, { offline: true })).tasks).toHaveLength(600);
+  });
+});
+
+describe('amoCRM as most of its users see it', () => {
+  it('a sales manager (not an administrator) connects and lists tasks; assignees read "you" and "user N"', async () => {
+    const t = await setUp();
+    const account = await t.core.completeConnectWithCode('amocrm', emu.issueAuthorizationCode({ user: 'bob' }), {
+      host: emu.host,
+      label: 'bob-amo',
+    });
+    expect(account).toMatchObject({ label: 'bob-amo', status: 'ok' });
+    const list = await t.core.tasks(account.id);
+    expect(list.tasks).toHaveLength(600);
+    const assignees = new Set(list.tasks.flatMap((x) => x.assignees));
+    // Bob is user 7002; the other two are shown by number because only administrators may list names.
+    expect([...assignees].sort()).toEqual(['user 7001', 'user 7003', 'you']);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('an access token revoked early recovers with exactly one refresh and the account stays ok', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    const before = (await t.core.repo.load(account.id)).secret.tokens;
+    const grants = emu.stats.refreshGrants;
+    emu.revokeAccessTokens();
+    const list = await t.core.tasks(account.id);
+    expect(list.offline).toBe(false);
+    expect(list.tasks).toHaveLength(600);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse).toBe(0);
+    const after = (await t.core.repo.load(account.id)).secret.tokens;
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('a rejection of a token someone already replaced uses the new one without a refresh; concurrent rejections refresh once', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    const old = (await t.core.repo.load(account.id)).secret.tokens.accessToken;
+    await t.core.refresh(account.id);
+    const current = (await t.core.repo.load(account.id)).secret.tokens.accessToken;
+    const grants = emu.stats.refreshGrants;
+    // Another process refreshed between our request and its 401: its token is handed out, no call made.
+    expect((await t.core.refresher.refreshAfterRejection(account.id, old)).accessToken).toBe(current);
+    expect(emu.stats.refreshGrants).toBe(grants);
+    // Ten requests rejected at once share one refresh.
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => t.core.refresher.refreshAfterRejection(account.id, current)),
+    );
+    expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
+    expect(results[0]!.accessToken).not.toBe(current);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse).toBe(0);
+  });
+
+  it('an IP block after a burst is "unavailable, try later": the account stays connected', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    await t.core.tasks(account.id);
+    emu.inject({
+      path: /^\/api\/v4\//,
+      status: 403,
+      json: {
+        title: 'Forbidden',
+        type: 'https://httpstatus.es/403',
+        status: 403,
+        detail: 'Account is blocked for repeatedly exceeding the request limit from this IP',
+      },
+      headers: { 'content-type': 'application/problem+json' },
+      times: 100,
+    });
+    const grants = emu.stats.refreshGrants;
+    const list = await t.core.tasks(account.id);
+    emu.clearFaults();
+    // The cached list is served with the error, which says to wait minutes, not to reconnect.
+    expect(list.offline).toBe(true);
+    expect(list.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(list.error?.message).toMatch(/blocked requests from this computer.*minutes/);
+    expect(list.error?.retryAfterSeconds).toBeGreaterThanOrEqual(60);
+    expect(emu.stats.refreshGrants - grants).toBe(0);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+    // Asking again right away sends nothing (more requests would prolong the block) and says when.
+    const sent = emu.stats.requests;
+    const again = await t.core.tasks(account.id);
+    expect(again.error?.message).toMatch(/hold off.*nothing was sent, try again in 10 minutes/);
+    expect(emu.stats.requests).toBe(sent);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('the client secret goes only to amoCRM/Kommo hosts unless the endpoints were set explicitly', async () => {
+    const t = makeTestCore({ keychain: false, providers: [amocrm, kommo] });
+    cores.push(t);
+    await t.core.setProvider('amocrm', { clientId: emu.clientId, clientSecret: emu.clientSecret, redirectUri });
+    const sent = emu.stats.requests;
+    for (const host of ['evil.example.com', 'amocrm.ru.evil.com', '127.0.0.1:9', 'xamocrm.ru']) {
+      const err = t.core.completeConnectWithCode('amocrm', emu.issueAuthorizationCode({ user: 'alice' }), { host });
+      await expect(err).rejects.toThrow(/not an amoCRM or Kommo account address/);
+    }
+    expect(emu.stats.requests).toBe(sent);
+    expect(await t.core.listAccounts()).toEqual([]);
   });
 });
 

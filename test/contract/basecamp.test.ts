@@ -109,17 +109,21 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
     expect(await s.t.core.listAccounts()).toHaveLength(2);
   });
 
-  it('walks projects, to-do sets, lists and open and completed to-dos across both accounts and every page', async () => {
+  it('walks projects, to-do sets, lists, list groups and open and completed to-dos across both accounts and every page', async () => {
     const before = s.emu.stats.apiRequests;
     const list = await s.t.core.tasks(jason.id);
     const expected = s.emu.todosOf('jason');
-    expect(expected).toHaveLength(120);
+    // 2 accounts × 3 projects × (2 lists × 10 to-dos + a "Phase 2" group of 3 in the first list).
+    expect(expected).toHaveLength(138);
+    expect(list.tasks.filter((t) => t.title.includes('/ Phase 2 /'))).toHaveLength(18);
     expect(list).toMatchObject({ offline: false, error: null });
     expect(list.tasks).toHaveLength(expected.length);
     expect(new Set(list.tasks.map((t) => t.id))).toEqual(new Set(expected.map((t) => String(t.id))));
     for (const task of list.tasks) expect(taskSchema.parse(task)).toEqual(task);
     // Pagination really happened: 2 items a page over projects (4 incl. the one without to-dos) and to-dos.
-    expect(s.emu.stats.apiRequests - before).toBe(2 * (2 + 3 * (1 + 2 * (4 + 2))));
+    // Per project: the to-do set, its list index, per list 4 + 2 pages of to-dos and a group index,
+    // and the group's 1 + 1 pages.
+    expect(s.emu.stats.apiRequests - before).toBe(2 * (2 + 3 * (1 + 1 + 2 * (4 + 2 + 1) + 2)));
 
     const wire = expected.find((t) => t.completed && t.due_on && t.assignees.length > 0)!;
     expect(list.tasks.find((t) => t.id === String(wire.id))).toEqual({
@@ -136,7 +140,8 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
       url: wire.app_url,
       updatedAt: wire.updated_at,
     });
-    expect(list.tasks.filter((t) => t.status === 'done')).toHaveLength(36);
+    // 3 completed per list, plus 1 in each project's group.
+    expect(list.tasks.filter((t) => t.status === 'done')).toHaveLength(42);
     expect(new Set(list.tasks.map((t) => t.workspace))).toEqual(new Set(['Honcho Design', 'Fried Family']));
   });
 
@@ -156,7 +161,7 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
       const list = await s.t.core.tasks(jason.id);
       expect(list.offline).toBe(true);
       expect(list.error?.code).toBe('PROVIDER_UNAVAILABLE');
-      expect(list.tasks).toHaveLength(120);
+      expect(list.tasks).toHaveLength(138);
       expect((await s.t.core.listAccounts()).find((a) => a.id === jason.id)?.status).toBe('ok');
     } finally {
       s.emu.setOutage(false);
@@ -173,23 +178,44 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
   });
 });
 
+describe('Basecamp access tokens that die before their time', () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp({ projectsPerAccount: 1, listsPerProject: 1 });
+  });
+  afterAll(() => tearDown(s));
+
+  it('a 401 "token expired" on a token we thought valid costs one refresh, then the fetch goes on', async () => {
+    const account = await connect(s, 'jason');
+    const grants = s.emu.stats.refreshGrants;
+    s.emu.expireAccessTokens();
+    const list = await s.t.core.tasks(account.id);
+    expect(list).toMatchObject({ offline: false, error: null });
+    expect(list.tasks).toHaveLength(s.emu.todosOf('jason').length);
+    expect(s.emu.stats.refreshGrants - grants).toBe(1);
+    expect((await s.t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+});
+
 describe('Basecamp token answers without refresh_token or expires_in', () => {
   let s: Setup;
   beforeAll(async () => {
     s = await setUp({
       omitRefreshTokenOnRefresh: true,
       omitExpiresIn: true,
+      // Not the documented two weeks: the expiry must come from authorization.json, not a guess.
+      accessTokenTtlSeconds: 10 * 86_400,
       projectsPerAccount: 1,
       listsPerProject: 1,
     });
   });
   afterAll(() => tearDown(s));
 
-  it('assumes the documented two weeks when expires_in is missing', async () => {
+  it('reads the expiry from authorization.json when expires_in is missing', async () => {
     const account = await connect(s, 'jason');
     const left = Date.parse(account.expiresAt!) - Date.now();
-    expect(left).toBeGreaterThan(TWO_WEEKS_MS - 60_000);
-    expect(left).toBeLessThanOrEqual(TWO_WEEKS_MS);
+    expect(left).toBeGreaterThan(10 * 86_400_000 - 60_000);
+    expect(left).toBeLessThanOrEqual(10 * 86_400_000);
   });
 
   it('keeps the stored refresh token when a refresh answer has none, and it keeps working', async () => {

@@ -10,6 +10,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -36,6 +37,11 @@ export interface AmocrmEmulatorOptions {
 }
 
 export interface EmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -67,10 +73,15 @@ export interface TokenHooks {
 }
 
 const ACCOUNT_ID = 31_337_001;
-const USERS: Record<string, { id: number; name: string }> = {
-  alice: { id: 7_001, name: 'Alice Ivanova' },
-  bob: { id: 7_002, name: 'Bob Smirnov' },
-  carol: { id: 7_003, name: 'Carol Petrova' },
+/**
+ * Alice administers the account; Bob and Carol are sales managers, as most people who
+ * connect amoCRM are. Only administrators may list users (developers.kommo.com/reference/
+ * users-and-roles, "Users and roles"; ../shared/providers.md, "Roles matter").
+ */
+const USERS: Record<string, { id: number; name: string; admin: boolean }> = {
+  alice: { id: 7_001, name: 'Alice Ivanova', admin: true },
+  bob: { id: 7_002, name: 'Bob Smirnov', admin: false },
+  carol: { id: 7_003, name: 'Carol Petrova', admin: false },
 };
 const ENTITY_TYPES = ['leads', 'contacts', 'companies', null] as const;
 const TEXTS = [
@@ -115,7 +126,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   const extraStats = { pagesServed: 0, blocked: false };
   const now = Math.floor(Date.now() / 1000);
 
-  const userOf = (name: string): { id: number; name: string } => {
+  const userOf = (name: string): { id: number; name: string; admin: boolean } => {
     const user = USERS[name];
     if (!user) throw new Error(`the amoCRM emulator has no user "${name}"`);
     return user;
@@ -231,7 +242,20 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   }
 
   function rateGate(): void {
-    if (extraStats.blocked) throw new HttpFailure(403, { title: 'Forbidden', detail: 'IP address is blocked' });
+    // developers.amocrm.ru, "API errors": 403 when the account is blocked for repeatedly exceeding
+    // the requests-per-second limit (and code 113, access from this IP prohibited).
+    if (extraStats.blocked) {
+      throw new HttpFailure(
+        403,
+        {
+          title: 'Forbidden',
+          type: 'https://httpstatus.es/403',
+          status: 403,
+          detail: 'Account is blocked for repeatedly exceeding the request limit from this IP',
+        },
+        { 'content-type': 'application/problem+json' },
+      );
+    }
     const wait = rate.hit();
     book.stats.peakRequestsPerSecond = rate.peakPerSecond;
     if (wait === null) {
@@ -273,12 +297,13 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     rateGate();
     const auth = book.authenticate(req.bearer);
     if (!auth.ok) {
-      throw new HttpFailure(401, {
-        title: 'Unauthorized',
-        type: 'https://httpstatus.es/401',
-        status: 401,
-        detail: 'Unauthorized',
-      });
+      // A missing, expired or revoked access token (developers.amocrm.ru, "OAuth 2.0"; API errors are
+      // problem+json like the token endpoint's).
+      throw new HttpFailure(
+        401,
+        { title: 'Unauthorized', type: 'https://httpstatus.es/401', status: 401, detail: 'Unauthorized' },
+        { 'content-type': 'application/problem+json' },
+      );
     }
     const user = userOf(auth.grant.user);
     const path = req.url.pathname;
@@ -288,17 +313,41 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       return {
         status: 200,
         json: {
+          // developers.amocrm.ru / developers.kommo.com, "Account parameters" (GET /api/v4/account):
+          // answered for every user, administrator or not.
           id: ACCOUNT_ID,
           name: 'Example Trading',
           subdomain: host.split('.')[0],
+          created_at: now - 400 * 86_400,
+          created_by: USERS['alice']!.id,
+          updated_at: now - 86_400,
+          updated_by: USERS['alice']!.id,
           current_user_id: user.id,
           country: 'RU',
           currency: 'RUB',
+          customers_mode: 'disabled',
+          is_unsorted_on: true,
+          is_loss_reason_enabled: true,
+          is_helpbot_enabled: false,
+          is_technical_account: false,
+          contact_name_display_order: 1,
           _links: { self: { href: `https://${host}/api/v4/account` } },
         },
       };
     }
     if (path === '/api/v4/users') {
+      if (!user.admin) {
+        throw new HttpFailure(
+          403,
+          {
+            title: 'Forbidden',
+            type: 'https://httpstatus.es/403',
+            status: 403,
+            detail: 'Insufficient rights to call this method',
+          },
+          { 'content-type': 'application/problem+json' },
+        );
+      }
       const all = Object.values(USERS);
       const slice = all.slice((page - 1) * limit, page * limit);
       if (slice.length === 0) return { status: 204 };
@@ -394,6 +443,9 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     setTokenHooks: (next) => {
       hooks = next;
     },
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

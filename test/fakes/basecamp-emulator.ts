@@ -9,6 +9,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -63,6 +64,11 @@ export interface BasecampWireTodo {
 }
 
 export interface BasecampEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -116,7 +122,14 @@ interface Project {
   name: string;
   todosetId: number;
   todosetEnabled: boolean;
-  lists: Array<{ id: number; name: string; todos: BasecampWireTodo[] }>;
+  lists: Array<{ id: number; name: string; todos: BasecampWireTodo[]; groups: TodoGroup[] }>;
+}
+
+/** A to-do list group: a list inside a list, with its own to-dos (bc3-api, sections/todolist_groups.md). */
+interface TodoGroup {
+  id: number;
+  name: string;
+  todos: BasecampWireTodo[];
 }
 
 function buildProjects(o: Required<Omit<BasecampEmulatorOptions, 'rateLimit'>>): Map<number, Project[]> {
@@ -154,7 +167,30 @@ function buildProjects(o: Required<Omit<BasecampEmulatorOptions, 'rateLimit'>>):
             projectName,
           });
         }
-        lists.push({ id: listId, name: `List ${l + 1}`, todos });
+        // The first list of every project holds a group ("Phase 2") with open and completed to-dos.
+        const groups: TodoGroup[] = [];
+        if (l === 0) {
+          const groupId = (next += 1);
+          const groupTodos: BasecampWireTodo[] = [];
+          for (let t = 0; t < 3; t += 1) {
+            const id = (next += 1);
+            const title = `${projectName} / list ${l + 1} / Phase 2 / to-do ${t + 1}`;
+            groupTodos.push({
+              id,
+              title,
+              content: title,
+              completed: t === 2,
+              due_on: null,
+              app_url: `https://3.basecamp.com/${accountId}/buckets/${projectId}/todos/${id}`,
+              updated_at: new Date(Date.UTC(2026, 0, 2, 0, 0, t)).toISOString(),
+              assignees: [],
+              accountName,
+              projectName,
+            });
+          }
+          groups.push({ id: groupId, name: 'Phase 2', todos: groupTodos });
+        }
+        lists.push({ id: listId, name: `List ${l + 1}`, todos, groups });
       }
       projects.push({
         id: projectId,
@@ -296,6 +332,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { status: 200, json: tokenBody(access, options.omitRefreshTokenOnRefresh ? null : presented) };
   }
 
+  // bc3-api sections/authentication.md: an expired or revoked access token is answered 401; the
+  // client refreshes (Launchpad `type=refresh`) and tries again.
   function authenticate(req: EmulatorRequest): { grant: Grant; token: string } {
     const auth = grants.authenticate(req.bearer);
     if (!auth.ok) {
@@ -308,6 +346,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { grant: auth.grant, token: req.bearer! };
   }
 
+  // bc3-api README, "Handling errors / Rate limiting": 429 with Retry-After (seconds); the first
+  // limit met is about 50 requests per 10 seconds per IP.
   function limit(): void {
     stats.apiRequests += 1;
     const wait = window.hit();
@@ -349,7 +389,7 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     return { status: 200, json: slice.map(render), headers };
   }
 
-  function renderTodo(t: BasecampWireTodo, project: Project, list: Project['lists'][number]): unknown {
+  function renderTodo(t: BasecampWireTodo, project: Project, list: { id: number; name: string }): unknown {
     return {
       id: t.id,
       status: 'active',
@@ -375,6 +415,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     };
   }
 
+  // bc3-api README, "Handling errors / 404 Not Found": an item that is deleted or that this login
+  // may not see (another account's, an unknown project) is 404, never 403.
   function api(req: EmulatorRequest): EmulatorReply {
     const m = /^\/(\d+)(\/.*)$/.exec(req.url.pathname);
     if (!m) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
@@ -405,23 +447,60 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
         ],
       }));
     }
+    // bc3-api sections/todosets.md: the dock entry's `url` leads here; `todolists_url` leads on.
+    const todoset = /^\/buckets\/(\d+)\/todosets\/(\d+)\.json$/.exec(path);
+    if (todoset) {
+      const project = list.find((p) => p.id === Number(todoset[1]) && p.todosetId === Number(todoset[2]));
+      if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      return {
+        status: 200,
+        json: {
+          id: project.todosetId,
+          status: 'active',
+          type: 'Todoset',
+          title: 'To-dos',
+          name: 'To-dos',
+          url: `${base}/${accountId}/buckets/${project.id}/todosets/${project.todosetId}.json`,
+          app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todosets/${project.todosetId}`,
+          bucket: { id: project.id, name: project.name, type: 'Project' },
+          todolists_count: project.lists.length,
+          todolists_url: `${base}/${accountId}/buckets/${project.id}/todosets/${project.todosetId}/todolists.json`,
+        },
+      };
+    }
+    const renderList = (project: Project, l: { id: number; name: string }, group: boolean): unknown => ({
+      id: l.id,
+      status: 'active',
+      type: 'Todolist',
+      title: l.name,
+      name: l.name,
+      completed: false,
+      url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}.json`,
+      app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todolists/${l.id}`,
+      bucket: { id: project.id, name: project.name, type: 'Project' },
+      todos_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/todos.json`,
+      // Top-level lists expose groups_url; groups expose group_position_url instead.
+      ...(group
+        ? { group_position_url: `${base}/${accountId}/buckets/${project.id}/todolists/groups/${l.id}/position.json` }
+        : { groups_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/groups.json` }),
+    });
+    const groups = /^\/buckets\/(\d+)\/todolists\/(\d+)\/groups\.json$/.exec(path);
+    if (groups) {
+      const project = list.find((p) => p.id === Number(groups[1]));
+      const todolist = project?.lists.find((l) => l.id === Number(groups[2]));
+      if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      return page(req, todolist.groups, (g) => renderList(project, g, true));
+    }
     const lists = /^\/buckets\/(\d+)\/todosets\/(\d+)\/todolists\.json$/.exec(path);
     if (lists) {
       const project = list.find((p) => p.id === Number(lists[1]) && p.todosetId === Number(lists[2]));
       if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
-      return page(req, project.lists, (l) => ({
-        id: l.id,
-        type: 'Todolist',
-        title: l.name,
-        name: l.name,
-        completed: false,
-        todos_url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}/todos.json`,
-      }));
+      return page(req, project.lists, (l) => renderList(project, l, false));
     }
     const todos = /^\/buckets\/(\d+)\/todolists\/(\d+)\/todos\.json$/.exec(path);
     if (todos) {
       const project = list.find((p) => p.id === Number(todos[1]));
-      const todolist = project?.lists.find((l) => l.id === Number(todos[2]));
+      const todolist = project?.lists.flatMap((l) => [l, ...l.groups]).find((l) => l.id === Number(todos[2]));
       if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
       const completed = req.url.searchParams.get('completed') === 'true';
       const items = todolist.todos.filter((t) => t.completed === completed);
@@ -466,11 +545,14 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     todosOf: (user) =>
       person(user)
         .accounts.flatMap((a) => projects.get(a.id) ?? [])
-        .flatMap((p) => p.lists.flatMap((l) => l.todos)),
+        .flatMap((p) => p.lists.flatMap((l) => [...l.todos, ...l.groups.flatMap((g) => g.todos)])),
     accountsOf: (user) =>
       person(user)
         .accounts.filter((a) => a.product === 'bc3')
         .map((a) => ({ id: a.id, name: a.name })),
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => grants.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

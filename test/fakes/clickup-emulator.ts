@@ -9,6 +9,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
   type Grant,
 } from './emulator-kit';
 
@@ -49,6 +50,11 @@ export interface ClickupEmulatorStats extends EmulatorStats {
 }
 
 export interface ClickupEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -252,6 +258,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     return headers;
   }
 
+  // developer.clickup.com/docs/common_errors: "Authorization Header Required" OAUTH_017, "Token not
+  // found" OAUTH_019/021/025/077 (revoked by the user), "Team not authorized" OAUTH_023/026/027/029–045;
+  // every error is JSON `{ err, ECODE }` with a non-200 status.
   function authenticate(req: EmulatorRequest): { grant: Grant; token: string } {
     if (!req.bearer) throw error(401, 'Authorization header required', 'OAUTH_017');
     const result = book.authenticate(req.bearer);
@@ -342,6 +351,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     get stats(): ClickupEmulatorStats {
       return { ...book.stats, ...extra };
     },
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

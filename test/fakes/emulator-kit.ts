@@ -143,6 +143,11 @@ export class GrantBook {
     for (const r of this.refresh.values()) r.revoked = true;
   }
 
+  /** Access tokens die before their expiry; refresh tokens stay good. */
+  revokeAccessTokens(): void {
+    for (const r of this.access.values()) r.revoked = true;
+  }
+
   revokeToken(token: string): void {
     const a = this.access.get(token);
     if (a) a.revoked = true;
@@ -290,6 +295,28 @@ function send(res: ServerResponse, reply: EmulatorReply): void {
 export interface EmulatorServer {
   url: string;
   close(): Promise<void>;
+  /** Answers the next matching request(s) with a fault instead of the emulator's own answer. */
+  inject(fault: Fault): void;
+  /** Drops faults that have not fired yet. */
+  clearFaults(): void;
+}
+
+/**
+ * A scripted failure for the status matrix: which requests it hits and what they get
+ * instead. `hangMs` holds the request that long and then drops the connection (a timeout
+ * as the client sees it); `raw` sends a body as is (malformed JSON).
+ */
+export interface Fault {
+  /** Matched against the request path (and method, when given). */
+  path: RegExp;
+  method?: string;
+  status?: number;
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  hangMs?: number;
+  /** How many requests it answers; 1 by default. */
+  times?: number;
 }
 
 /**
@@ -300,10 +327,30 @@ export interface EmulatorServer {
 export async function startEmulatorServer(
   handle: (req: EmulatorRequest) => Promise<EmulatorReply> | EmulatorReply,
 ): Promise<EmulatorServer> {
+  const faults: (Fault & { left: number })[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       try {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const fault = faults.find(
+          (f) => f.left > 0 && f.path.test(url.pathname) && (!f.method || f.method === req.method),
+        );
+        if (fault) {
+          fault.left -= 1;
+          await readBody(req).catch(() => '');
+          if (fault.hangMs !== undefined) {
+            await delay(fault.hangMs);
+            req.socket.destroy();
+            return;
+          }
+          if (fault.raw !== undefined) {
+            res.writeHead(fault.status ?? 200, { 'content-type': 'application/json', ...(fault.headers ?? {}) });
+            res.end(fault.raw);
+            return;
+          }
+          send(res, { status: fault.status ?? 500, json: fault.json ?? {}, headers: fault.headers ?? {} });
+          return;
+        }
         const text = await readBody(req);
         const auth = req.headers.authorization ?? null;
         const bearer = auth ? (/^Bearer\s+(.+)$/i.exec(auth)?.[1] ?? auth) : null;
@@ -339,6 +386,12 @@ export async function startEmulatorServer(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    inject: (fault) => {
+      faults.push({ ...fault, left: fault.times ?? 1 });
+    },
+    clearFaults: () => {
+      faults.splice(0);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -11,6 +11,7 @@ import {
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
+  type Fault,
 } from './emulator-kit';
 
 /**
@@ -46,6 +47,11 @@ export interface TicktickStats extends EmulatorStats {
 }
 
 export interface TicktickEmulatorHandle {
+  /** Scripted failures (status matrix): see emulator-kit's Fault. */
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  /** The provider revokes every access token early (password change, admin action); refresh tokens live on. */
+  revokeAccessTokens(): void;
   url: string;
   clientId: string;
   clientSecret: string;
@@ -294,6 +300,8 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
     if (options.rateLimitStyle === '429') {
       return { status: 429, json: { error: 'too_many_requests' }, headers: { 'retry-after': String(wait) } };
     }
+    // Undocumented by TickTick; the body as users report it (Hantick/ticktick-home-assistant#17:
+    // `{'errorId': '…', 'errorCode': 'exceed_query_limit', 'errorMessage': 'exceed_query_limit', 'data': None}`).
     return {
       status: 500,
       json: {
@@ -309,6 +317,9 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
     book.stats.apiRequests += 1;
     const auth = book.authenticate(req.bearer);
     if (!auth.ok) {
+      // developer.ticktick.com/docs#/openapi ("Authorization") documents the bearer token but no error
+      // bodies: 401 with an RFC 6750-style `{error, error_description}` body is *unverified*, and the
+      // client decides by status alone.
       return { status: 401, json: { error: 'unauthorized', error_description: 'Full authentication is required' } };
     }
     const over = limited();
@@ -363,6 +374,9 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
         tokenRequests,
       };
     },
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
 }

@@ -1,11 +1,63 @@
+import { createHash } from 'node:crypto';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { TokentrayError, safeDetail } from '../errors';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, SharedRateLimiter, type PacingLimiter } from './rate-limiter';
 import { parseRetryAfter } from './retry-after';
 
 export const USER_AGENT = 'Tokentray/0.1 (https://tokentray.dev; hello@tokentray.dev)';
+
+/** The most one response (one page) may carry before Tokentray stops reading it. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The API answered 401 to this request's Authorization header: the access token
+ * itself was refused. Whoever holds the account can refresh and retry once
+ * (tasks/token-recovery.ts); uncaught, it is a plain RECONNECT_REQUIRED.
+ */
+export class TokenRejectedError extends TokentrayError {
+  constructor(
+    message: string,
+    /**
+     * Which Authorization header the API refused, as a digest (authorizationDigest): an error
+     * object may be printed whole in a debug log, so it never carries the token itself.
+     */
+    readonly rejectedAuthorization: string | null,
+  ) {
+    super('RECONNECT_REQUIRED', message);
+  }
+}
+
+/** A digest of an Authorization header value, to recognise it without keeping it. */
+export function authorizationDigest(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * The provider told us (a 403 block, a long Retry-After) to hold off for longer than a
+ * request will wait; seen by this or another process. Not retried: the next try is as early.
+ */
+export class HoldOffError extends TokentrayError {
+  constructor(host: string, waitMs: number) {
+    const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
+    super(
+      'PROVIDER_UNAVAILABLE',
+      `${host} asked Tokentray to hold off after a block or rate limit; nothing was sent, try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      { retryAfterSeconds: Math.ceil(waitMs / 1000) },
+    );
+  }
+}
+
+/** A response larger than the request's cap: never retried, the next try would be as large. */
+export class ResponseTooLargeError extends TokentrayError {
+  constructor(host: string, maxBytes: number) {
+    super(
+      'PROVIDER_UNAVAILABLE',
+      `${host} sent a response larger than ${formatBytes(maxBytes)}, so Tokentray stopped reading it; the endpoint may be broken or not the provider's API.`,
+    );
+  }
+}
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT';
@@ -18,6 +70,21 @@ export interface HttpRequest {
   rateKey?: string;
   /** Requests per second for this key; providers pass their documented ceiling. */
   requestsPerSecond?: number;
+  /** Largest body read from the response; defaults to the client's (32 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** What `api` needs on top of a raw request. */
+export interface ApiRequest extends HttpRequest {
+  providerName: string;
+  /** Names what is being asked for in messages ("the user list"); the URL's path otherwise. */
+  what?: string;
+  isRateLimited?: (res: HttpResponse) => boolean;
+  /**
+   * A refusal that is a temporary block rather than a missing permission (amoCRM
+   * blocks an IP after a burst with 403): how long to back off, in ms, or null.
+   */
+  blockedForMs?: (res: HttpResponse) => number | null;
 }
 
 export interface HttpResponse {
@@ -31,14 +98,15 @@ export interface HttpClient {
   /** One raw exchange: no status mapping, only transport errors become PROVIDER_UNAVAILABLE. */
   send(req: HttpRequest): Promise<HttpResponse>;
   /**
-   * An authenticated API call: 401/403 → RECONNECT_REQUIRED, 429 (and the
-   * provider's own rate-limit signals) → waits per Retry-After and retries a few
-   * times, then RATE_LIMITED; 5xx and timeouts → retried with backoff, then
+   * An authenticated API call: 401 → TokenRejectedError (RECONNECT_REQUIRED
+   * unless the caller refreshes and retries); 403 → FORBIDDEN (a permission the
+   * user lacks; the grant is fine), or PROVIDER_UNAVAILABLE when the provider
+   * says it is a temporary block; 404 → NOT_FOUND; 429 (and the provider's own
+   * rate-limit signals) → waits per Retry-After and retries a few times, then
+   * RATE_LIMITED; 5xx and timeouts → retried with backoff, then
    * PROVIDER_UNAVAILABLE. Returns the response for 2xx (204 included).
    */
-  api(
-    req: HttpRequest & { providerName: string; isRateLimited?: (res: HttpResponse) => boolean },
-  ): Promise<HttpResponse>;
+  api(req: ApiRequest): Promise<HttpResponse>;
 }
 
 export interface HttpClientOptions {
@@ -49,6 +117,14 @@ export interface HttpClientOptions {
   dispatcher?: Dispatcher;
   /** Longest wait honoured from Retry-After before giving up with RATE_LIMITED. */
   maxRetryAfterMs?: number;
+  /** Largest response body read per request unless the request asks for more. */
+  maxBodyBytes?: number;
+  /**
+   * A folder shared by every Tokentray process on this machine: request pacing
+   * per rate key is kept there, so the tray app and CLI runs together stay under
+   * a provider's ceiling. Without it, pacing is per process.
+   */
+  rateDir?: string;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,10 +163,16 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const sleep = options.sleep ?? defaultSleep;
   const maxRetries = options.maxRetries ?? 3;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-  const limiter = new RateLimiter(clock, sleep);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limiter: PacingLimiter = options.rateDir
+    ? new SharedRateLimiter(options.rateDir, clock, sleep)
+    : new RateLimiter(clock, sleep);
 
   async function send(req: HttpRequest): Promise<HttpResponse> {
-    if (req.rateKey && req.requestsPerSecond) await limiter.take(req.rateKey, req.requestsPerSecond);
+    if (req.rateKey && req.requestsPerSecond) {
+      const heldMs = await limiter.take(req.rateKey, req.requestsPerSecond, maxRetryAfterMs);
+      if (heldMs !== null) throw new HoldOffError(hostOf(req.url), heldMs);
+    }
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       accept: 'application/json',
@@ -107,10 +189,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         signal: AbortSignal.timeout(t),
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
-      const text = await res.body.text();
       const flat = flattenHeaders(res.headers);
+      const text = await readCapped(res.body, flat, req.maxBodyBytes ?? maxBodyBytes, hostOf(req.url));
       return { status: res.statusCode, headers: flat, body: parseBody(text, flat['content-type']) };
     } catch (error) {
+      if (error instanceof TokentrayError) throw error;
       throw new TokentrayError(
         'PROVIDER_UNAVAILABLE',
         `Could not reach ${hostOf(req.url)} (${transportReason(error)}); check your connection and try again.`,
@@ -119,16 +202,16 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
-  async function api(
-    req: HttpRequest & { providerName: string; isRateLimited?: (res: HttpResponse) => boolean },
-  ): Promise<HttpResponse> {
+  async function api(req: ApiRequest): Promise<HttpResponse> {
     let attempt = 0;
     for (;;) {
       let res: HttpResponse;
       try {
         res = await send(req);
       } catch (error) {
-        if (attempt >= maxRetries) throw error;
+        if (attempt >= maxRetries || error instanceof ResponseTooLargeError || error instanceof HoldOffError) {
+          throw error;
+        }
         await sleep(backoffMs(attempt));
         attempt += 1;
         continue;
@@ -144,15 +227,15 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
             { retryAfterSeconds: Math.ceil(waitMs / 1000) },
           );
         }
-        if (req.rateKey) limiter.pause(req.rateKey, waitMs);
+        if (req.rateKey) await limiter.pause(req.rateKey, waitMs);
         await sleep(waitMs);
         attempt += 1;
         continue;
       }
       if (res.status === 401) {
-        throw new TokentrayError(
-          'RECONNECT_REQUIRED',
+        throw new TokenRejectedError(
           `${req.providerName} no longer accepts this account's token (${describe(res)}); reconnect the account.`,
+          digestOrNull(lower(req.headers ?? {})['authorization']),
         );
       }
       if (res.status >= 500) {
@@ -166,10 +249,29 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         attempt += 1;
         continue;
       }
+      const what = req.what ?? pathOf(req.url);
       if (res.status === 403) {
+        const blockedMs = req.blockedForMs?.(res) ?? null;
+        if (blockedMs !== null) {
+          // Every process backs off together: the block is per IP, not per process.
+          if (req.rateKey) await limiter.pause(req.rateKey, blockedMs);
+          const minutes = Math.max(1, Math.ceil(blockedMs / 60_000));
+          throw new TokentrayError(
+            'PROVIDER_UNAVAILABLE',
+            `${req.providerName} has blocked requests from this computer for now (${describe(res)}); the account is fine, try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+            { retryAfterSeconds: Math.ceil(blockedMs / 1000) },
+          );
+        }
+        // A refusal, not a lost grant: the token works, this user may not see this.
         throw new TokentrayError(
-          'RECONNECT_REQUIRED',
-          `${req.providerName} refused access (${describe(res)}); reconnect the account and grant access again.`,
+          'FORBIDDEN',
+          `${req.providerName} does not allow this account to read ${what} (${describe(res)}); ask an administrator for access.`,
+        );
+      }
+      if (res.status === 404) {
+        throw new TokentrayError(
+          'NOT_FOUND',
+          `${req.providerName} has no ${what} for this account, or it is hidden from this login (${describe(res)}).`,
         );
       }
       throw new TokentrayError('INTERNAL', `${req.providerName} answered ${res.status} (${describe(res)}).`);
@@ -177,6 +279,48 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   return { send, api };
+}
+
+function digestOrNull(value: string | undefined): string | null {
+  return value === undefined ? null : authorizationDigest(value);
+}
+
+function pathOf(url: string): string {
+  try {
+    return safeDetail(new URL(url).pathname, 80);
+  } catch {
+    return 'this resource';
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** Reads a body up to `maxBytes`, then stops and drops the connection: a hostile endpoint cannot fill memory. */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  headers: Record<string, string>,
+  maxBytes: number,
+  host: string,
+): Promise<string> {
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.destroy();
+    throw new ResponseTooLargeError(host, maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLargeError(host, maxBytes);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function lower(headers: Record<string, string>): Record<string, string> {

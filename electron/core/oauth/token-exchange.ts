@@ -23,7 +23,10 @@ export async function exchangeToken(
     body: spec.body,
     timeoutMs: 20_000,
   });
-  if (res.status >= 200 && res.status < 300) return provider.parseTokenResponse(res.body);
+  if (res.status >= 200 && res.status < 300) {
+    const response = provider.parseTokenResponse(res.body);
+    return provider.completeTokenResponse ? provider.completeTokenResponse(http, ctx, response) : response;
+  }
   const { kind, detail } = provider.classifyTokenError(res.status, res.body);
   const said = detail ? ` (${detail.replace(/[.!\s]+$/, '')})` : '';
   switch (kind) {
@@ -40,6 +43,20 @@ export async function exchangeToken(
         `${provider.name} rejected the client id or secret${said}; check them with \`tokentray provider set ${provider.id}\`.`,
       );
     case 'bad_code':
+      if (grant.kind === 'refresh_token') {
+        // There is no code in a refresh: a refusal that is not a dead grant is the server's
+        // (403) or the configuration's (a wrong token URL, a redirect URI it does not know).
+        if (res.status === 403) {
+          throw new TokentrayError(
+            'FORBIDDEN',
+            `${provider.name} refused the refresh request${said}; the account is kept, try again later.`,
+          );
+        }
+        throw new TokentrayError(
+          'PROVIDER_CONFIG_INVALID',
+          `${provider.name}'s token endpoint answered ${res.status} to a refresh${said}; check its token URL and redirect URI with \`tokentray provider set ${provider.id}\`.`,
+        );
+      }
       throw new TokentrayError(
         'AUTH_CODE_INVALID',
         `${provider.name} did not accept the authorization code${said}; codes are single-use and short-lived, so connect again for a fresh one.`,

@@ -30,8 +30,38 @@ import type {
 } from './types';
 
 const PAGE_LIMIT = 250;
-/** amoCRM documents 7 requests per second per integration; past it 429, then an IP block. */
+/**
+ * amoCRM documents 7 requests per second per integration; past it 429, then an IP block
+ * (developers.kommo.com/docs/limitations, "Requests and IP block").
+ */
 const REQUESTS_PER_SECOND = 7;
+/** How long to leave an IP block alone before trying again: amoCRM does not say, blocks last minutes. */
+const BLOCK_BACKOFF_MS = 10 * 60_000;
+/**
+ * The account hosts amoCRM's redirect may name in `referer`; the client secret is posted to
+ * `https://{referer}/oauth2/access_token` (developers.amocrm.ru, "OAuth 2.0: step 2, the
+ * authorization code exchange"), so any other host is refused unless the user set
+ * --token-url/--api-url for the provider themselves.
+ */
+const ACCOUNT_DOMAINS = ['amocrm.ru', 'amocrm.com', 'kommo.com'];
+
+/** True for `example.amocrm.ru`-style hosts under one of amoCRM's/Kommo's own domains (no port). */
+export function isAmoAccountHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (!isHostName(h) || h.includes(':')) return false;
+  return ACCOUNT_DOMAINS.some((d) => h.endsWith(`.${d}`));
+}
+
+/**
+ * A 403 that is amoCRM's temporary IP block rather than a missing right. The errors
+ * reference (developers.amocrm.ru, "API errors": code 113 / 403 "access from your IP is
+ * prohibited", and 403 "account blocked for repeatedly exceeding the requests-per-second
+ * limit") words both as a block; a missing right reads "Insufficient rights".
+ */
+export function amoBlockedForMs(res: HttpResponse): number | null {
+  const { hint, title } = problemText(res.body);
+  return /block|заблокир|\bip\b/i.test(`${hint} ${title}`) ? BLOCK_BACKOFF_MS : null;
+}
 
 const accountSchema = z.object({
   id: z.number().int(),
@@ -100,6 +130,13 @@ function baseFor(ctx: ProviderContext, host: string | null): string {
       'Tokentray needs the account address to reach amoCRM/Kommo; paste the whole redirected URL or add --host.',
     );
   }
+  if (!isAmoAccountHost(host)) {
+    // The redirect (or a pasted URL) chose this host; the client secret and tokens would go there.
+    throw new TokentrayError(
+      'CALLBACK_INVALID',
+      `"${safeDetail(host, 80)}" is not an amoCRM or Kommo account address (…amocrm.ru, …amocrm.com, …kommo.com); Tokentray sends nothing there. For a self-hosted proxy, set it with \`tokentray provider set ${ctx.config.provider} --api-url URL\`.`,
+    );
+  }
   return `https://${host}`;
 }
 
@@ -119,6 +156,9 @@ export function classifyAmoTokenError(status: number, body: unknown): TokenError
   const detail = safeDetail(hint || title || `HTTP ${status}`);
   if (status === 429) return { kind: 'rate_limited', detail };
   if (status >= 500) return { kind: 'unavailable', detail };
+  // A 403 is a blocked IP, never a lost grant (developers.amocrm.ru, "API errors": 403 for an
+  // IP that is not allowed or an account blocked after too many requests per second).
+  if (status === 403) return { kind: 'unavailable', detail };
   if (/client/i.test(hint) || /клиент|client/i.test(title)) return { kind: 'client_config', detail };
   if (/refresh token|token has (been )?(revoked|expired)|token is (revoked|expired)/i.test(hint)) {
     return { kind: 'reconnect', detail };
@@ -136,21 +176,36 @@ function dueOf(t: AmoTask): Task['due'] {
 }
 
 function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: number): ProviderDefinition {
-  const get = (http: HttpClient, ctx: AccountContext, path: string): Promise<HttpResponse> =>
+  const get = (http: HttpClient, ctx: AccountContext, path: string, what: string): Promise<HttpResponse> =>
     http.api({
       method: 'GET',
       url: `${def.apiBase(ctx, ctx.tokens)}${path}`,
       headers: { authorization: def.authorizationHeader(ctx.tokens) },
       providerName: name,
+      what,
+      blockedForMs: amoBlockedForMs,
       // The ceiling is per integration, so every account of one integration shares the slot.
       rateKey: `${id}:${ctx.config.clientId || ctx.accountId}`,
       requestsPerSecond: REQUESTS_PER_SECOND,
     });
 
+  /**
+   * Names of the account's users, or an empty map for a user who may not list them:
+   * `GET /api/v4/users` (developers.kommo.com/reference/users-and-roles, "Users and
+   * roles") is for account administrators only, others get 403 "Insufficient rights to
+   * call this method" (../shared/providers.md, "Roles matter"), and most people who
+   * connect amoCRM are sales managers, not administrators.
+   */
   async function userNames(http: HttpClient, ctx: AccountContext): Promise<Map<number, string>> {
     const names = new Map<number, string>();
     for (let page = 1; page < 1000; page += 1) {
-      const res = await get(http, ctx, `/api/v4/users?limit=${PAGE_LIMIT}&page=${page}`);
+      let res: HttpResponse;
+      try {
+        res = await get(http, ctx, `/api/v4/users?limit=${PAGE_LIMIT}&page=${page}`, 'the list of users');
+      } catch (error) {
+        if (error instanceof TokentrayError && error.code === 'FORBIDDEN') return names;
+        throw error;
+      }
       if (res.status === 204) break;
       const body = parsed(userPageSchema, res, name, 'a user list');
       for (const u of body._embedded.users) names.set(u.id, u.name);
@@ -158,6 +213,9 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     }
     return names;
   }
+
+  const accountOf = async (http: HttpClient, ctx: AccountContext): Promise<z.infer<typeof accountSchema>> =>
+    parsed(accountSchema, await get(http, ctx, '/api/v4/account', 'the account details'), name, 'account details');
 
   const def: ProviderDefinition = {
     id,
@@ -222,7 +280,9 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     apiBase: (ctx, tokens) => baseFor(ctx, ctx.config.apiUrl ? null : accountHost(tokens, name)),
 
     async identify(http, ctx) {
-      const account = parsed(accountSchema, await get(http, ctx, '/api/v4/account'), name, 'account details');
+      // `/api/v4/account` answers every user, administrator or not (developers.amocrm.ru,
+      // "Account parameters": id, name, subdomain, current_user_id, country, currency, …).
+      const account = await accountOf(http, ctx);
       const users = await userNames(http, ctx);
       const host = ctx.tokens.host ?? `${account.subdomain}.${site}`;
       const user = users.get(account.current_user_id);
@@ -231,18 +291,21 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
         subject: `${account.id}:${account.current_user_id}`,
         label: user ? `${user} (${account.name})` : account.name,
         workspaces: [{ id: String(account.id), name: account.name, url: `https://${host}` }],
-        extra: { host },
+        extra: { host, currentUserId: String(account.current_user_id) },
       };
     },
 
     async *fetchTasks(http, ctx, onProgress) {
       const users = await userNames(http, ctx);
+      // Accounts connected before the user id was kept ask once more; it is one cheap call.
+      const me = Number(ctx.extra['currentUserId'] ?? (await accountOf(http, ctx)).current_user_id);
+      const assignee = (userId: number): string => users.get(userId) ?? (userId === me ? 'you' : `user ${userId}`);
       const host = ctx.extra['host'] ?? ctx.tokens.host ?? site;
       const workspace = ctx.workspaces[0]?.name ?? null;
       let count = 0;
       // `_links.next` names the account's public host; paging by number keeps --api-url overrides working.
       for (let page = 1; page < 100_000; page += 1) {
-        const res = await get(http, ctx, `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}`);
+        const res = await get(http, ctx, `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}`, 'tasks');
         if (res.status === 204) break;
         const body = parsed(taskPageSchema, res, name, 'a task list');
         const tasks = body._embedded.tasks.map((t): Task => ({
@@ -256,8 +319,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
           priority: { level: 0, original: null },
           project: t.entity_type ? `${t.entity_type} #${t.entity_id ?? ''}` : null,
           workspace,
-          assignees:
-            t.responsible_user_id === null ? [] : [users.get(t.responsible_user_id) ?? `user ${t.responsible_user_id}`],
+          assignees: t.responsible_user_id === null ? [] : [assignee(t.responsible_user_id)],
           url:
             t.entity_type && t.entity_id && ENTITY_PATHS[t.entity_type]
               ? `https://${host}/${ENTITY_PATHS[t.entity_type]}/${t.entity_id}`

@@ -9,10 +9,13 @@
  *
  * Tasks: Basecamp has no "all my to-dos" list that covers completed ones, so
  * the provider walks projects.json → the project's enabled `todoset` dock
- * entry → its todolists → each list's to-dos, once for open and once with
- * `completed=true`. Every list is paginated with RFC 5988 `Link: rel="next"`.
- * To-do list groups are not walked (their to-dos are counted in the parent
- * list's UI but served under groups.json).
+ * entry (its `url`) → the to-do set's `todolists_url` → each list's
+ * `todos_url`, and each list's `groups_url` → each group's `todos_url`, once
+ * for open and once with `completed=true`. It follows the URLs the API hands
+ * out (bc3-api README, "The dock: project tools" — each entry's `url` — and
+ * "Pagination": "please don't build the URLs yourself") and only on the
+ * account's own origin, so the token never goes elsewhere. Every list is
+ * paginated with RFC 5988 `Link: rel="next"`.
  */
 import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
@@ -57,17 +60,36 @@ const authorizationSchema = z.object({
   ),
 });
 
+// bc3-api sections/projects.md: each dock entry carries `url` (the tool's API resource).
 const projectsSchema = z.array(
   z.object({
     id: z.union([z.number(), z.string()]),
     name: z.string(),
     dock: z
-      .array(z.object({ id: z.union([z.number(), z.string()]), name: z.string(), enabled: z.boolean().optional() }))
+      .array(
+        z.object({
+          id: z.union([z.number(), z.string()]),
+          name: z.string(),
+          enabled: z.boolean().optional(),
+          url: z.string().nullish(),
+        }),
+      )
       .nullish(),
   }),
 );
 
-const todolistsSchema = z.array(z.object({ id: z.union([z.number(), z.string()]) }));
+// bc3-api sections/todosets.md: "Get to-do set" → `todolists_url`.
+const todosetSchema = z.object({ id: z.union([z.number(), z.string()]), todolists_url: z.string() });
+
+// bc3-api sections/todolists.md and todolist_groups.md: lists carry `todos_url` and `groups_url`;
+// groups are Todolists too (with `todos_url`, no `groups_url`).
+const todolistsSchema = z.array(
+  z.object({
+    id: z.union([z.number(), z.string()]),
+    todos_url: z.string(),
+    groups_url: z.string().nullish(),
+  }),
+);
 
 const todosSchema = z.array(
   z.object({
@@ -129,9 +151,8 @@ function parseTokenResponse(body: unknown): TokenResponse {
     accessToken,
     // Older Launchpad refresh answers carry no refresh token; the refresher then keeps the one it has.
     refreshToken: typeof refresh === 'string' && refresh !== '' ? refresh : null,
-    // Without expires_in, assume the documented two weeks so the token is refreshed before it dies
-    // rather than treated as everlasting (the core cannot yet take expires_at from authorization.json).
-    expiresInSeconds: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DOCUMENTED_TTL_SECONDS,
+    // Without expires_in, completeTokenResponse reads expires_at from authorization.json.
+    expiresInSeconds: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : null,
     expiresAt: null,
     scopes: null,
     tokenType: typeof tokenType === 'string' ? tokenType : 'Bearer',
@@ -166,6 +187,33 @@ function safeApiBase(href: string): string | null {
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return null;
   return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * A URL the API handed out, accepted only on the account's own origin: the bearer token goes with
+ * it, and a link elsewhere (a bug or a hostile answer) must not take the token along.
+ */
+function followable(url: string | null | undefined, base: string, what: string): string {
+  let target: URL;
+  try {
+    target = new URL(url ?? '');
+  } catch {
+    throw new TokentrayError('PROVIDER_UNAVAILABLE', `Basecamp sent ${what} without a usable URL; try again later.`);
+  }
+  if (target.origin !== new URL(base).origin) {
+    throw new TokentrayError(
+      'PROVIDER_UNAVAILABLE',
+      `Basecamp pointed ${what} at ${safeDetail(target.host, 80)}, outside the account's API; Tokentray did not follow it.`,
+    );
+  }
+  return target.toString();
+}
+
+/** `completed=true` added to a handed-out to-do URL (bc3-api sections/todos.md, "Get to-dos"). */
+function completedVariant(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('completed', 'true');
+  return u.toString();
 }
 
 function get(http: HttpClient, ctx: AccountContext, url: string): Promise<HttpResponse> {
@@ -234,6 +282,26 @@ function toTask(t: WireTodo, ctx: AccountContext, where: { project: string; work
   };
 }
 
+/** A list's (or group's) to-dos: the open ones, then the completed ones, each paginated. */
+async function* todosOf(
+  http: HttpClient,
+  ctx: AccountContext,
+  base: string,
+  todosUrl: string,
+  where: { project: string; workspace: string },
+): AsyncGenerator<Task[]> {
+  const open = followable(todosUrl, base, 'a to-do list');
+  for (const [url, done] of [
+    [open, false],
+    [completedVariant(open), true],
+  ] as const) {
+    for await (const todos of pages(http, ctx, url, todosSchema, 'a to-do list')) {
+      const tasks = todos.map((t) => toTask(t, ctx, { ...where, done }));
+      if (tasks.length > 0) yield tasks;
+    }
+  }
+}
+
 function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
   const href = ctx.extra[`href:${workspace.id}`];
   const base = href ? safeApiBase(href) : null;
@@ -284,6 +352,32 @@ export const basecamp: ProviderDefinition = {
   },
   buildTokenRequest,
   parseTokenResponse,
+
+  /**
+   * A token answer without `expires_in` (older Launchpad answers) leaves the expiry to
+   * authorization.json's `expires_at` (bc3-api sections/authentication.md, "Get authorization").
+   * Only if that cannot be read either is the documented two weeks assumed, so the token is
+   * refreshed before it dies rather than treated as everlasting.
+   */
+  async completeTokenResponse(http, ctx, response) {
+    if (response.expiresInSeconds !== null || response.expiresAt !== null) return response;
+    try {
+      const res = await http.api({
+        method: 'GET',
+        url: `${ctx.endpoints.apiUrl.replace(/\/+$/, '')}/authorization.json`,
+        headers: { authorization: `Bearer ${response.accessToken}` },
+        providerName: NAME,
+        what: 'the authorization details',
+        rateKey: basecamp.id,
+        requestsPerSecond: basecamp.requestsPerSecond,
+      });
+      const at = Date.parse(parsed(authorizationSchema, res, 'an authorization').expires_at ?? '');
+      if (Number.isFinite(at)) return { ...response, expiresAt: at };
+    } catch {
+      // The tokens are good; only their expiry is unknown. Fall through to the documented lifetime.
+    }
+    return { ...response, expiresInSeconds: DOCUMENTED_TTL_SECONDS };
+  },
   classifyTokenError,
   authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
   apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
@@ -319,19 +413,29 @@ export const basecamp: ProviderDefinition = {
         for (const project of projects) {
           const todoset = (project.dock ?? []).find((d) => d.name === 'todoset' && d.enabled !== false);
           if (!todoset) continue;
-          const bucket = `${base}/buckets/${project.id}`;
-          const listsUrl = `${bucket}/todosets/${todoset.id}/todolists.json`;
+          const where = { project: project.name, workspace: workspace.name };
+          const set = parsed(
+            todosetSchema,
+            await get(http, ctx, followable(todoset.url, base, 'a to-do set')),
+            'a to-do set',
+          );
+          const listsUrl = followable(set.todolists_url, base, 'a to-do list index');
           for await (const lists of pages(http, ctx, listsUrl, todolistsSchema, 'a to-do list index')) {
             for (const list of lists) {
-              // The plain index only serves open to-dos; completed ones need their own walk.
-              for (const suffix of ['', '?completed=true']) {
-                const todosUrl = `${bucket}/todolists/${list.id}/todos.json${suffix}`;
-                for await (const todos of pages(http, ctx, todosUrl, todosSchema, 'a to-do list')) {
-                  const where = { project: project.name, workspace: workspace.name, done: suffix !== '' };
-                  const tasks = todos.map((t) => toTask(t, ctx, where));
-                  count += tasks.length;
-                  onProgress?.(count);
-                  if (tasks.length > 0) yield tasks;
+              for await (const tasks of todosOf(http, ctx, base, list.todos_url, where)) {
+                count += tasks.length;
+                onProgress?.(count);
+                yield tasks;
+              }
+              if (!list.groups_url) continue;
+              const groupsUrl = followable(list.groups_url, base, 'a to-do list group index');
+              for await (const groups of pages(http, ctx, groupsUrl, todolistsSchema, 'a to-do list group index')) {
+                for (const group of groups) {
+                  for await (const tasks of todosOf(http, ctx, base, group.todos_url, where)) {
+                    count += tasks.length;
+                    onProgress?.(count);
+                    yield tasks;
+                  }
                 }
               }
             }

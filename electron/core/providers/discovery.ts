@@ -1,11 +1,56 @@
 import * as oauth from 'oauth4webapi';
-import { TokentrayError } from '../errors';
+import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient } from '../http/client';
 import type { GenericProviderMetadata } from './types';
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * fetch for discovery that follows redirects only within the issuer's origin: some servers
+ * publish the document under one spelling and redirect the other (Django OAuth Toolkit
+ * serves `/o/.well-known/openid-configuration/` and answers 301 to the slashless path).
+ * A redirect to another origin is not followed: that document would describe someone else.
+ */
+async function sameOriginFetch(url: string, init: RequestInit): Promise<Response> {
+  let current = new URL(url);
+  const origin = current.origin;
+  for (let hop = 0; ; hop += 1) {
+    const res = await fetch(current, { ...init, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(res.status) || location === null) return res;
+    const next = new URL(location, current);
+    if (next.origin !== origin || hop >= MAX_REDIRECTS) {
+      throw new TokentrayError(
+        'PROVIDER_CONFIG_INVALID',
+        next.origin !== origin
+          ? `The discovery document of ${origin} redirects to ${safeDetail(next.origin, 80)}, another server; give that server's issuer URL instead.`
+          : `The discovery document of ${origin} redirects more than ${MAX_REDIRECTS} times; check the issuer URL.`,
+      );
+    }
+    await res.body?.cancel();
+    current = next;
+  }
+}
+
+/** The issuer as the document states it, when it names the typed issuer up to a trailing slash. */
+async function statedIssuer(typed: URL, response: Response): Promise<URL> {
+  try {
+    const body = (await response.clone().json()) as { issuer?: unknown };
+    if (typeof body.issuer !== 'string') return typed;
+    const stated = new URL(body.issuer);
+    const trim = (path: string): string => path.replace(/\/+$/, '');
+    return stated.origin === typed.origin && trim(stated.pathname) === trim(typed.pathname) ? stated : typed;
+  } catch {
+    return typed;
+  }
+}
 
 /**
  * Reads an issuer's discovery document (OIDC first, then RFC 8414) with
  * oauth4webapi, which checks that the document really belongs to the issuer.
+ * The issuer is taken exactly as the document states it (with or without a
+ * trailing slash) when it is the one the user typed up to that slash, so the
+ * `iss` checks later compare against the server's own spelling.
  * Plain http is accepted only for loopback issuers (local servers and tests).
  */
 export async function discoverProvider(
@@ -20,7 +65,10 @@ export async function discoverProvider(
   if (issuerUrl.protocol !== 'https:' && !loopback) {
     throw new TokentrayError('USAGE', 'The issuer must be an https URL (plain http is allowed only on 127.0.0.1).');
   }
-  const options = loopback ? { [oauth.allowInsecureRequests]: true } : {};
+  const options = {
+    ...(loopback ? { [oauth.allowInsecureRequests]: true } : {}),
+    [oauth.customFetch]: sameOriginFetch,
+  };
   let as: oauth.AuthorizationServer | undefined;
   let lastError: unknown;
   for (const algorithm of ['oidc', 'oauth2'] as const) {
@@ -30,9 +78,10 @@ export async function discoverProvider(
         algorithm,
         signal: AbortSignal.timeout(15_000),
       });
-      as = await oauth.processDiscoveryResponse(issuerUrl, response);
+      as = await oauth.processDiscoveryResponse(await statedIssuer(issuerUrl, response), response);
       break;
     } catch (error) {
+      if (error instanceof TokentrayError) throw error;
       lastError = error;
     }
   }

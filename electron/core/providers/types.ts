@@ -154,6 +154,12 @@ export interface ProviderDefinition {
   buildAuthorizeUrl(ctx: ProviderContext, p: { state: string; codeChallenge: string | null }): string;
   buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec;
   parseTokenResponse(body: unknown): TokenResponse;
+  /**
+   * Fills in what a successful token answer left out, from the provider's API (Basecamp: the
+   * expiry from authorization.json when there is no expires_in). Optional; runs after every
+   * code exchange and refresh.
+   */
+  completeTokenResponse?(http: HttpClient, ctx: ProviderContext, response: TokenResponse): Promise<TokenResponse>;
   classifyTokenError(status: number, body: unknown): TokenErrorClassification;
   /** The value of the Authorization header for API calls. */
   authorizationHeader(tokens: StoredTokens): string;

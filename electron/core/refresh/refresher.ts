@@ -147,6 +147,29 @@ export class Refresher {
     }
   }
 
+  /**
+   * The API refused `rejectedAccessToken` (401) although we believed it valid:
+   * the provider revoked it early. One refresh, single-flight with
+   * getValidToken (same promise map, same lock). If the stored token already
+   * differs, someone refreshed meanwhile: that token is returned, no call made.
+   * Accounts that cannot refresh get RECONNECT_REQUIRED.
+   */
+  async refreshAfterRejection(accountId: string, rejectedAccessToken: string): Promise<StoredTokens> {
+    const loaded = this.unsaved.get(accountId) ?? (await this.loadExplained(accountId));
+    const provider = await this.o.registry.get(loaded.meta.provider);
+    if (loaded.secret.tokens.accessToken !== rejectedAccessToken) return loaded.secret.tokens;
+    if (!this.unsaved.has(accountId)) this.refuseUnsavedElsewhere(loaded.meta);
+    if (loaded.meta.state === 'reconnect') throw this.reconnectError(loaded.meta, provider.name);
+    if (!canRefresh(loaded.meta, provider) || loaded.secret.tokens.refreshToken === null) {
+      throw new TokentrayError(
+        'RECONNECT_REQUIRED',
+        `${provider.name} no longer accepts the token of "${loaded.meta.label}" and it cannot be refreshed; reconnect the account.`,
+      );
+    }
+    // `force`: the token looks fresh by its expiry, but the provider said otherwise.
+    return this.refreshOnce(accountId, fingerprintOf(rejectedAccessToken), true);
+  }
+
   private refreshOnce(
     accountId: string,
     seenFingerprint: string,

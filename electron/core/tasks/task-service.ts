@@ -6,6 +6,7 @@ import type { AccountRepository } from '../accounts/account-repository';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Refresher } from '../refresh/refresher';
 import type { TaskCache } from './task-cache';
+import { withTokenRecovery } from './token-recovery';
 
 const SERVE_CACHE_ON = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
 
@@ -66,8 +67,13 @@ export class TaskService {
     const provider = await this.o.registry.get(meta.provider);
     const ctx = await this.o.registry.context(provider, { requireClient: !meta.personal });
     const all: Task[] = [];
+    const http = withTokenRecovery(this.o.http, {
+      tokens: secret.tokens,
+      header: (tokens) => provider.authorizationHeader(tokens),
+      recover: (rejected) => this.o.refresher.refreshAfterRejection(accountId, rejected),
+    });
     try {
-      for await (const page of provider.fetchTasks(this.o.http, {
+      for await (const page of provider.fetchTasks(http, {
         ...ctx,
         accountId,
         tokens: secret.tokens,
@@ -78,9 +84,11 @@ export class TaskService {
       }
     } catch (error) {
       if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
-        // The provider refused the token itself (revoked): the account needs a new consent.
+        // The provider refused the token and a refresh could not mend it (or there is none to make):
+        // the account needs a new consent. A 403 (FORBIDDEN, or a block) never lands here.
+        const latest = (await this.o.repo.load(accountId)).meta;
         await this.o.repo.saveMeta({
-          ...this.o.repo.withHistory(meta, { outcome: 'failed', code: error.code }),
+          ...this.o.repo.withHistory(latest, { outcome: 'failed', code: error.code }),
           state: 'reconnect',
           stateDetail: error.message,
           lastErrorCode: error.code,
