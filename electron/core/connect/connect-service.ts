@@ -7,7 +7,7 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { toSummary } from '../accounts/account-status';
 import { isHostName, parseCallback, validateCallback } from '../oauth/callback';
 import { jwtExpiry } from '../oauth/jwt';
-import { pkceChallengeS256, randomUrlSafe } from '../oauth/pkce';
+import { pkceChallengeS256, randomUrlSafe, statesEqual } from '../oauth/pkce';
 import { exchangeToken } from '../oauth/token-exchange';
 import { expiryFrom } from '../refresh/refresher';
 import type { ProviderRegistry } from '../providers/registry';
@@ -187,14 +187,13 @@ export class ConnectService {
     } catch {
       return false;
     }
-    const state = params.get('state');
+    // Like the loopback listener: a link that does not carry an attempt's state exactly once is
+    // ignored before anything else is checked, so a stray or hostile link cannot end a sign-in.
+    const states = params.getAll('state');
+    if (states.length !== 1) return false;
+    const state = states[0]!;
     for (const live of this.attempts.values()) {
-      if (live.listener !== null || state === null) continue;
-      try {
-        validateCallback(params, { state: live.pending.state, issuer: null, issRequired: false });
-      } catch (error) {
-        if (error instanceof TokentrayError && error.code === 'STATE_MISMATCH') continue;
-      }
+      if (live.listener !== null || !statesEqual(live.pending.state, state)) continue;
       this.completeFromParams(live, params).then(live.resolve, live.reject);
       this.forget(live.pending.attemptId);
       return true;
