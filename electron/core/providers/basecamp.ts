@@ -15,6 +15,7 @@
  * list's UI but served under groups.json).
  */
 import { z } from 'zod';
+import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
@@ -163,8 +164,7 @@ function safeApiBase(href: string): string | null {
   } catch {
     return null;
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return null;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) return null;
   return url.toString().replace(/\/+$/, '');
 }
 
