@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import type { AccountSummary, AppError } from '../shared/models';
 import { TokentrayError, exitCodeFor, toAppError } from '../core/errors';
+import { accountAccess } from '../core/account-access';
+import type { TokentrayCore } from '../core/service';
 import type { TokentrayService } from '../core/service-api';
 import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
 
@@ -10,9 +12,9 @@ import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
  */
 
 let jsonMode = false;
-let core: TokentrayService | null = null;
+let core: (TokentrayCore & TokentrayService) | null = null;
 
-async function getCore(): Promise<TokentrayService> {
+async function getCore(): Promise<TokentrayCore & TokentrayService> {
   if (!core) {
     const { createTokentrayCore } = await import('../core/create-core');
     core = await createTokentrayCore();
@@ -263,11 +265,18 @@ export function buildProgram(): Command {
     .command('token <account>')
     .description('print a valid access token (refreshing first when needed); <account> is an id or a unique label')
     .option('--min-valid <seconds>', 'refresh unless the token stays valid at least this long', '0')
-    .option('--json', 'print {"token": "…"}; errors as a JSON object on stdout')
-    .action(async (ref: string, opts: { minValid: string; json?: boolean }) => {
-      const token = await (
-        await getCore()
-      ).getAccessToken(ref, { minValidSeconds: positiveInt(opts.minValid, '--min-valid') });
+    .option('--header', 'print the whole header, `Authorization: <scheme> <token>`, for `curl -H @-`')
+    .option('--json', 'print {"token": "…"} ({"header": "…"} with --header); errors as a JSON object on stdout')
+    .action(async (ref: string, opts: { minValid: string; header?: boolean; json?: boolean }) => {
+      const minValidSeconds = positiveInt(opts.minValid, '--min-valid');
+      const c = await getCore();
+      if (opts.header) {
+        const header = `Authorization: ${(await accountAccess(c, ref, { minValidSeconds })).authorization}`;
+        if (opts.json) printJson({ header });
+        else out(header);
+        return;
+      }
+      const token = await c.getAccessToken(ref, { minValidSeconds });
       if (opts.json) printJson({ token });
       else out(token);
     });
