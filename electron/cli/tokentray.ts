@@ -4,7 +4,8 @@ import { TokentrayError, exitCodeFor, toAppError } from '../core/errors';
 import { accountAccess } from '../core/account-access';
 import type { TokentrayCore } from '../core/service';
 import type { TokentrayService } from '../core/service-api';
-import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
+import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe } from './io';
+import { out, outRaw, printJson, say } from './output';
 
 /**
  * The `tokentray` command: a stable contract for scripts. stdout carries only
@@ -20,18 +21,6 @@ async function getCore(): Promise<TokentrayCore & TokentrayService> {
     core = await createTokentrayCore();
   }
   return core;
-}
-
-function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function say(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function printJson(value: unknown): void {
-  out(JSON.stringify(value, null, 2));
 }
 
 function fail(error: AppError): never {
@@ -75,7 +64,10 @@ export function buildProgram(): Command {
     .description('Fresh OAuth tokens for your work accounts, kept in the OS keychain.')
     .version('0.1.0')
     .showSuggestionAfterError(true)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(terminalSafe(s)),
+      writeOut: (s) => process.stdout.write(terminalSafe(s)),
+    })
     .exitOverride();
 
   program
@@ -273,12 +265,12 @@ export function buildProgram(): Command {
       if (opts.header) {
         const header = `Authorization: ${(await accountAccess(c, ref, { minValidSeconds })).authorization}`;
         if (opts.json) printJson({ header });
-        else out(header);
+        else outRaw(header);
         return;
       }
       const token = await c.getAccessToken(ref, { minValidSeconds });
       if (opts.json) printJson({ token });
-      else out(token);
+      else outRaw(token);
     });
 
   program
@@ -371,7 +363,7 @@ export function buildProgram(): Command {
 
 function emitError(error: AppError): void {
   say(`tokentray: ${error.message}`);
-  if (jsonMode) out(JSON.stringify({ error }, null, 2));
+  if (jsonMode) printJson({ error });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -388,7 +380,7 @@ export async function main(argv: string[]): Promise<number> {
         error.code === 'commander.help'
       )
         return 0;
-      if (jsonMode) out(JSON.stringify({ error: { code: 'USAGE', message: error.message } }, null, 2));
+      if (jsonMode) printJson({ error: { code: 'USAGE', message: error.message } });
       return 2;
     }
     const appError = toAppError(error);
