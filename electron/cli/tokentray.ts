@@ -6,6 +6,8 @@ import type { TokentrayCore } from '../core/service';
 import type { TokentrayService } from '../core/service-api';
 import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe } from './io';
 import { out, outRaw, printJson, say } from './output';
+import { commandOutcome } from './commands/context';
+import { registerExecCommand } from './commands/exec';
 
 /**
  * The `tokentray` command: a stable contract for scripts. stdout carries only
@@ -358,6 +360,8 @@ export function buildProgram(): Command {
       say('The demo provider and its accounts were removed.');
     });
 
+  registerExecCommand(program, { getCore });
+
   return program;
 }
 
@@ -371,7 +375,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return commandOutcome.exitCode ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (
