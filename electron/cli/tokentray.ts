@@ -8,6 +8,7 @@ import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe }
 import { out, outRaw, printJson, say } from './output';
 import { commandOutcome } from './commands/context';
 import { registerExecCommand } from './commands/exec';
+import { registerImportCommand } from './commands/import';
 
 /**
  * The `tokentray` command: a stable contract for scripts. stdout carries only
@@ -361,6 +362,7 @@ export function buildProgram(): Command {
     });
 
   registerExecCommand(program, { getCore });
+  registerImportCommand(program, { getCore });
 
   return program;
 }

@@ -9,6 +9,7 @@ import type { HttpClient } from './http/client';
 import { AccountRepository } from './accounts/account-repository';
 import { refreshDueAt, toSummary } from './accounts/account-status';
 import { ConnectService } from './connect/connect-service';
+import type { TokenFile } from './connect/token-file';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
 import { ProviderRegistry, safeProviderId } from './providers/registry';
@@ -238,6 +239,20 @@ export class TokentrayCore implements TokentrayService {
     options?: { label?: string; host?: string },
   ): Promise<AccountSummary> {
     return this.connect.connectWithToken(provider, token, options ?? {});
+  }
+
+  /** `tokentray import`: a token file from an older tool, verified and stored (CLI only). */
+  importTokens(
+    provider: string,
+    file: TokenFile,
+    options: { label?: string; host?: string; issuedAt: number },
+  ): Promise<AccountSummary> {
+    return this.connect.importTokens(provider, file, options);
+  }
+
+  /** The core's HTTP client (timeouts, Retry-After, per-provider pacing), for `tokentray api`. */
+  httpClient(): HttpClient {
+    return this.o.http;
   }
 
   handleDeepLink(url: string): Promise<boolean> {
