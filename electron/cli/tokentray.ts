@@ -7,6 +7,7 @@ import type { TokentrayService } from '../core/service-api';
 import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe } from './io';
 import { out, outRaw, printJson, say } from './output';
 import { commandOutcome } from './commands/context';
+import { registerApiCommand } from './commands/api';
 import { registerExecCommand } from './commands/exec';
 import { registerImportCommand } from './commands/import';
 
@@ -363,6 +364,7 @@ export function buildProgram(): Command {
 
   registerExecCommand(program, { getCore });
   registerImportCommand(program, { getCore });
+  registerApiCommand(program, { getCore });
 
   return program;
 }

@@ -1,4 +1,4 @@
-import type { ProviderDefinition, AccountContext } from './providers/types';
+import type { AccountContext, ApiPacing, ProviderDefinition } from './providers/types';
 import type { TokentrayCore } from './service';
 
 /**
@@ -14,8 +14,16 @@ export interface AccountAccess {
   ctx: AccountContext;
   /** The Authorization header's value, e.g. `Bearer …` (ClickUp personal tokens: the token alone). */
   authorization: string;
-  /** The account's API root without a trailing slash (amoCRM: its own host; Basecamp: its first account's href). */
+  /** The provider's API root for this account, without a trailing slash (amoCRM: the account's own host). */
   apiBase: string;
+  /**
+   * Where this account's API lives, first the default: the per-workspace roots a provider
+   * recorded as `href:<workspace id>` (Basecamp's account hrefs), then `apiBase`.
+   */
+  apiRoots: Array<{ workspace: string | null; url: string }>;
+  /** The rate-limit budget the provider's own calls for this account use. */
+  pacing: ApiPacing;
+  requestsPerSecond: number;
 }
 
 export async function accountAccess(
@@ -31,12 +39,22 @@ export async function accountAccess(
   const base = await core.registry.context(provider, { requireClient: false });
   const tokens = { ...secret.tokens, accessToken: token };
   const ctx: AccountContext = { ...base, accountId, tokens, workspaces: meta.workspaces, extra: meta.extra };
+  const apiBase = provider.apiBase(ctx, tokens).replace(/\/+$/, '');
+  const roots: AccountAccess['apiRoots'] = [];
+  for (const w of meta.workspaces) {
+    const href = meta.extra[`href:${w.id}`];
+    if (href) roots.push({ workspace: w.id, url: href.replace(/\/+$/, '') });
+  }
+  roots.push({ workspace: null, url: apiBase });
   return {
     accountId,
     label: meta.label,
     provider,
     ctx,
     authorization: provider.authorizationHeader(tokens),
-    apiBase: provider.apiBase(ctx, tokens).replace(/\/+$/, ''),
+    apiBase,
+    apiRoots: roots,
+    pacing: provider.apiPacing?.(ctx) ?? { rateKey: `${provider.id}:${accountId}` },
+    requestsPerSecond: provider.requestsPerSecond,
   };
 }

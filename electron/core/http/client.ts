@@ -8,7 +8,7 @@ import { parseRetryAfter } from './retry-after';
 export const USER_AGENT = 'Tokentray/0.1 (https://tokentray.dev; hello@tokentray.dev)';
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   url: string;
   headers?: Record<string, string>;
   body?: string | null;

@@ -142,8 +142,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       url: `${def.apiBase(ctx, ctx.tokens)}${path}`,
       headers: { authorization: def.authorizationHeader(ctx.tokens) },
       providerName: name,
-      // The ceiling is per integration, so every account of one integration shares the slot.
-      rateKey: `${id}:${ctx.config.clientId || ctx.accountId}`,
+      rateKey: def.apiPacing!(ctx).rateKey,
       requestsPerSecond: REQUESTS_PER_SECOND,
     });
 
@@ -220,6 +219,9 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     classifyTokenError: classifyAmoTokenError,
     authorizationHeader: (tokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx, tokens) => baseFor(ctx, ctx.config.apiUrl ? null : accountHost(tokens, name)),
+
+    // The ceiling is per integration, so every account of one integration shares the slot.
+    apiPacing: (ctx) => ({ rateKey: `${id}:${ctx.config.clientId || ctx.accountId}` }),
 
     async identify(http, ctx) {
       const account = parsed(accountSchema, await get(http, ctx, '/api/v4/account'), name, 'account details');

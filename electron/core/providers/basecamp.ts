@@ -174,8 +174,7 @@ function get(http: HttpClient, ctx: AccountContext, url: string): Promise<HttpRe
     url,
     headers: { authorization: basecamp.authorizationHeader(ctx.tokens) },
     providerName: NAME,
-    // Basecamp limits per IP, so every Basecamp account on this machine shares one budget.
-    rateKey: basecamp.id,
+    rateKey: basecamp.apiPacing!(ctx).rateKey,
     requestsPerSecond: basecamp.requestsPerSecond,
   });
 }
@@ -287,6 +286,9 @@ export const basecamp: ProviderDefinition = {
   classifyTokenError,
   authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
   apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
+
+  // Basecamp limits per IP, so every Basecamp account on this machine shares one budget.
+  apiPacing: () => ({ rateKey: basecamp.id }),
 
   async identify(http: HttpClient, ctx: AccountContext): Promise<Identity> {
     const url = `${basecamp.apiBase(ctx, ctx.tokens)}/authorization.json`;
