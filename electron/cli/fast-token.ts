@@ -6,7 +6,7 @@
  * is fresh enough as it is, and hands everything else (any other command, any
  * option it does not know, a token that needs a refresh, anything unexpected)
  * to the full CLI, which decides and reports. It never refreshes, writes or
- * prints anything but the token itself.
+ * prints anything but the token itself (or, for `--header`, its bearer header).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
