@@ -375,7 +375,9 @@ function emitError(error: AppError): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  jsonMode = argv.includes('--json');
+  // A `--json` after `--` belongs to the command `tokentray exec` runs, not to us.
+  const end = argv.indexOf('--');
+  jsonMode = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -21,6 +21,7 @@ let slow: TestCore;
 let stranger: Server;
 let strangerHits = 0;
 const outputs: CliResult[] = [];
+const rotatedOut: string[] = [];
 
 async function api(core: TestCore, args: string[], stdin?: string): Promise<CliResult> {
   const r = await runCli(['api', ...args], { home: core.home, service: core.service }, stdin);
@@ -176,6 +177,9 @@ describe('tokentray api', () => {
   }, 60_000);
 
   it('on a 401 for a token it believed valid, refreshes once and retries', async () => {
+    // The rotated-out pair must not surface anywhere either.
+    const { secret } = await t.core.repo.load((await t.core.listAccounts()).find((a) => a.label === 'work-amo')!.id);
+    rotatedOut.push(secret.tokens.accessToken, secret.tokens.refreshToken!);
     amo.expireAccessTokens();
     const before = amo.stats.refreshGrants;
     const r = await api(t, ['work-amo', '/api/v4/account']);
@@ -200,7 +204,8 @@ describe('tokentray api', () => {
   });
 
   it('never printed a token, a refresh token or a client secret, nor left one in a file', async () => {
-    const secrets = [amo.clientSecret, bc.clientSecret];
+    const secrets = [amo.clientSecret, bc.clientSecret, ...rotatedOut];
+    expect(rotatedOut).toHaveLength(2);
     for (const core of [t, slow]) {
       for (const a of await core.core.listAccounts()) {
         const { secret } = await core.core.repo.load(a.id);

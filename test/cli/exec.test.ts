@@ -129,6 +129,10 @@ describe('tokentray exec', () => {
     const missing = await exec(['--env', 'CU=work-oauth', '--env', 'X=nobody', ...args]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/No account is called "nobody"/);
+    // A --json meant for the command does not turn tokentray's own error into JSON on stdout.
+    const withJson = await exec(['--env', 'X=nobody', '--', 'sh', '-c', `touch ${marker}`, '--json']);
+    expect(withJson.code).toBe(1);
+    expect(withJson.stdout).toBe('');
     expect(existsSync(marker)).toBe(false);
     // An account whose token has run out and cannot be refreshed: asking for it needs a reconnect.
     const dead = await t.core.connectWithToken('clickup', emu.issuePersonalToken('carol'), { label: 'dead-pk' });
