@@ -6,7 +6,7 @@
  * is fresh enough as it is, and hands everything else (any other command, any
  * option it does not know, a token that needs a refresh, anything unexpected)
  * to the full CLI, which decides and reports. It never refreshes, writes or
- * prints anything but the token itself.
+ * prints anything but the token itself (or, for `--header`, its bearer header).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,16 +20,30 @@ interface MetaFile {
   unsavedRotation?: unknown;
 }
 
-function parseArgs(argv: string[]): { ref: string; minValid: number } | null {
+interface FastArgs {
+  ref: string;
+  minValid: number;
+  /** `--header`: print `Authorization: Bearer …` for `curl -H @-`. */
+  header: boolean;
+}
+
+function parseArgs(argv: string[]): FastArgs | null {
   if (argv[0] !== 'token' || argv.length < 2) return null;
   const ref = argv[1]!;
   if (ref.startsWith('-')) return null;
-  const rest = argv.slice(2);
-  if (rest.length === 0) return { ref, minValid: 0 };
-  const joined =
-    rest.length === 2 && rest[0] === '--min-valid' ? rest[1]! : /^--min-valid=(.*)$/.exec(rest.join(' '))?.[1];
-  if (rest.length > 2 || joined === undefined || !/^\d+$/.test(joined)) return null;
-  return { ref, minValid: Number(joined) };
+  const args: FastArgs = { ref, minValid: 0, header: false };
+  let minValidSeen = false;
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--header' && !args.header) args.header = true;
+    else if ((arg === '--min-valid' || arg.startsWith('--min-valid=')) && !minValidSeen) {
+      const value = arg === '--min-valid' ? argv[++i] : arg.slice('--min-valid='.length);
+      if (value === undefined || !/^\d+$/.test(value)) return null;
+      args.minValid = Number(value);
+      minValidSeen = true;
+    } else return null;
+  }
+  return args;
 }
 
 function readMeta(dir: string): MetaFile[] | null {
@@ -70,9 +84,12 @@ async function tryFast(argv: string[]): Promise<boolean> {
     typeof tokens.issuedAt !== 'number'
   )
     return false;
+  // OAuth access tokens are bearer tokens (RFC 6750) with every provider; a pasted personal token may
+  // need another scheme (ClickUp's are sent raw), which only the provider's definition in the full CLI knows.
+  if (args.header && (tokens as { personal?: unknown }).personal !== false) return false;
   const timing = { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt };
   if (needsRefresh(timing, effectiveMinValidMs(timing, args.minValid), Date.now())) return false;
-  process.stdout.write(`${tokens.accessToken}\n`);
+  process.stdout.write(args.header ? `Authorization: Bearer ${tokens.accessToken}\n` : `${tokens.accessToken}\n`);
   return true;
 }
 

@@ -70,9 +70,35 @@ export function relativeTime(targetMs: number, nowMs: number): string {
   return diff >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-export function table(rows: string[][]): string {
+/** Aligned columns for people; every cell goes through `cellSafe`. */
+export function table(input: string[][]): string {
+  const rows = input.map((r) => r.map(cellSafe));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))
     .join('\n');
+}
+
+// C0 controls but tab and newline, DEL, and C1 controls (U+0080–U+009F: 8-bit CSI/OSC/ST on some terminals).
+const UNSAFE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CELL_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function visible(ch: string): string {
+  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Text for a person's terminal. Provider text (task titles, workspace and user names,
+ * error hints) and labels may carry escape sequences that recolour output, rewrite the
+ * window title or write the clipboard (OSC 52); every control character but tab and
+ * newline is shown as `\xNN` instead of being sent. JSON output does not use this: JSON
+ * escapes control characters itself and must stay exact.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_CONTROLS, visible);
+}
+
+/** One table cell: like `terminalSafe`, and tab and newline too, so a value cannot break its row. */
+export function cellSafe(text: string): string {
+  return text.replace(CELL_CONTROLS, (ch) => (ch === '\t' || ch === '\n' ? ' ' : visible(ch)));
 }

@@ -1,8 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import type { AccountSummary, AppError } from '../shared/models';
 import { TokentrayError, exitCodeFor, toAppError } from '../core/errors';
+import { accountAccess } from '../core/account-access';
+import type { TokentrayCore } from '../core/service';
 import type { TokentrayService } from '../core/service-api';
-import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
+import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe } from './io';
+import { out, outRaw, printJson, say } from './output';
+import { commandOutcome } from './commands/context';
+import { registerApiCommand } from './commands/api';
+import { registerExecCommand } from './commands/exec';
+import { registerImportCommand } from './commands/import';
 
 /**
  * The `tokentray` command: a stable contract for scripts. stdout carries only
@@ -10,26 +17,14 @@ import { openInBrowser, readSecretFromStdin, relativeTime, table } from './io';
  */
 
 let jsonMode = false;
-let core: TokentrayService | null = null;
+let core: (TokentrayCore & TokentrayService) | null = null;
 
-async function getCore(): Promise<TokentrayService> {
+async function getCore(): Promise<TokentrayCore & TokentrayService> {
   if (!core) {
     const { createTokentrayCore } = await import('../core/create-core');
     core = await createTokentrayCore();
   }
   return core;
-}
-
-function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function say(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function printJson(value: unknown): void {
-  out(JSON.stringify(value, null, 2));
 }
 
 function fail(error: AppError): never {
@@ -73,7 +68,10 @@ export function buildProgram(): Command {
     .description('Fresh OAuth tokens for your work accounts, kept in the OS keychain.')
     .version('0.1.0')
     .showSuggestionAfterError(true)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(terminalSafe(s)),
+      writeOut: (s) => process.stdout.write(terminalSafe(s)),
+    })
     .exitOverride();
 
   program
@@ -270,13 +268,20 @@ export function buildProgram(): Command {
     .command('token <account>')
     .description('print a valid access token (refreshing first when needed); <account> is an id or a unique label')
     .option('--min-valid <seconds>', 'refresh unless the token stays valid at least this long', '0')
-    .option('--json', 'print {"token": "…"}; errors as a JSON object on stdout')
-    .action(async (ref: string, opts: { minValid: string; json?: boolean }) => {
-      const token = await (
-        await getCore()
-      ).getAccessToken(ref, { minValidSeconds: positiveInt(opts.minValid, '--min-valid') });
+    .option('--header', 'print the whole header, `Authorization: <scheme> <token>`, for `curl -H @-`')
+    .option('--json', 'print {"token": "…"} ({"header": "…"} with --header); errors as a JSON object on stdout')
+    .action(async (ref: string, opts: { minValid: string; header?: boolean; json?: boolean }) => {
+      const minValidSeconds = positiveInt(opts.minValid, '--min-valid');
+      const c = await getCore();
+      if (opts.header) {
+        const header = `Authorization: ${(await accountAccess(c, ref, { minValidSeconds })).authorization}`;
+        if (opts.json) printJson({ header });
+        else outRaw(header);
+        return;
+      }
+      const token = await c.getAccessToken(ref, { minValidSeconds });
       if (opts.json) printJson({ token });
-      else out(token);
+      else outRaw(token);
     });
 
   program
@@ -364,20 +369,26 @@ export function buildProgram(): Command {
       say('The demo provider and its accounts were removed.');
     });
 
+  registerExecCommand(program, { getCore });
+  registerImportCommand(program, { getCore });
+  registerApiCommand(program, { getCore });
+
   return program;
 }
 
 function emitError(error: AppError): void {
   say(`tokentray: ${error.message}`);
-  if (jsonMode) out(JSON.stringify({ error }, null, 2));
+  if (jsonMode) printJson({ error });
 }
 
 export async function main(argv: string[]): Promise<number> {
-  jsonMode = argv.includes('--json');
+  // A `--json` after `--` belongs to the command `tokentray exec` runs, not to us.
+  const end = argv.indexOf('--');
+  jsonMode = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return commandOutcome.exitCode ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (
@@ -386,7 +397,7 @@ export async function main(argv: string[]): Promise<number> {
         error.code === 'commander.help'
       )
         return 0;
-      if (jsonMode) out(JSON.stringify({ error: { code: 'USAGE', message: error.message } }, null, 2));
+      if (jsonMode) printJson({ error: { code: 'USAGE', message: error.message } });
       return 2;
     }
     const appError = toAppError(error);

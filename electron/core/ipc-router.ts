@@ -17,7 +17,9 @@ import {
   type IpcRequest,
   type IpcResponse,
   type Preferences,
+  userFacingIssue,
 } from '../shared/ipc-contract';
+import { isLoopbackHostname } from '../shared/endpoint-url';
 import type { AppError, Result } from '../shared/models';
 import { TokentrayError, toAppError } from './errors';
 import type { ConnectAttempt, TokentrayService } from './service-api';
@@ -65,10 +67,6 @@ function invalid(message: string): AppError {
   return { code: 'IPC_INVALID', message };
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
-}
-
 /**
  * https anywhere, http only to this machine; never credentials in the URL,
  * never javascript:, file:, data: or custom schemes.
@@ -82,7 +80,7 @@ export function isAllowedExternalUrl(value: string): boolean {
   }
   if (url.username !== '' || url.password !== '') return false;
   if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  return url.protocol === 'http:' && isLoopbackHostname(url.hostname);
 }
 
 export function memoryPreferences(initial: Preferences = DEFAULT_PREFERENCES): PreferencesStore {
@@ -151,7 +149,13 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       for (const p of providers) remember(p.registerUrl);
       return providers;
     },
-    setProvider: async ({ provider, ...input }) => service.setProvider(provider, input),
+    // Named fields only: endpoint overrides never come from the renderer (the contract refuses them too).
+    setProvider: async ({ provider, clientId, clientSecret, redirectUri }) =>
+      service.setProvider(provider, {
+        clientId,
+        ...(clientSecret === undefined ? {} : { clientSecret }),
+        ...(redirectUri === undefined ? {} : { redirectUri }),
+      }),
     addGenericProvider: async (input) => service.addGenericProvider(input),
     removeDemo: async () => {
       await service.removeDemo();
@@ -247,7 +251,10 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
     const request = contract.request.safeParse(payload);
     if (!request.success) {
       // The payload is never echoed: it may hold a client secret or a pasted token.
-      return { ok: false, error: invalid(`The request to "${channel}" was malformed.`) };
+      return {
+        ok: false,
+        error: invalid(userFacingIssue(request.error) ?? `The request to "${channel}" was malformed.`),
+      };
     }
     let data: unknown;
     try {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { endpointUrlProblem } from '../shared/endpoint-url';
 import type { AccountSummary, ProviderSummary, TaskList, TokenInspection } from '../shared/models';
 import type { Clock } from './clock';
 import { TokentrayError } from './errors';
@@ -8,6 +9,7 @@ import type { HttpClient } from './http/client';
 import { AccountRepository } from './accounts/account-repository';
 import { canRefresh, refreshDueAt, toSummary } from './accounts/account-status';
 import { ConnectService } from './connect/connect-service';
+import type { TokenFile } from './connect/token-file';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
 import { ProviderRegistry, safeProviderId } from './providers/registry';
@@ -41,20 +43,11 @@ export interface CoreOptions {
 
 function validUrl(value: string | null | undefined, what: string): string | null {
   if (value === undefined || value === null || value === '') return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TokentrayError('USAGE', `${what} "${value.slice(0, 80)}" is not a valid URL.`);
-  }
-  if (
-    url.protocol !== 'https:' &&
-    url.protocol !== 'http:' &&
-    !(what === 'The redirect URI' && url.protocol === 'tokentray:')
-  ) {
-    throw new TokentrayError('USAGE', `${what} must be an http(s) URL.`);
-  }
-  return value.replace(/\/+$/, '') === value || what === 'The redirect URI' ? value : value.replace(/\/+$/, '');
+  const redirect = what === 'The redirect URI';
+  // Tokens, refresh tokens and the client secret travel to these: https, or plain http on this machine only.
+  const problem = endpointUrlProblem(value, `${what} "${value.slice(0, 80)}"`, { appScheme: redirect });
+  if (problem !== null) throw new TokentrayError('USAGE', problem);
+  return redirect ? value : value.replace(/\/+$/, '');
 }
 
 /** The core behind every front door: CLI, Electron main and the development bridge. */
@@ -248,6 +241,20 @@ export class TokentrayCore implements TokentrayService {
     options?: { label?: string; host?: string },
   ): Promise<AccountSummary> {
     return this.connect.connectWithToken(provider, token, options ?? {});
+  }
+
+  /** `tokentray import`: a token file from an older tool, verified and stored (CLI only). */
+  importTokens(
+    provider: string,
+    file: TokenFile,
+    options: { label?: string; host?: string; issuedAt: number },
+  ): Promise<AccountSummary> {
+    return this.connect.importTokens(provider, file, options);
+  }
+
+  /** The core's HTTP client (timeouts, Retry-After, per-provider pacing), for `tokentray api`. */
+  httpClient(): HttpClient {
+    return this.o.http;
   }
 
   handleDeepLink(url: string): Promise<boolean> {

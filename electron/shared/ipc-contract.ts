@@ -6,6 +6,7 @@
 // No response schema has a field that could carry a token, a refresh token or a
 // client secret: secrets go in (setProvider, connectWithToken) and never come back.
 import { z } from 'zod';
+import { endpointUrlProblem } from './endpoint-url';
 import {
   accountSummarySchema,
   appErrorSchema,
@@ -19,7 +20,46 @@ const providerId = z.string().trim().min(1).max(64);
 const accountId = z.string().trim().min(1).max(200);
 const label = z.string().trim().min(1).max(100).optional();
 const host = z.string().trim().min(1).max(253).optional();
-const optionalUrl = z.string().trim().max(2048).nullable().optional();
+/**
+ * Marks a refusal whose message is a fixed sentence (never the payload), so the
+ * router may show it to the user instead of a bare "malformed request".
+ */
+export const USER_FACING_ISSUE = { userFacing: true } as const;
+
+/** The first refusal in a failed parse that the user may read word for word, if any. */
+export function userFacingIssue(error: z.ZodError): string | null {
+  for (const issue of error.issues) {
+    if (issue.code === 'custom' && (issue.params as { userFacing?: unknown } | undefined)?.userFacing === true)
+      return issue.message;
+  }
+  return null;
+}
+
+const REDIRECT_URI_REFUSED =
+  'The redirect URI must be https, tokentray://, or plain http on this machine only (127.0.0.0/8, ::1, localhost).';
+const redirectUriField = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((value) => value === '' || endpointUrlProblem(value, 'The redirect URI', { appScheme: true }) === null, {
+    message: REDIRECT_URI_REFUSED,
+    params: USER_FACING_ISSUE,
+  })
+  .nullable()
+  .optional();
+
+/**
+ * Endpoint overrides decide where refresh tokens and the client secret are sent, so the
+ * renderer (untrusted) may not set them: only the command line, run by the user, can.
+ */
+function cliOnly(option: string) {
+  return z
+    .custom<never>(() => false, {
+      message: `Endpoints can only be overridden from the command line (tokentray provider set <provider> ${option} <url>), not from the app's window.`,
+      params: USER_FACING_ISSUE,
+    })
+    .optional();
+}
 
 /** Channels that take no arguments accept nothing (or an empty object). */
 const noRequest = z.strictObject({}).optional();
@@ -68,10 +108,10 @@ export const ipcContract = {
       clientId: z.string().trim().min(1).max(512),
       /** Goes to the keychain through the core; never echoed back. */
       clientSecret: z.string().max(4096).nullable().optional(),
-      redirectUri: optionalUrl,
-      authorizeUrl: optionalUrl,
-      tokenUrl: optionalUrl,
-      apiUrl: optionalUrl,
+      redirectUri: redirectUriField,
+      authorizeUrl: cliOnly('--authorize-url'),
+      tokenUrl: cliOnly('--token-url'),
+      apiUrl: cliOnly('--api-url'),
     }),
     providerSummarySchema,
   ),

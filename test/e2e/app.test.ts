@@ -344,4 +344,21 @@ describe('Tokentray in Chromium over the development bridge', () => {
     await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
     expect(await core().listAccounts()).toEqual([]);
   });
+
+  it('sets up a provider from the window with its client id and secret, and nothing else', async () => {
+    await page.getByTestId('nav-connect').click();
+    await page.getByTestId('provider-clickup').click();
+    // ClickUp takes personal tokens without set-up, so the app registration is one step further.
+    await page.getByRole('button', { name: 'Set up the app' }).click();
+    await page.getByLabel('Client id').fill('e2e-client');
+    await page.getByLabel('Client secret').fill('e2e-client-secret-value');
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.getByTestId('connect-methods').waitFor();
+    const clickup = (await core().listProviders()).find((p) => p.id === 'clickup');
+    expect(clickup).toMatchObject({ configured: true, redirectUri: 'http://127.0.0.1:8977/callback/clickup' });
+    // The window has no way to move the endpoints: the stored set-up keeps ClickUp's own.
+    const stored = await core().metadata.readProvider('clickup');
+    expect(stored).toMatchObject({ clientId: 'e2e-client', authorizeUrl: null, tokenUrl: null, apiUrl: null });
+    expect(frames.some((f) => f.includes('e2e-client-secret-value') && f.includes('"ok":true'))).toBe(false);
+  });
 });

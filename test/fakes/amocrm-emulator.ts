@@ -47,6 +47,8 @@ export interface EmulatorHandle {
   clientSecret: string;
   host: string;
   stats: EmulatorStats & { pagesServed: number; blocked: boolean };
+  /** Tasks created (POST /api/v4/tasks) or edited (PATCH /api/v4/tasks/{id}) through the API, by id. */
+  written: Map<number, Record<string, unknown>>;
   /** Plays the user at the consent screen; returns the URL the browser is sent to. */
   consent(authorizeUrl: string, opts: { user: string; deny?: boolean }): Promise<string>;
   /** The code the integration's settings page shows (valid 20 minutes). */
@@ -124,6 +126,14 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   let outage = false;
   let limitedInARow = 0;
   const extraStats = { pagesServed: 0, blocked: false };
+  const written = new Map<number, Record<string, unknown>>();
+  const parseJson = (text: string): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return null;
+    }
+  };
   const now = Math.floor(Date.now() / 1000);
 
   const userOf = (name: string): { id: number; name: string; admin: boolean } => {
@@ -368,6 +378,51 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
         },
       };
     }
+    // amoCRM API v4, "Tasks": POST /api/v4/tasks takes an array of tasks (text and complete_till
+    // required) and answers their new ids under _embedded.tasks with request_id; PATCH
+    // /api/v4/tasks/{id} takes one object and answers { id, updated_at }.
+    if (path === '/api/v4/tasks' && req.method === 'POST') {
+      const items = parseJson(req.text);
+      if (
+        !Array.isArray(items) ||
+        items.some((t) => !t || typeof t !== 'object' || !('text' in t) || !('complete_till' in t))
+      )
+        throw new HttpFailure(400, {
+          title: 'Bad Request',
+          status: 400,
+          detail: 'Request validation failed',
+          'validation-errors': [],
+        });
+      const created = (items as Array<Record<string, unknown>>).map((t, i) => {
+        const id = 95_000_000 + written.size;
+        written.set(id, { ...t, id });
+        return {
+          id,
+          request_id: String(t['request_id'] ?? i),
+          _links: { self: { href: `https://${host}/api/v4/tasks/${id}` } },
+        };
+      });
+      return {
+        status: 200,
+        json: { _links: { self: { href: `https://${host}/api/v4/tasks` } }, _embedded: { tasks: created } },
+      };
+    }
+    const one = /^\/api\/v4\/tasks\/(\d+)$/.exec(path);
+    if (one && req.method === 'PATCH') {
+      const id = Number(one[1]);
+      const patch = parseJson(req.text);
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch))
+        throw new HttpFailure(400, { title: 'Bad Request', status: 400, detail: 'Request validation failed' });
+      written.set(id, { ...(written.get(id) ?? {}), ...(patch as Record<string, unknown>), id });
+      return {
+        status: 200,
+        json: {
+          id,
+          updated_at: Math.floor(Date.now() / 1000),
+          _links: { self: { href: `https://${host}/api/v4/tasks/${id}` } },
+        },
+      };
+    }
     if (path === '/api/v4/tasks') {
       const start = (page - 1) * limit;
       if (start >= taskCount) return { status: 204 };
@@ -411,6 +466,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     clientSecret,
     host,
     stats,
+    written,
     consent: approveConsent,
     issueAuthorizationCode: ({ user }) => {
       userOf(user);

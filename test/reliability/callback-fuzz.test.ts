@@ -5,6 +5,8 @@ import { startLoopbackListener } from '../../electron/core/connect/loopback';
 import { TokentrayError } from '../../electron/core/errors';
 import { parseCallback, validateCallback } from '../../electron/core/oauth/callback';
 import { randomUrlSafe } from '../../electron/core/oauth/pkce';
+import { amocrm } from '../../electron/core/providers/amocrm';
+import { makeTestCore } from '../support/test-core';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2_147_483_647);
 const HTTP_RUNS = Number(process.env['FUZZ_HTTP_RUNS'] ?? 50_000);
@@ -131,4 +133,71 @@ describe('fuzzing callbacks and deep links', () => {
     expect(completed).toBe(1);
     await dispatcher.close();
   }, 240_000);
+});
+
+describe('fuzzing deep links against a pending sign-in', () => {
+  const DEEP_RUNS = Number(process.env['FUZZ_DEEP_RUNS'] ?? 3_000);
+
+  it(`${DEEP_RUNS} hostile tokentray:// links never end a pending sign-in unless they carry its state exactly once (seed ${SEED})`, async () => {
+    console.log(`deep-link fuzz: seed=${SEED} runs=${DEEP_RUNS} (replay with FUZZ_SEED=${SEED})`);
+    const t = makeTestCore({ providers: [amocrm] });
+    try {
+      await t.core.setProvider('amocrm', {
+        clientId: 'fuzz-client',
+        clientSecret: 'fuzz-secret',
+        redirectUri: 'tokentray://callback/amocrm',
+      });
+      const attempt = await t.core.startConnect('amocrm', { timeoutMs: 10 * 60_000 });
+      expect(attempt.redirectUri).toBeNull();
+      const state = new URL(attempt.authorizeUrl).searchParams.get('state')!;
+      let settled: string | null = null;
+      attempt.result.then(
+        () => (settled = 'resolved'),
+        (error: unknown) => (settled = error instanceof TokentrayError ? error.code : String(error)),
+      );
+      // The real state appears only in company it cannot stand in: twice, or beside a near miss.
+      const stateValue = fc.oneof(
+        value,
+        fc.constant(`${state}&state=${state}`),
+        fc.constant(`${state}&state=${state}x`),
+        fc.constant(`${state.slice(0, -1)}`),
+        fc.constant(`${state}${'a'.repeat(5000)}`),
+      );
+      const deepParam = fc.tuple(
+        fc.constantFrom('code', 'error', 'error_description', 'referer', 'iss', 'state[]', 'STATE', 'x'),
+        value,
+      );
+      const link = fc
+        .tuple(
+          fc.constantFrom('tokentray://callback/amocrm', 'tokentray://x', 'TOKENTRAY://callback/amocrm'),
+          fc.constantFrom('?', '#'),
+          fc.array(deepParam, { maxLength: 6 }),
+          fc.option(stateValue, { nil: undefined }),
+        )
+        .map(([base, sep, ps, s]) => {
+          const parts = ps.map(([k, v]) => `${k}=${v}`);
+          if (s !== undefined) parts.splice(ps.length > 0 ? 1 : 0, 0, `state=${s}`);
+          return `${base}${sep}${parts.join('&')}`;
+        });
+      const links = [
+        `tokentray://x?state=${state}&state=${state}`,
+        `tokentray://x?state=a&state=b`,
+        `tokentray://x?code=c&state=${'s'.repeat(5000)}`,
+        `tokentray://x?code=${'c'.repeat(5000)}&code=d`,
+        `tokentray://x?error=access_denied`,
+        ...fc.sample(link, { seed: SEED, numRuns: DEEP_RUNS }),
+      ];
+      for (const url of links) {
+        const taken = await t.core.handleDeepLink(url);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (taken || settled !== null)
+          throw new Error(`a link without the pending state ended the sign-in: ${url.slice(0, 200)}`);
+      }
+      // The link that carries the state once still settles it (here: the user said no).
+      expect(await t.core.handleDeepLink(`tokentray://callback/amocrm?error=access_denied&state=${state}`)).toBe(true);
+      await expect(attempt.result).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    } finally {
+      await t.cleanup();
+    }
+  }, 120_000);
 });

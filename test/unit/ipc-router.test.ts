@@ -91,6 +91,48 @@ describe('the IPC router', () => {
     expect(fake.secrets.get('clickup')).toBe('sup3r-s3cret-value');
   });
 
+  it('refuses endpoint overrides from the renderer with a sentence that says where to set them', async () => {
+    const { fake, router } = harness();
+    for (const field of ['authorizeUrl', 'tokenUrl', 'apiUrl']) {
+      const result = await router.handle('setProvider', {
+        provider: 'clickup',
+        clientId: 'client-1',
+        [field]: 'https://attacker.example/collect',
+      });
+      expect(result).toEqual({
+        ok: false,
+        error: { code: 'IPC_INVALID', message: expect.stringContaining('tokentray provider set') },
+      });
+      expect(JSON.stringify(result)).not.toContain('attacker.example');
+    }
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('refuses a plain-http redirect URI to another machine, and takes loopback and tokentray:// ones', async () => {
+    const { fake, router } = harness();
+    const refused = await router.handle('setProvider', {
+      provider: 'clickup',
+      clientId: 'client-1',
+      redirectUri: 'http://attacker.example/callback',
+    });
+    expect(refused).toEqual({
+      ok: false,
+      error: { code: 'IPC_INVALID', message: expect.stringMatching(/redirect URI.*https.*127\.0\.0\.0\/8/) },
+    });
+    expect(fake.calls).toEqual([]);
+    for (const redirectUri of [
+      'http://127.0.0.1:8977/callback/clickup',
+      'http://localhost:1/cb',
+      'tokentray://callback/clickup',
+    ]) {
+      expect(
+        await router.handle('setProvider', { provider: 'clickup', clientId: 'client-1', redirectUri }),
+      ).toMatchObject({
+        ok: true,
+      });
+    }
+  });
+
   it('passes the core’s coded errors through and hides anything else behind INTERNAL', async () => {
     const { fake, router } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
     expect(await router.handle('inspect', { accountId: 'nobody' })).toEqual({

@@ -7,12 +7,13 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { toSummary } from '../accounts/account-status';
 import { isHostName, parseCallback, validateCallback } from '../oauth/callback';
 import { jwtExpiry } from '../oauth/jwt';
-import { pkceChallengeS256, randomUrlSafe } from '../oauth/pkce';
+import { pkceChallengeS256, randomUrlSafe, statesEqual } from '../oauth/pkce';
 import { exchangeToken } from '../oauth/token-exchange';
 import { expiryFrom } from '../refresh/refresher';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ProviderContext, ProviderDefinition, StoredTokens } from '../providers/types';
 import type { PendingConnect, Vault } from '../vault/vault';
+import type { TokenFile } from './token-file';
 import { DEFAULT_CONNECT_TIMEOUT_MS, startLoopbackListener, type LoopbackListener } from './loopback';
 import type { ConnectAttempt, ConnectPhase, StartConnectOptions } from '../service-api';
 
@@ -187,14 +188,13 @@ export class ConnectService {
     } catch {
       return false;
     }
-    const state = params.get('state');
+    // Like the loopback listener: a link that does not carry an attempt's state exactly once is
+    // ignored before anything else is checked, so a stray or hostile link cannot end a sign-in.
+    const states = params.getAll('state');
+    if (states.length !== 1) return false;
+    const state = states[0]!;
     for (const live of this.attempts.values()) {
-      if (live.listener !== null || state === null) continue;
-      try {
-        validateCallback(params, { state: live.pending.state, issuer: null, issRequired: false });
-      } catch (error) {
-        if (error instanceof TokentrayError && error.code === 'STATE_MISMATCH') continue;
-      }
+      if (live.listener !== null || !statesEqual(live.pending.state, state)) continue;
       this.completeFromParams(live, params).then(live.resolve, live.reject);
       this.forget(live.pending.attemptId);
       return true;
@@ -330,6 +330,71 @@ export class ConnectService {
       identity,
       tokens,
       scopes: [],
+      label: options.label ?? null,
+    });
+    this.o.onChange();
+    return toSummary(meta, provider, this.o.clock.now());
+  }
+
+  /**
+   * `tokentray import`: tokens an older tool obtained (a cron job's file, a library's
+   * cache), verified with one identity call and stored like a connected account.
+   * The provider must be set up: from now on Tokentray refreshes (or reconnects) it.
+   */
+  async importTokens(
+    providerId: string,
+    file: TokenFile,
+    options: { label?: string; host?: string; issuedAt: number },
+  ): Promise<AccountSummary> {
+    const provider = await this.o.registry.get(providerId);
+    if (provider.kind === 'demo') throw new TokentrayError('USAGE', 'The demo provider has no token files to import.');
+    const host = options.host?.trim() || file.host;
+    if (host !== null && !isHostName(host)) {
+      throw new TokentrayError(
+        'USAGE',
+        `"${host.slice(0, 80)}" is not a host name; give the account's address such as example.amocrm.ru.`,
+      );
+    }
+    const ctx = await this.o.registry.context(provider);
+    const now = this.o.clock.now();
+    if (file.expiresAt !== null && file.expiresAt <= now) {
+      throw new TokentrayError(
+        'TOKEN_INVALID',
+        `The access token in that file expired on ${new Date(file.expiresAt).toISOString()}; nothing was stored. ${
+          file.refreshToken
+            ? 'Let the old job refresh it once more and import the new file at once, or connect again with `tokentray connect ' +
+              provider.id +
+              '`.'
+            : `Connect again with \`tokentray connect ${provider.id}\`.`
+        }`,
+      );
+    }
+    const tokens: StoredTokens = {
+      accessToken: file.accessToken,
+      refreshToken: provider.refresh === 'none' ? null : file.refreshToken,
+      tokenType: file.tokenType,
+      expiresAt: file.expiresAt,
+      issuedAt: Math.min(options.issuedAt, now),
+      host,
+      personal: false,
+    };
+    let identity;
+    try {
+      identity = await provider.identify(this.o.http, { ...ctx, accountId: 'new', tokens, workspaces: [], extra: {} });
+    } catch (error) {
+      if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
+        throw new TokentrayError(
+          'TOKEN_INVALID',
+          `${provider.name} rejected the token in that file (revoked or expired); nothing was stored. Connect again with \`tokentray connect ${provider.id}\`.`,
+        );
+      }
+      throw error;
+    }
+    const meta = await this.o.repo.upsertFromIdentity({
+      provider: provider.id,
+      identity,
+      tokens,
+      scopes: file.scopes ?? provider.scopes,
       label: options.label ?? null,
     });
     this.o.onChange();

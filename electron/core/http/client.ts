@@ -60,7 +60,7 @@ export class ResponseTooLargeError extends TokentrayError {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   url: string;
   headers?: Record<string, string>;
   body?: string | null;
@@ -92,6 +92,8 @@ export interface HttpResponse {
   headers: Record<string, string>;
   /** Parsed JSON when the body is JSON, the raw text otherwise, null when empty. */
   body: unknown;
+  /** The body exactly as received (`tokentray api` prints it unchanged); absent on synthesized answers. */
+  text?: string;
 }
 
 export interface HttpClient {
@@ -191,7 +193,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       });
       const flat = flattenHeaders(res.headers);
       const text = await readCapped(res.body, flat, req.maxBodyBytes ?? maxBodyBytes, hostOf(req.url));
-      return { status: res.statusCode, headers: flat, body: parseBody(text, flat['content-type']) };
+      return { status: res.statusCode, headers: flat, body: parseBody(text, flat['content-type']), text };
     } catch (error) {
       if (error instanceof TokentrayError) throw error;
       throw new TokentrayError(

@@ -184,8 +184,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       providerName: name,
       what,
       blockedForMs: amoBlockedForMs,
-      // The ceiling is per integration, so every account of one integration shares the slot.
-      rateKey: `${id}:${ctx.config.clientId || ctx.accountId}`,
+      rateKey: def.apiPacing!(ctx).rateKey,
       requestsPerSecond: REQUESTS_PER_SECOND,
     });
 
@@ -278,6 +277,9 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     classifyTokenError: classifyAmoTokenError,
     authorizationHeader: (tokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx, tokens) => baseFor(ctx, ctx.config.apiUrl ? null : accountHost(tokens, name)),
+
+    // The ceiling is per integration, so every account of one integration shares the slot.
+    apiPacing: (ctx) => ({ rateKey: `${id}:${ctx.config.clientId || ctx.accountId}` }),
 
     async identify(http, ctx) {
       // `/api/v4/account` answers every user, administrator or not (developers.amocrm.ru,

@@ -18,6 +18,7 @@
  * paginated with RFC 5988 `Link: rel="next"`.
  */
 import { z } from 'zod';
+import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
@@ -184,8 +185,7 @@ function safeApiBase(href: string): string | null {
   } catch {
     return null;
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) return null;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) return null;
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -222,8 +222,7 @@ function get(http: HttpClient, ctx: AccountContext, url: string): Promise<HttpRe
     url,
     headers: { authorization: basecamp.authorizationHeader(ctx.tokens) },
     providerName: NAME,
-    // Basecamp limits per IP, so every Basecamp account on this machine shares one budget.
-    rateKey: basecamp.id,
+    rateKey: basecamp.apiPacing!(ctx).rateKey,
     requestsPerSecond: basecamp.requestsPerSecond,
   });
 }
@@ -381,6 +380,9 @@ export const basecamp: ProviderDefinition = {
   classifyTokenError,
   authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
   apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
+
+  // Basecamp limits per IP, so every Basecamp account on this machine shares one budget.
+  apiPacing: () => ({ rateKey: basecamp.id }),
 
   async identify(http: HttpClient, ctx: AccountContext): Promise<Identity> {
     const url = `${basecamp.apiBase(ctx, ctx.tokens)}/authorization.json`;

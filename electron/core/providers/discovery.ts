@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { LOOPBACK_HOSTS_TEXT, isLoopbackHostname } from '../../shared/endpoint-url';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient } from '../http/client';
 import type { GenericProviderMetadata } from './types';
@@ -61,9 +62,12 @@ export async function discoverProvider(
   forcedAuth: 'none' | null,
 ): Promise<GenericProviderMetadata> {
   const issuerUrl = new URL(issuer);
-  const loopback = issuerUrl.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname);
+  const loopback = issuerUrl.protocol === 'http:' && isLoopbackHostname(issuerUrl.hostname);
   if (issuerUrl.protocol !== 'https:' && !loopback) {
-    throw new TokentrayError('USAGE', 'The issuer must be an https URL (plain http is allowed only on 127.0.0.1).');
+    throw new TokentrayError(
+      'USAGE',
+      `The issuer must be an https URL (plain http is allowed only for ${LOOPBACK_HOSTS_TEXT}).`,
+    );
   }
   const options = {
     ...(loopback ? { [oauth.allowInsecureRequests]: true } : {}),

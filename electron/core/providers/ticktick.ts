@@ -132,10 +132,8 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
       url: `${provider.apiBase(ctx, ctx.tokens)}${path}`,
       headers: { authorization: provider.authorizationHeader(ctx.tokens) },
       providerName: hosts.name,
-      rateKey: `${hosts.id}:${ctx.accountId}`,
+      ...provider.apiPacing!(ctx),
       requestsPerSecond: provider.requestsPerSecond,
-      // TickTick signals its (undocumented) query limit as a 500, not a 429.
-      isRateLimited: isQueryLimit,
     });
 
   const projectData = async (http: HttpClient, ctx: AccountContext, projectId: string) =>
@@ -202,6 +200,9 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     classifyTokenError: classifyTicktickTokenError,
     authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
+
+    // TickTick signals its (undocumented) query limit as a 500, not a 429.
+    apiPacing: (ctx) => ({ rateKey: `${hosts.id}:${ctx.accountId}`, isRateLimited: isQueryLimit }),
 
     /**
      * The open API has no user endpoint. The inbox is a hidden per-user list

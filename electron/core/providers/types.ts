@@ -1,5 +1,5 @@
 import type { ConnectMethod, Task, Workspace } from '../../shared/models';
-import type { HttpClient } from '../http/client';
+import type { HttpClient, HttpResponse } from '../http/client';
 
 /**
  * A provider is data plus a few small functions. Nothing outside this folder
@@ -125,6 +125,11 @@ export interface AccountContext extends ProviderContext {
   extra: Record<string, string>;
 }
 
+export interface ApiPacing {
+  rateKey: string;
+  isRateLimited?: (res: HttpResponse) => boolean;
+}
+
 export interface ProviderDefinition {
   id: string;
   name: string;
@@ -169,4 +174,10 @@ export interface ProviderDefinition {
   fetchTasks(http: HttpClient, ctx: AccountContext, onProgress?: (count: number) => void): AsyncIterable<Task[]>;
   /** Best effort; providers without revocation leave this undefined. */
   revoke?(http: HttpClient, ctx: AccountContext): Promise<void>;
+  /**
+   * How API calls for this account share the provider's rate limit (the key requests
+   * are paced under) and which answers besides 429 mean "slow down". Without it:
+   * one budget per account, 429 only. `tokentray api` uses it as the provider's own calls do.
+   */
+  apiPacing?(ctx: AccountContext): ApiPacing;
 }

@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envNameFromLabel, parseEnvSpec } from '../../electron/cli/commands/exec';
+import { clickup } from '../../electron/core/providers/clickup';
+import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import { CLI } from '../support/cli';
+import { freePort } from '../support/free-port';
+import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
+
+let emu: ClickupEmulatorHandle;
+let t: TestCore;
+let personal: string;
+let oauthToken: string;
+let scratch: string;
+const printed: string[] = [];
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+beforeAll(async () => {
+  emu = await startClickupEmulator({ redirectUri: `http://127.0.0.1:${await freePort()}/callback/clickup` });
+  t = makeTestCore({ keychain: true, providers: [clickup] });
+  await t.core.setProvider('clickup', {
+    clientId: emu.clientId,
+    clientSecret: emu.clientSecret,
+    redirectUri: emu.redirectUri,
+    authorizeUrl: `${emu.url}/api`,
+    tokenUrl: `${emu.url}/api/v2/oauth/token`,
+    apiUrl: `${emu.url}/api/v2`,
+  });
+  personal = emu.issuePersonalToken('alice');
+  await t.core.connectWithToken('clickup', personal, { label: 'work-pk' });
+  const attempt = await t.core.startConnect('clickup', { label: 'work-oauth' });
+  expect((await fetch(await emu.consent(attempt.authorizeUrl, { user: 'bob' }))).status).toBe(200);
+  await attempt.result;
+  oauthToken = await t.core.getAccessToken('work-oauth');
+  scratch = mkdtempSync(join(tmpdir(), 'tokentray-exec-test-'));
+});
+afterAll(async () => {
+  await t.cleanup();
+  await emu.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(args: string[], onSpawn?: (pid: number, stdout: () => string) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'exec', ...args], {
+      env: { ...process.env, TOKENTRAY_HOME: t.home, TOKENTRAY_KEYCHAIN_SERVICE: t.service },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    onSpawn?.(child.pid!, () => stdout);
+    child.on('close', (code, signal) => {
+      printed.push(stdout, stderr);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A node one-liner for the child; it prints digests, never a token. */
+const node = (script: string): string[] => ['--', process.execPath, '-e', script];
+
+describe('tokentray exec', () => {
+  it('puts fresh tokens in the environment, names them from the label by default, and keeps argv clean', async () => {
+    const script = `const h = (s) => require('crypto').createHash('sha256').update(s ?? '').digest('hex');
+      console.log(JSON.stringify({ pid: process.pid, a: h(process.env.CU), b: h(process.env.WORK_PK_TOKEN) }));
+      setTimeout(() => {}, 60000); process.on('SIGTERM', () => process.exit(0));`;
+    let seen: { pid: number; a: string; b: string } | null = null;
+    let cmdlines = '';
+    const r = await exec(['--env', 'CU=work-oauth:60', '--env', 'work-pk', ...node(script)], (pid, stdout) => {
+      void until(() => stdout().includes('}'), 'the child').then(() => {
+        seen = JSON.parse(stdout()) as { pid: number; a: string; b: string };
+        // What every local user can read: the command lines of tokentray and of the command it runs.
+        cmdlines = readFileSync(`/proc/${pid}/cmdline`, 'utf8') + readFileSync(`/proc/${seen.pid}/cmdline`, 'utf8');
+        process.kill(pid, 'SIGTERM');
+      });
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(seen).toMatchObject({ a: sha(oauthToken), b: sha(personal) });
+    expect(cmdlines).toContain('process.env.CU');
+    expect(cmdlines).not.toContain(oauthToken);
+    expect(cmdlines).not.toContain(personal);
+  });
+
+  it("exits with the command's exit code", async () => {
+    const r = await exec(['--env', 'CU=work-oauth', ...node('process.exit(7)')]);
+    expect(r.code).toBe(7);
+    expect((await exec(['--env', 'CU=work-oauth', '--', 'no-such-command-tokentray'])).code).toBe(127);
+  });
+
+  it('forwards a signal it receives to the command, and dies of the signal the command died of', async () => {
+    const marker = join(scratch, 'got-signal');
+    const script = `process.on('SIGHUP', () => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'HUP'); process.exit(3); });
+      console.log('ready'); setTimeout(() => {}, 60000);`;
+    const r = await exec(['--env', 'CU=work-oauth', ...node(script)], (pid, stdout) => {
+      void until(() => stdout().includes('ready'), 'the child').then(() => process.kill(pid, 'SIGHUP'));
+    });
+    expect(readFileSync(marker, 'utf8')).toBe('HUP');
+    expect(r.code).toBe(3);
+    const killed = await exec(['--env', 'CU=work-oauth', '--', 'sh', '-c', 'kill -TERM $$']);
+    expect(killed.signal).toBe('SIGTERM');
+  });
+
+  it('does not start the command when any token cannot be had', async () => {
+    const marker = join(scratch, 'started');
+    const args = ['--', 'sh', '-c', `touch ${marker}`];
+    const missing = await exec(['--env', 'CU=work-oauth', '--env', 'X=nobody', ...args]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No account is called "nobody"/);
+    // A --json meant for the command does not turn tokentray's own error into JSON on stdout.
+    const withJson = await exec(['--env', 'X=nobody', '--', 'sh', '-c', `touch ${marker}`, '--json']);
+    expect(withJson.code).toBe(1);
+    expect(withJson.stdout).toBe('');
+    expect(existsSync(marker)).toBe(false);
+    // An account whose token has run out and cannot be refreshed: asking for it needs a reconnect.
+    const dead = await t.core.connectWithToken('clickup', emu.issuePersonalToken('carol'), { label: 'dead-pk' });
+    const { meta, secret } = await t.core.repo.load(dead.id);
+    await t.core.repo.saveTokens(meta, { ...secret, tokens: { ...secret.tokens, expiresAt: Date.now() - 1000 } });
+    const expired = await exec(['--env', 'CU=work-pk', '--env', 'D=dead-pk', ...args]);
+    expect(expired.code).toBe(3);
+    expect(expired.stderr).toMatch(/reconnect/i);
+    expect(existsSync(marker)).toBe(false);
+    const usage = await exec(['--env', '1BAD=work-pk', ...args]);
+    expect(usage.code).toBe(2);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('writes --header-file for `curl -H @file` and removes it afterwards', async () => {
+    const r = await exec([
+      '--header-file',
+      'H=work-pk',
+      '--',
+      'sh',
+      '-c',
+      'stat -c %a "$H"; sha256sum < "$H" | cut -d" " -f1; echo "$H"',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const [mode, digest, path] = r.stdout.trim().split('\n');
+    expect(mode).toBe('600');
+    expect(digest).toBe(sha(`Authorization: ${personal}\n`));
+    expect(existsSync(path!)).toBe(false);
+  });
+
+  it('parses --env specs', () => {
+    expect(parseEnvSpec('A=work:600', 'env')).toEqual({ kind: 'env', name: 'A', account: 'work', minValid: 600 });
+    expect(parseEnvSpec('work-amo', 'env')).toMatchObject({ name: null, account: 'work-amo', minValid: 0 });
+    expect(envNameFromLabel('work-amo')).toBe('WORK_AMO_TOKEN');
+    expect(envNameFromLabel('Alice Smith (Acme)')).toBe('ALICE_SMITH_ACME_TOKEN');
+    expect(envNameFromLabel('2024 crm')).toBe('_2024_CRM_TOKEN');
+  });
+
+  it('never printed a token itself, nor left one in a file', async () => {
+    const all = printed.join('\n') + (await readAllFiles(t.home));
+    expect(all).not.toContain(oauthToken);
+    expect(all).not.toContain(personal);
+  });
+});
