@@ -14,6 +14,7 @@ import {
   tokenInspectionSchema,
   type Result,
 } from './models';
+import { taskViewChannels } from './task-view-contract';
 
 const providerId = z.string().trim().min(1).max(64);
 const accountId = z.string().trim().min(1).max(200);
@@ -112,6 +113,8 @@ export const ipcContract = {
   openExternal: channel(z.strictObject({ url: z.string().trim().min(1).max(8192) }), z.object({ opened: z.boolean() })),
   getPreferences: channel(noRequest, preferencesSchema),
   setPreferences: channel(preferencesSchema.partial().strict(), preferencesSchema),
+  /** The paged tasks view: taskViewOpen, taskViewWindow, taskViewClose (see task-view-contract.ts). */
+  ...taskViewChannels,
 };
 
 export type IpcContract = typeof ipcContract;

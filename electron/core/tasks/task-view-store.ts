@@ -97,6 +97,10 @@ export class TaskViewStore {
     return this.views.delete(viewId);
   }
 
+  clear(): void {
+    this.views.clear();
+  }
+
   get size(): number {
     return this.views.size;
   }
