@@ -1,0 +1,237 @@
+// The tasks view's side of the paged task list. The core holds each view's
+// whole list, sorted and grouped; this hook holds the shape of the current
+// result (totals, group headers) and a bounded set of pages of rows around
+// what is on screen, so the page's heap does not grow with the list. Every new
+// filter or search gets a higher sequence number; answers for an older one are
+// dropped here, and the core stops working on them.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { TokentrayApi } from '../../electron/shared/ipc-contract';
+import type { AppError } from '../../electron/shared/models';
+import type {
+  StatusFilter,
+  TaskViewGroup,
+  TaskViewRow,
+  TaskViewSource,
+  TaskWindow,
+} from '../../electron/shared/task-view-contract';
+
+/** Rows per page asked of the core; the first answer carries two, enough for a tall window. */
+export const PAGE_ROWS = 50;
+const FIRST_ROWS = PAGE_ROWS * 2;
+/** Pages kept around the visible ones; the farthest go first. */
+const MAX_PAGES = 24;
+
+export interface TaskQuery {
+  query: string;
+  status: StatusFilter;
+  today: string;
+}
+
+export interface TaskViewState {
+  /** Which accounts (and reload) this view is for; a new key means a new view is on its way. */
+  key: string;
+  viewId: string;
+  sources: TaskViewSource[];
+  failures: Array<{ accountId: string; error: AppError }>;
+  /** The cached lists standing in until the live fetch answers. */
+  stale: boolean;
+}
+
+export interface TaskShape {
+  seq: number;
+  total: number;
+  matched: number;
+  unfiltered: number;
+  groups: TaskViewGroup[];
+}
+
+type Fresh = Extract<TaskWindow, { stale: false }>;
+
+export function useTaskView(api: TokentrayApi, accountIds: readonly string[], filter: TaskQuery) {
+  const [reloads, setReloads] = useState(0);
+  const ids = accountIds.join('\n');
+  const key = `${ids}|${reloads}`;
+  const [view, setView] = useState<TaskViewState | null>(null);
+  const [shape, setShape] = useState<TaskShape | null>(null);
+  // Bumped when a page arrives: pages live in a ref so a flick does not copy a map per answer.
+  const [, setPagesVersion] = useState(0);
+  const pages = useRef(new Map<number, TaskViewRow[]>());
+  const inFlight = useRef(new Set<string>());
+  const seq = useRef(0);
+  const viewRef = useRef<TaskViewState | null>(null);
+  const shapeRef = useRef<TaskShape | null>(null);
+  const filterRef = useRef(filter);
+  useEffect(() => {
+    filterRef.current = filter;
+  });
+
+  const apply = useCallback((win: Fresh): void => {
+    if (shapeRef.current?.seq !== win.seq) {
+      pages.current = new Map();
+      inFlight.current.clear();
+    }
+    for (let i = 0; i < win.rows.length; i += PAGE_ROWS) {
+      pages.current.set(Math.floor((win.offset + i) / PAGE_ROWS), win.rows.slice(i, i + PAGE_ROWS));
+    }
+    const next = {
+      seq: win.seq,
+      total: win.total,
+      matched: win.matched,
+      unfiltered: win.unfiltered,
+      groups: win.groups,
+    };
+    if (
+      shapeRef.current?.seq !== next.seq ||
+      shapeRef.current.total !== next.total ||
+      shapeRef.current.groups !== next.groups
+    ) {
+      shapeRef.current = next;
+      setShape(next);
+    }
+    setPagesVersion((v) => v + 1);
+  }, []);
+
+  /** Asks for the current filter's first rows; a newer query makes the answer (and the core's work) moot. */
+  const query = useCallback(
+    (viewId: string): void => {
+      const mine = ++seq.current;
+      void api
+        .taskViewWindow({ viewId, ...filterRef.current, seq: mine, offset: 0, count: FIRST_ROWS })
+        .then((result) => {
+          if (!result.ok || result.data.stale || result.data.seq !== seq.current) return;
+          if (viewRef.current?.viewId !== viewId) return;
+          apply(result.data);
+        });
+    },
+    [api, apply],
+  );
+
+  // Opening a view: the offline cache first (on screen at once), then the live lists replace it.
+  useEffect(() => {
+    let current = true;
+    const wanted = ids === '' ? [] : ids.split('\n');
+    if (wanted.length === 0) return undefined;
+    const opened: string[] = [];
+    const adopt = (
+      data: { viewId: string; sources: TaskViewSource[]; failures: TaskViewState['failures'] },
+      win: TaskWindow,
+      stale: boolean,
+    ): void => {
+      const previous = viewRef.current;
+      const next = { key, viewId: data.viewId, sources: data.sources, failures: data.failures, stale };
+      viewRef.current = next;
+      setView(next);
+      if (previous && previous.viewId !== next.viewId) void api.taskViewClose({ viewId: previous.viewId });
+      // The rows the core sent are for the filter at open time; typed since? Ask again.
+      if (!win.stale && win.seq === seq.current) {
+        shapeRef.current = null;
+        apply(win);
+      } else query(data.viewId);
+    };
+    const open = (offline: boolean) =>
+      api.taskViewOpen({ accountIds: wanted, offline, ...filterRef.current, seq: ++seq.current, count: FIRST_ROWS });
+    void open(true)
+      .then((cached) => {
+        if (!cached.ok) return;
+        opened.push(cached.data.viewId);
+        const complete = cached.data.failures.length === 0 && cached.data.sources.every((s) => s.fetchedAt !== null);
+        if (current && complete) adopt(cached.data, cached.data.window, true);
+        else void api.taskViewClose({ viewId: cached.data.viewId });
+      })
+      .finally(() => {
+        if (!current) return;
+        void open(false).then((live) => {
+          if (!live.ok) return;
+          opened.push(live.data.viewId);
+          if (current) adopt(live.data, live.data.window, false);
+          else void api.taskViewClose({ viewId: live.data.viewId });
+        });
+      });
+    return () => {
+      current = false;
+    };
+  }, [api, ids, key, apply, query]);
+
+  // The view goes with the page: the core need not keep its list.
+  useEffect(
+    () => () => {
+      const last = viewRef.current;
+      if (last) void api.taskViewClose({ viewId: last.viewId });
+    },
+    [api],
+  );
+
+  // A new filter, search or day: the first rows of the new result, everything older dropped.
+  const { query: text, status, today } = filter;
+  const viewId = view?.viewId ?? null;
+  const firstFilter = useRef(true);
+  useEffect(() => {
+    if (firstFilter.current) {
+      firstFilter.current = false;
+      return;
+    }
+    if (viewId !== null) query(viewId);
+  }, [text, status, today, viewId, query]);
+
+  /** Makes sure rows first..last are here or on their way; pages far from them are let go. */
+  const ensure = useCallback(
+    (first: number, last: number): void => {
+      const v = viewRef.current;
+      const s = shapeRef.current;
+      if (!v || !s || s.total === 0) return;
+      const from = Math.max(0, Math.floor(first / PAGE_ROWS));
+      const to = Math.min(Math.floor((s.total - 1) / PAGE_ROWS), Math.floor(last / PAGE_ROWS));
+      for (let p = from; p <= to; p += 1) {
+        if (pages.current.has(p) || inFlight.current.has(`${s.seq}|${p}`)) continue;
+        // Neighbouring missing pages go in one request.
+        let end = p;
+        while (
+          end + 1 <= to &&
+          !pages.current.has(end + 1) &&
+          !inFlight.current.has(`${s.seq}|${end + 1}`) &&
+          end + 1 - p < 8
+        ) {
+          end += 1;
+        }
+        for (let q = p; q <= end; q += 1) inFlight.current.add(`${s.seq}|${q}`);
+        const wanted = { viewId: v.viewId, seq: s.seq };
+        void api
+          .taskViewWindow({
+            viewId: v.viewId,
+            ...filterRef.current,
+            seq: s.seq,
+            offset: p * PAGE_ROWS,
+            count: (end - p + 1) * PAGE_ROWS,
+          })
+          .then((result) => {
+            for (let q = p; q <= end; q += 1) inFlight.current.delete(`${wanted.seq}|${q}`);
+            if (!result.ok || result.data.stale) return;
+            if (viewRef.current?.viewId !== wanted.viewId || shapeRef.current?.seq !== wanted.seq) return;
+            apply(result.data);
+          });
+        p = end;
+      }
+      if (pages.current.size > MAX_PAGES) {
+        const centre = (from + to) / 2;
+        const far = [...pages.current.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
+        for (const p of far.slice(0, pages.current.size - MAX_PAGES)) pages.current.delete(p);
+      }
+    },
+    [api, apply],
+  );
+
+  const rowAt = useCallback((index: number): TaskViewRow | undefined => {
+    return pages.current.get(Math.floor(index / PAGE_ROWS))?.[index % PAGE_ROWS];
+  }, []);
+
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const current = view && ids !== '' ? view : null;
+  return {
+    view: current,
+    shape: current ? shape : null,
+    loading: view?.key !== key || view.stale,
+    rowAt,
+    ensure,
+    reload,
+  };
+}
