@@ -346,6 +346,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             if (active < 0) setActive(move(-1, 1));
           }}
           data-testid="task-list"
+          data-query={shape.query}
         >
           <div className="task-list__inner" style={{ height: virtualizer.getTotalSize() }}>
             {items.map((item) => {

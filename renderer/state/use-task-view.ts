@@ -39,6 +39,8 @@ export interface TaskViewState {
 
 export interface TaskShape {
   seq: number;
+  /** The search text this result answers. */
+  query: string;
   total: number;
   matched: number;
   unfiltered: number;
@@ -65,7 +67,7 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     filterRef.current = filter;
   });
 
-  const apply = useCallback((win: Fresh): void => {
+  const apply = useCallback((win: Fresh, forQuery: string): void => {
     if (shapeRef.current?.seq !== win.seq) {
       pages.current = new Map();
       inFlight.current.clear();
@@ -75,16 +77,14 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     }
     const next = {
       seq: win.seq,
+      query: forQuery,
       total: win.total,
       matched: win.matched,
       unfiltered: win.unfiltered,
       groups: win.groups,
     };
-    if (
-      shapeRef.current?.seq !== next.seq ||
-      shapeRef.current.total !== next.total ||
-      shapeRef.current.groups !== next.groups
-    ) {
+    // Every answer for one query has the same totals: only a new query changes the shape.
+    if (shapeRef.current?.seq !== next.seq) {
       shapeRef.current = next;
       setShape(next);
     }
@@ -95,13 +95,12 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   const query = useCallback(
     (viewId: string): void => {
       const mine = ++seq.current;
-      void api
-        .taskViewWindow({ viewId, ...filterRef.current, seq: mine, offset: 0, count: FIRST_ROWS })
-        .then((result) => {
-          if (!result.ok || result.data.stale || result.data.seq !== seq.current) return;
-          if (viewRef.current?.viewId !== viewId) return;
-          apply(result.data);
-        });
+      const asked = filterRef.current;
+      void api.taskViewWindow({ viewId, ...asked, seq: mine, offset: 0, count: FIRST_ROWS }).then((result) => {
+        if (!result.ok || result.data.stale || result.data.seq !== seq.current) return;
+        if (viewRef.current?.viewId !== viewId) return;
+        apply(result.data, asked.query);
+      });
     },
     [api, apply],
   );
@@ -112,6 +111,7 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     const wanted = ids === '' ? [] : ids.split('\n');
     if (wanted.length === 0) return undefined;
     const opened: string[] = [];
+    let asked = filterRef.current;
     const adopt = (
       data: { viewId: string; sources: TaskViewSource[]; failures: TaskViewState['failures'] },
       win: TaskWindow,
@@ -125,11 +125,13 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
       // The rows the core sent are for the filter at open time; typed since? Ask again.
       if (!win.stale && win.seq === seq.current) {
         shapeRef.current = null;
-        apply(win);
+        apply(win, asked.query);
       } else query(data.viewId);
     };
-    const open = (offline: boolean) =>
-      api.taskViewOpen({ accountIds: wanted, offline, ...filterRef.current, seq: ++seq.current, count: FIRST_ROWS });
+    const open = (offline: boolean) => {
+      asked = filterRef.current;
+      return api.taskViewOpen({ accountIds: wanted, offline, ...asked, seq: ++seq.current, count: FIRST_ROWS });
+    };
     void open(true)
       .then((cached) => {
         if (!cached.ok) return;
@@ -207,7 +209,7 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
             for (let q = p; q <= end; q += 1) inFlight.current.delete(`${wanted.seq}|${q}`);
             if (!result.ok || result.data.stale) return;
             if (viewRef.current?.viewId !== wanted.viewId || shapeRef.current?.seq !== wanted.seq) return;
-            apply(result.data);
+            apply(result.data, shapeRef.current.query);
           });
         p = end;
       }
