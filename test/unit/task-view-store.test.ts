@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskList } from '../../electron/shared/models';
 import type { TaskViewRow, TaskWindow } from '../../electron/shared/task-view-contract';
-import { dueGroup } from '../../electron/core/tasks/task-order';
+import { dueGroup, orderTasks } from '../../electron/core/tasks/task-order';
 import { TaskViewStore, type WindowRequest } from '../../electron/core/tasks/task-view-store';
 
 let n = 0;
@@ -112,6 +112,41 @@ describe('task view store: order and groups', () => {
   });
 });
 
+describe('task order', () => {
+  it('orders by group, due, priority (high first), title and id, the same as comparing field by field', () => {
+    let seed = 7;
+    const random = (k: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % k;
+    };
+    const tasks = Array.from({ length: 3000 }, () => {
+      const day = `2025-03-${String(1 + random(28)).padStart(2, '0')}`;
+      return task({
+        title: ['Écrire', 'ecrire', 'Zeta', 'alpha', 'Beta'][random(5)]!,
+        date: random(6) === 0 ? null : day,
+        status: random(4) === 0 ? 'done' : 'open',
+        priority: { level: random(5), original: null },
+        ...(random(3) === 0 ? {} : { due: { date: day, dateTime: `${day}T0${random(9)}:00:00Z`, timeZone: null } }),
+      });
+    });
+    const collator = new Intl.Collator();
+    const group = (t: Task): number =>
+      ['overdue', 'today', 'tomorrow', 'week', 'later', 'none'].indexOf(dueGroup(t, TODAY));
+    const due = (t: Task): string => (t.due ? (t.due.dateTime ?? `${t.due.date}T99`) : '9999-12-31');
+    const code = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    const expected = [...tasks].sort(
+      (a, b) =>
+        group(a) - group(b) ||
+        code(due(a), due(b)) ||
+        b.priority.level - a.priority.level ||
+        collator.compare(a.title, b.title) ||
+        code(a.id, b.id),
+    );
+    const { order } = orderTasks(tasks, TODAY);
+    expect([...order].map((i) => tasks[i]!.id)).toEqual(expected.map((t) => t.id));
+  });
+});
+
 describe('task view store: filter and search', () => {
   const tasks = [
     task({ title: 'Write release notes', project: 'Docs' }),
@@ -139,6 +174,16 @@ describe('task view store: filter and search', () => {
     expect(none.rows).toEqual([]);
     expect(none.total).toBe(0);
     expect(none.unfiltered).toBe(3);
+  });
+
+  it('answers the same after the search text was built ahead of the first keystroke', async () => {
+    const store = new TaskViewStore({ chunkSize: 2 });
+    const id = store.open([list(tasks)]);
+    await store.warmSearch(id);
+    expect(fresh(await store.window(id, ask({ query: 'dana' }))).matched).toBe(1);
+    // A second view over the same list (the live list after the cached one) shares the work.
+    const again = store.open([list(tasks)]);
+    expect(fresh(await store.window(again, ask({ query: 'acme' }))).rows.map(label)).toEqual(['# none 1', 'Call Acme']);
   });
 
   it('answers a narrowing search (one more letter) the same as a search from scratch', async () => {

@@ -54,13 +54,31 @@ export interface ViewOrder {
   groupIndex: Uint8Array;
 }
 
-/** Sorts a whole list once; every filter and search after that is a scan of this order. */
+/** Ranks of distinct values in an order, so a sort compares numbers instead of strings. */
+function ranks(values: Iterable<string>, compare?: (a: string, b: string) => number): Map<string, number> {
+  const rank = new Map<string, number>();
+  for (const v of values) rank.set(v, 0);
+  const sorted = [...rank.keys()];
+  if (compare) sorted.sort(compare);
+  else sorted.sort();
+  sorted.forEach((v, i) => rank.set(v, i));
+  return rank;
+}
+
+/**
+ * Sorts a whole list once; every filter and search after that is a scan of this order.
+ * Each task's place is folded into one number (group, due rank, priority, title rank: 3 +
+ * 17 + 3 + 17 bits, exact in a double) so 100,000 comparisons read two typed-array slots
+ * instead of four strings; ids break the rare tie.
+ */
 export function orderTasks(tasks: readonly Task[], today: string): ViewOrder {
-  const groupIndex = new Uint8Array(tasks.length);
+  const n = tasks.length;
+  const groupIndex = new Uint8Array(n);
   // Many tasks share a due day; the day arithmetic runs once per distinct day and status.
   const groupOfDay = new Map<string, number>();
-  const titleRank = new Map<string, number>();
-  tasks.forEach((task, i) => {
+  const dues: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i += 1) {
+    const task = tasks[i]!;
     const dayKey = task.due ? `${task.due.date}|${task.status}` : '';
     let group = groupOfDay.get(dayKey);
     if (group === undefined) {
@@ -68,25 +86,41 @@ export function orderTasks(tasks: readonly Task[], today: string): ViewOrder {
       groupOfDay.set(dayKey, group);
     }
     groupIndex[i] = group;
-    titleRank.set(task.title, 0);
-  });
-  // Titles repeat (recurring tasks, templates): collate each distinct title once, then sort by rank.
-  [...titleRank.keys()].sort(collator.compare).forEach((title, rank) => titleRank.set(title, rank));
-  // Keys computed once per task, not once per comparison; ISO dates and ids order by code unit.
-  const keys = tasks.map((task) => ({ due: dueKey(task), title: titleRank.get(task.title) ?? 0 }));
-  const order = Uint32Array.from(tasks.keys());
-  order.sort((ia, ib) => {
-    const a = tasks[ia]!;
-    const b = tasks[ib]!;
-    const ka = keys[ia]!;
-    const kb = keys[ib]!;
-    return (
-      groupIndex[ia]! - groupIndex[ib]! ||
-      byCodeUnit(ka.due, kb.due) ||
-      b.priority.level - a.priority.level ||
-      ka.title - kb.title ||
-      byCodeUnit(a.id, b.id)
+    dues[i] = dueKey(task);
+  }
+  // ISO dates order by code unit (the default sort); titles repeat (recurring tasks,
+  // templates), so each distinct title is collated once.
+  const dueRank = ranks(dues);
+  const titleRank = ranks(
+    tasks.map((t) => t.title),
+    collator.compare,
+  );
+  const BITS = 2 ** 17;
+  const dueOf = new Uint32Array(n);
+  const titleOf = new Uint32Array(n);
+  for (let i = 0; i < n; i += 1) {
+    dueOf[i] = dueRank.get(dues[i]!) ?? 0;
+    titleOf[i] = titleRank.get(tasks[i]!.title) ?? 0;
+  }
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i += 1) order[i] = i;
+  const byId = (a: number, b: number): number => byCodeUnit(tasks[a]!.id, tasks[b]!.id);
+  if (dueRank.size <= BITS && titleRank.size <= BITS) {
+    const key = new Float64Array(n);
+    for (let i = 0; i < n; i += 1) {
+      key[i] = ((groupIndex[i]! * BITS + dueOf[i]!) * 8 + (7 - tasks[i]!.priority.level)) * BITS + titleOf[i]!;
+    }
+    order.sort((a, b) => key[a]! - key[b]! || byId(a, b));
+  } else {
+    // More distinct due times or titles than the packed key holds: compare field by field.
+    order.sort(
+      (a, b) =>
+        groupIndex[a]! - groupIndex[b]! ||
+        dueOf[a]! - dueOf[b]! ||
+        tasks[b]!.priority.level - tasks[a]!.priority.level ||
+        titleOf[a]! - titleOf[b]! ||
+        byId(a, b),
     );
-  });
+  }
   return { order, groupIndex };
 }

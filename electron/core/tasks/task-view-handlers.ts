@@ -38,6 +38,8 @@ export function taskViewHandlers(
       }
       const viewId = store.open(lists);
       const window = handOut(await store.window(viewId, { ...query, offset: 0, count }));
+      // After the first window is on its way: the search text, a chunk at a time between requests.
+      setImmediate(() => void store.warmSearch(viewId));
       const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error }) => ({
         accountId,
         fetchedAt,

@@ -11,7 +11,6 @@ import {
   type StatusFilter,
   type TaskViewGroup,
   type TaskViewRow,
-  type TaskViewSource,
   type TaskWindow,
 } from '../../shared/task-view-contract';
 import { TokentrayError } from '../errors';
@@ -46,13 +45,17 @@ interface Filtered {
   total: number;
 }
 
-interface View {
-  id: string;
-  tasks: readonly Task[];
-  sources: TaskViewSource[];
+/** What a list costs to prepare, kept with the list so the next view over it starts ready. */
+interface Prepared {
   order: { today: string; value: ViewOrder } | null;
   /** Lower-cased search text per task index, built the first time a search needs it. */
   haystack: Array<string | undefined>;
+}
+
+interface View {
+  id: string;
+  tasks: readonly Task[];
+  prepared: Prepared;
   last: Filtered | null;
   latestSeq: number;
 }
@@ -61,6 +64,11 @@ const yieldWithSetImmediate = (): Promise<void> => new Promise((resolve) => setI
 
 export class TaskViewStore {
   private readonly views = new Map<string, View>();
+  /**
+   * By list: the task cache hands out the same array until the list changes, so opening
+   * the tasks view again (cached first, then live) sorts nothing.
+   */
+  private readonly prepared = new WeakMap<readonly Task[], Prepared>();
   private readonly maxViews: number;
   private readonly chunkSize: number;
   private readonly yieldToEventLoop: () => Promise<void>;
@@ -77,14 +85,12 @@ export class TaskViewStore {
   open(lists: readonly TaskList[]): string {
     const id = this.newId();
     const tasks = lists.length === 1 ? lists[0]!.tasks : lists.flatMap((l) => l.tasks);
-    const sources = lists.map(({ accountId, fetchedAt, offline, ageSeconds, error }) => ({
-      accountId,
-      fetchedAt,
-      offline,
-      ageSeconds,
-      error,
-    }));
-    this.views.set(id, { id, tasks, sources, order: null, haystack: [], last: null, latestSeq: -1 });
+    let prepared = this.prepared.get(tasks);
+    if (!prepared) {
+      prepared = { order: null, haystack: [] };
+      this.prepared.set(tasks, prepared);
+    }
+    this.views.set(id, { id, tasks, prepared, last: null, latestSeq: -1 });
     while (this.views.size > this.maxViews) {
       const oldest = this.views.keys().next().value;
       if (oldest === undefined) break;
@@ -132,8 +138,25 @@ export class TaskViewStore {
   }
 
   private orderFor(view: View, today: string): ViewOrder {
-    if (view.order?.today !== today) view.order = { today, value: orderTasks(view.tasks, today) };
-    return view.order.value;
+    const p = view.prepared;
+    if (p.order?.today !== today) p.order = { today, value: orderTasks(view.tasks, today) };
+    return p.order.value;
+  }
+
+  /**
+   * Builds the search text of a view's list in chunks between requests, so the first
+   * keystroke does not pay for lower-casing 100,000 tasks.
+   */
+  async warmSearch(viewId: string): Promise<void> {
+    const view = this.views.get(viewId);
+    if (!view) return;
+    const { tasks, prepared } = view;
+    for (let from = 0; from < tasks.length; from += this.chunkSize) {
+      await this.yieldToEventLoop();
+      if (!this.views.has(viewId)) return;
+      const to = Math.min(tasks.length, from + this.chunkSize);
+      for (let i = from; i < to; i += 1) prepared.haystack[i] ??= searchText(tasks[i]!);
+    }
   }
 
   /** The matching tasks for a query, or null when a newer query overtook this one mid-scan. */
@@ -152,7 +175,8 @@ export class TaskViewStore {
       const candidates = refines ? last.indices : order;
       const out = new Uint32Array(candidates.length);
       let found = 0;
-      const { tasks, haystack } = view;
+      const { tasks } = view;
+      const { haystack } = view.prepared;
       for (let from = 0; from < candidates.length; from += this.chunkSize) {
         if (from > 0) {
           await this.yieldToEventLoop();
