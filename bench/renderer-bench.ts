@@ -23,6 +23,9 @@ interface Sample {
   dataToPaintMs: number;
   maxRows: number;
   longestFrameMs: number;
+  /** Frames over 50 ms, and all frames, in the flick. */
+  slowFrames: number;
+  frames: number;
 }
 
 interface SizeResult {
@@ -77,21 +80,27 @@ async function openTasks(page: Page): Promise<Pick<Sample, 'clickToPaintMs' | 'd
   );
 }
 
-async function scrollThrough(page: Page): Promise<Pick<Sample, 'maxRows' | 'longestFrameMs'>> {
+async function scrollThrough(
+  page: Page,
+): Promise<Pick<Sample, 'maxRows' | 'longestFrameMs' | 'slowFrames' | 'frames'>> {
   return page.evaluate(
     () =>
-      new Promise<{ maxRows: number; longestFrameMs: number }>((done) => {
+      new Promise<{ maxRows: number; longestFrameMs: number; slowFrames: number; frames: number }>((done) => {
         const list = document.querySelector('[data-testid="task-list"]') as HTMLElement;
         let last = performance.now();
         let longest = 0;
         let maxRows = 0;
+        let slowFrames = 0;
+        let frames = 0;
         const step = (): void => {
           const now = performance.now();
           longest = Math.max(longest, now - last);
+          frames += 1;
+          if (now - last > 50) slowFrames += 1;
           last = now;
           maxRows = Math.max(maxRows, document.querySelectorAll('[data-task-row]').length);
           if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) {
-            done({ maxRows, longestFrameMs: longest });
+            done({ maxRows, longestFrameMs: longest, slowFrames, frames });
             return;
           }
           // About three screens per frame: a fast flick, the hardest case for a virtual list.
@@ -215,6 +224,8 @@ export async function benchRenderer(): Promise<Figure[]> {
     const at = (tasks: number): SizeResult => results.find((r) => r.tasks === tasks)!;
     const m = (r: SizeResult, key: keyof Sample): number => median(r.samples.map((x) => x[key]));
     const longestOf = (r: SizeResult): number => Math.max(...r.samples.map((s) => s.longestFrameMs));
+    const slow = (r: SizeResult): string =>
+      `${r.samples.reduce((n, s) => n + s.slowFrames, 0)} of ${r.samples.reduce((n, s) => n + s.frames, 0)} frames over 50 ms`;
     const small = at(100);
     const ten = at(10_000);
     const hundred = at(100_000);
@@ -279,7 +290,7 @@ export async function benchRenderer(): Promise<Figure[]> {
         unit: 'ms',
         target: '≤ 50 ms',
         ok: longestOf(ten) <= 50,
-        detail: `longest frame flicking from the first to the last of 10,000 tasks, 3 screens per frame, worst of ${ten.samples.length} visits`,
+        detail: `longest frame flicking from the first to the last of 10,000 tasks, 3 screens per frame, worst of ${ten.samples.length} visits; ${slow(ten)}`,
       },
       {
         name: 'renderer_longest_frame_100k_ms',
@@ -287,7 +298,7 @@ export async function benchRenderer(): Promise<Figure[]> {
         unit: 'ms',
         target: '≤ 50 ms',
         ok: longestOf(hundred) <= 50,
-        detail: `the same through 100,000 tasks, worst of ${hundred.samples.length} visits`,
+        detail: `the same through 100,000 tasks, worst of ${hundred.samples.length} visits; ${slow(hundred)}`,
       },
       {
         name: 'renderer_search_100k_p95_ms',

@@ -20,6 +20,12 @@ export const PAGE_ROWS = 50;
 const FIRST_ROWS = PAGE_ROWS * 2;
 /** Pages kept around the visible ones; the farthest go first. */
 const MAX_PAGES = 24;
+/**
+ * At most one round of page requests per this many ms: a flick crosses three screens a
+ * frame, and asking for every page it flies past only fills the wire (and the frames)
+ * with rows nobody will see. A slow scroll still gets its rows within this time.
+ */
+const REQUEST_EVERY_MS = 48;
 
 export interface TaskQuery {
   query: string;
@@ -60,6 +66,10 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   const pages = useRef(new Map<number, TaskViewRow[]>());
   const inFlight = useRef(new Set<string>());
   const seq = useRef(0);
+  const renderQueued = useRef(0);
+  /** The rows on screen now, and when pages were last asked for. */
+  const wantedRange = useRef<[number, number]>([0, -1]);
+  const throttle = useRef<{ at: number; timer: ReturnType<typeof setTimeout> | null }>({ at: 0, timer: null });
   const viewRef = useRef<TaskViewState | null>(null);
   const shapeRef = useRef<TaskShape | null>(null);
   const filterRef = useRef(filter);
@@ -88,7 +98,13 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
       shapeRef.current = next;
       setShape(next);
     }
-    setPagesVersion((v) => v + 1);
+    // Several pages can land in one frame: one render for all of them.
+    if (renderQueued.current === 0) {
+      renderQueued.current = requestAnimationFrame(() => {
+        renderQueued.current = 0;
+        setPagesVersion((v) => v + 1);
+      });
+    }
   }, []);
 
   /** Asks for the current filter's first rows; a newer query makes the answer (and the core's work) moot. */
@@ -96,7 +112,8 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     (viewId: string): void => {
       const mine = ++seq.current;
       const asked = filterRef.current;
-      void api.taskViewWindow({ viewId, ...asked, seq: mine, offset: 0, count: FIRST_ROWS }).then((result) => {
+      // One page answers a keystroke: the smallest message that fills the screen.
+      void api.taskViewWindow({ viewId, ...asked, seq: mine, offset: 0, count: PAGE_ROWS }).then((result) => {
         if (!result.ok || result.data.stale || result.data.seq !== seq.current) return;
         if (viewRef.current?.viewId !== viewId) return;
         apply(result.data, asked.query);
@@ -176,7 +193,7 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   }, [text, status, today, viewId, query]);
 
   /** Makes sure rows first..last are here or on their way; pages far from them are let go. */
-  const ensure = useCallback(
+  const fetchPages = useCallback(
     (first: number, last: number): void => {
       const v = viewRef.current;
       const s = shapeRef.current;
@@ -209,6 +226,9 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
             for (let q = p; q <= end; q += 1) inFlight.current.delete(`${wanted.seq}|${q}`);
             if (!result.ok || result.data.stale) return;
             if (viewRef.current?.viewId !== wanted.viewId || shapeRef.current?.seq !== wanted.seq) return;
+            // Flown past already: not worth a render.
+            const [nowFirst, nowLast] = wantedRange.current;
+            if (end * PAGE_ROWS + PAGE_ROWS < nowFirst - PAGE_ROWS || p * PAGE_ROWS > nowLast + PAGE_ROWS) return;
             apply(result.data, shapeRef.current.query);
           });
         p = end;
@@ -220,6 +240,31 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
       }
     },
     [api, apply],
+  );
+
+  const ensure = useCallback(
+    (first: number, last: number): void => {
+      wantedRange.current = [first, last];
+      const t = throttle.current;
+      if (t.timer !== null) return;
+      const wait = t.at + REQUEST_EVERY_MS - performance.now();
+      const run = (): void => {
+        t.timer = null;
+        t.at = performance.now();
+        fetchPages(...wantedRange.current);
+      };
+      if (wait <= 0) run();
+      else t.timer = setTimeout(run, wait);
+    },
+    [fetchPages],
+  );
+
+  useEffect(
+    () => () => {
+      if (throttle.current.timer !== null) clearTimeout(throttle.current.timer);
+      cancelAnimationFrame(renderQueued.current);
+    },
+    [],
   );
 
   const rowAt = useCallback((index: number): TaskViewRow | undefined => {
