@@ -26,6 +26,7 @@ interface Sample {
   /** Frames over 50 ms, and all frames, in the flick. */
   slowFrames: number;
   frames: number;
+  longestTaskMs: number;
 }
 
 interface SizeResult {
@@ -33,6 +34,8 @@ interface SizeResult {
   samples: Sample[];
   heapMiB: number;
   searchMs: number[];
+  /** Keystroke → its answer's message reaching the page (the core and the wire), per keystroke. */
+  searchWireMs: number[];
 }
 
 /** Records when the view's first window (the taskViewOpen answer) reaches the page, before React sees it. */
@@ -44,6 +47,7 @@ const RECORD_MESSAGES = `
       super(...args);
       this.addEventListener('message', (e) => {
         if (typeof e.data === 'string' && e.data.includes('"sources"')) window.__bigMessageAt.push(performance.now());
+        if (typeof e.data === 'string' && e.data.includes('"matched"')) window.__windowAt = performance.now();
       });
     }
   };
@@ -82,16 +86,28 @@ async function openTasks(page: Page): Promise<Pick<Sample, 'clickToPaintMs' | 'd
 
 async function scrollThrough(
   page: Page,
-): Promise<Pick<Sample, 'maxRows' | 'longestFrameMs' | 'slowFrames' | 'frames'>> {
+): Promise<Pick<Sample, 'maxRows' | 'longestFrameMs' | 'slowFrames' | 'frames' | 'longestTaskMs'>> {
   return page.evaluate(
     () =>
-      new Promise<{ maxRows: number; longestFrameMs: number; slowFrames: number; frames: number }>((done) => {
+      new Promise<{
+        maxRows: number;
+        longestFrameMs: number;
+        slowFrames: number;
+        frames: number;
+        longestTaskMs: number;
+      }>((done) => {
         const list = document.querySelector('[data-testid="task-list"]') as HTMLElement;
         let last = performance.now();
         let longest = 0;
         let maxRows = 0;
         let slowFrames = 0;
         let frames = 0;
+        // Long tasks are the page's own main-thread work; a long frame without one was lost elsewhere (CPU, compositor).
+        let longestTask = 0;
+        const observer = new PerformanceObserver((entries) => {
+          for (const e of entries.getEntries()) longestTask = Math.max(longestTask, e.duration);
+        });
+        observer.observe({ type: 'longtask', buffered: false });
         const step = (): void => {
           const now = performance.now();
           longest = Math.max(longest, now - last);
@@ -100,7 +116,8 @@ async function scrollThrough(
           last = now;
           maxRows = Math.max(maxRows, document.querySelectorAll('[data-task-row]').length);
           if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) {
-            done({ maxRows, longestFrameMs: longest, slowFrames, frames });
+            observer.disconnect();
+            done({ maxRows, longestFrameMs: longest, slowFrames, frames, longestTaskMs: longestTask });
             return;
           }
           // About three screens per frame: a fast flick, the hardest case for a virtual list.
@@ -128,21 +145,25 @@ async function heapMiB(page: Page): Promise<number> {
 }
 
 /** Types words into the search box one key at a time; each key's time until its results are painted. */
-async function typeSearches(page: Page, words: readonly string[]): Promise<number[]> {
+async function typeSearches(page: Page, words: readonly string[]): Promise<{ total: number[]; wire: number[] }> {
   return page.evaluate(
     async (list) => {
       const input = document.querySelector('input[type="search"]') as HTMLInputElement;
       // React listens for input events and reads the value through the native setter.
       const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+      const w = window as unknown as { __windowAt: number };
+      const wire: number[] = [];
       const type = (value: string): Promise<number> =>
         new Promise((done) => {
           const start = performance.now();
+          w.__windowAt = 0;
           setValue.call(input, value);
           input.dispatchEvent(new Event('input', { bubbles: true }));
           const check = (): void => {
             const shown = document.querySelector('[data-testid="task-list"]')?.getAttribute('data-query');
             const empty = document.querySelector('.view__body .empty-state, .view__body [class*="empty"]');
             if (shown === value && document.querySelector('[data-task-row]')) {
+              if (value !== '') wire.push(w.__windowAt - start);
               requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - start)));
             } else if (empty && value !== '') {
               requestAnimationFrame(() => done(performance.now() - start));
@@ -157,7 +178,7 @@ async function typeSearches(page: Page, words: readonly string[]): Promise<numbe
         for (let i = 1; i <= word.length; i += 1) times.push(await type(word.slice(0, i)));
         await type('');
       }
-      return times;
+      return { total: times, wire };
     },
     [...words],
   );
@@ -204,8 +225,8 @@ async function measure(
       if (i > 0) samples.push({ ...paint, ...scroll });
     }
     const heap = await heapMiB(page);
-    const searchMs = tasks >= 100_000 ? await typeSearches(page, ['agenda', 'review', 'kenji', 'roadmap']) : [];
-    return { tasks, samples, heapMiB: heap, searchMs };
+    const search = tasks >= 100_000 ? await typeSearches(page, ['agenda', 'review', 'kenji', 'roadmap']) : null;
+    return { tasks, samples, heapMiB: heap, searchMs: search?.total ?? [], searchWireMs: search?.wire ?? [] };
   } finally {
     await context.close();
     await bridge.close();
@@ -225,7 +246,7 @@ export async function benchRenderer(): Promise<Figure[]> {
     const m = (r: SizeResult, key: keyof Sample): number => median(r.samples.map((x) => x[key]));
     const longestOf = (r: SizeResult): number => Math.max(...r.samples.map((s) => s.longestFrameMs));
     const slow = (r: SizeResult): string =>
-      `${r.samples.reduce((n, s) => n + s.slowFrames, 0)} of ${r.samples.reduce((n, s) => n + s.frames, 0)} frames over 50 ms`;
+      `${r.samples.reduce((n, s) => n + s.slowFrames, 0)} of ${r.samples.reduce((n, s) => n + s.frames, 0)} frames over 50 ms, longest main-thread task ${Math.max(...r.samples.map((x) => x.longestTaskMs)).toFixed(0)} ms`;
     const small = at(100);
     const ten = at(10_000);
     const hundred = at(100_000);
@@ -306,7 +327,7 @@ export async function benchRenderer(): Promise<Figure[]> {
         unit: 'ms',
         target: '≤ 100 ms',
         ok: searchP95 <= 100,
-        detail: `search keystroke → its results painted, ${hundred.searchMs.length} keystrokes over 100,000 tasks (median ${median(hundred.searchMs).toFixed(1)} ms)`,
+        detail: `search keystroke → its results painted, ${hundred.searchMs.length} keystrokes over 100,000 tasks (median ${median(hundred.searchMs).toFixed(1)} ms; keystroke → answer in the page p95 ${percentile(hundred.searchWireMs, 95).toFixed(1)} ms, median ${median(hundred.searchWireMs).toFixed(1)} ms)`,
       },
       {
         name: 'renderer_heap_100k_vs_10k',
