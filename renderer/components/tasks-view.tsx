@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { AppError, Task } from '../../electron/shared/models';
 import type { StatusFilter, TaskViewRow } from '../../electron/shared/task-view-contract';
 import { formatDay, formatRelative, formatTime, localDay } from '../lib/time';
@@ -120,6 +120,9 @@ function TaskRowView({
   );
 }
 
+// Rows that stay on screen while the list scrolls keep their props: they are not drawn again.
+const MemoTaskRow = memo(TaskRowView);
+
 export function TasksView({ accountId }: { accountId: string | null }) {
   const { api, i18n, accounts, navigate, notifyError } = useApp();
   const list = useMemo(() => accounts ?? [], [accounts]);
@@ -146,6 +149,8 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => (headers.has(i) ? HEADER_HEIGHT : ROW_HEIGHT),
     overscan: 6,
+    // Scroll updates render with React's own scheduling, not synchronously inside the scroll event.
+    useFlushSync: false,
   });
   const items = virtualizer.getVirtualItems();
   const firstItem = items[0]?.index ?? 0;
@@ -177,11 +182,15 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const open = async (task: Task): Promise<void> => {
-    if (!task.url) return;
-    const result = await api.openExternal({ url: task.url });
-    if (!result.ok) notifyError(result.error);
-  };
+  const open = useCallback(
+    async (task: Task): Promise<void> => {
+      if (!task.url) return;
+      const result = await api.openExternal({ url: task.url });
+      if (!result.ok) notifyError(result.error);
+    },
+    [api, notifyError],
+  );
+  const onOpen = useCallback((task: Task) => void open(task), [open]);
 
   // Headers are known from the totals, so moving skips them without the rows being here.
   const move = (from: number, step: number): number => {
@@ -368,7 +377,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
                 );
               }
               return (
-                <TaskRowView
+                <MemoTaskRow
                   key={item.key}
                   row={row}
                   index={item.index}
@@ -378,7 +387,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
                   showAccount={accountId === null}
                   accountLabels={accountLabels}
                   setSize={matched}
-                  onOpen={(task) => void open(task)}
+                  onOpen={onOpen}
                   onActivate={setActive}
                 />
               );
