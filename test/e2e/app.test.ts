@@ -234,11 +234,16 @@ describe('Tokentray in Chromium over the development bridge', () => {
     // Jump into the middle, then to the end with the keyboard: the rows there come in and are real tasks.
     const height = await list.evaluate((el) => el.scrollHeight);
     await list.evaluate((el, y) => el.scrollTo(0, y), Math.floor(height / 2));
-    const middle = list.locator('[data-task-row]').first();
-    await middle.waitFor();
-    const middlePosition = Number(await middle.getAttribute('aria-posinset'));
-    expect(middlePosition).toBeGreaterThan(TASKS * 0.3);
-    expect(middlePosition).toBeLessThan(TASKS * 0.7);
+    // The rows drawn there are real tasks from the middle of the list, with titles.
+    const middlePosition = await page
+      .waitForFunction((total) => {
+        const rows = [...document.querySelectorAll('[data-testid="task-list"] [data-task-row]')];
+        const positions = rows.map((r) => Number(r.getAttribute('aria-posinset')));
+        const middle = positions.find((p) => p > total * 0.3 && p < total * 0.7);
+        return middle ?? false;
+      }, TASKS)
+      .then((handle) => handle.jsonValue() as Promise<number>);
+    const middle = list.locator(`[aria-posinset="${middlePosition}"]`);
     expect((await middle.locator('.task-row__title').innerText()).trim().length).toBeGreaterThan(0);
     await list.focus();
     await page.keyboard.press('End');
