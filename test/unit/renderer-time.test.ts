@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimRows, timelinePositions } from '../../renderer/lib/jwt-claims';
-import { dayDiff, expiryAt, formatDay, formatSpan, formatRelative, formatTime, spanParts } from '../../renderer/lib/time';
+import {
+  dayDiff,
+  expiryAt,
+  formatDay,
+  formatSpan,
+  formatRelative,
+  formatTime,
+  spanParts,
+} from '../../renderer/lib/time';
 
 describe('countdown and time formatting', () => {
   it('shows the two largest units of a span', () => {
