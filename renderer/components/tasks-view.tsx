@@ -1,10 +1,10 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { AppError, Task } from '../../electron/shared/models';
-import type { StatusFilter, TaskViewRow } from '../../electron/shared/task-view-contract';
+import type { StatusFilter, TaskViewGroup, TaskViewRow } from '../../electron/shared/task-view-contract';
 import { formatDay, formatRelative, formatTime, localDay } from '../lib/time';
 import { useApp } from '../state/app-context';
 import { useNow } from '../state/use-now';
+import { useGroupedRows } from '../state/use-grouped-rows';
 import { PAGE_ROWS, useTaskView } from '../state/use-task-view';
 import { CheckIcon, ExternalIcon, ListIcon, OfflineIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
 import { PageHeader } from './page-header';
@@ -13,6 +13,7 @@ import { EmptyState, ErrorState, Spinner } from './states';
 
 const HEADER_HEIGHT = 40;
 const ROW_HEIGHT = 60;
+const NO_GROUPS: readonly TaskViewGroup[] = [];
 
 function TaskRowView({
   row,
@@ -142,17 +143,16 @@ export function TasksView({ accountId }: { accountId: string | null }) {
   const headers = useMemo(() => new Map((shape?.groups ?? []).map((g) => [g.start, g])), [shape]);
   const accountLabels = useMemo(() => new Map(list.map((a) => [a.id, a.label])), [list]);
 
-  // TanStack Virtual is not React-Compiler-safe; this component is not compiled, so the warning does not apply.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (headers.has(i) ? HEADER_HEIGHT : ROW_HEIGHT),
+  // Positions by arithmetic from the group starts: nothing in the page grows with the list.
+  const virtualizer = useGroupedRows({
+    total,
+    groups: shape?.groups ?? NO_GROUPS,
+    headerHeight: HEADER_HEIGHT,
+    rowHeight: ROW_HEIGHT,
     overscan: 6,
-    // Scroll updates render with React's own scheduling, not synchronously inside the scroll event.
-    useFlushSync: false,
+    scrollRef,
   });
-  const items = virtualizer.getVirtualItems();
+  const items = virtualizer.items;
   const firstItem = items[0]?.index ?? 0;
   const lastItem = items.at(-1)?.index ?? -1;
   useEffect(() => {
@@ -214,7 +214,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     e.preventDefault();
     if (next >= 0) {
       setActive(next);
-      virtualizer.scrollToIndex(next, { align: 'auto' });
+      virtualizer.scrollToIndex(next);
     }
   };
 
@@ -296,7 +296,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             <span>
               <strong className="offline-banner__badge">{i18n.t('tasks.offline')}</strong>
               {oldest
-                ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, Date.now(), i18n.locale) })
+                ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })
                 : i18n.t('tasks.cachedNever')}
             </span>
             {offline
@@ -357,7 +357,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
           data-testid="task-list"
           data-query={shape.query}
         >
-          <div className="task-list__inner" style={{ height: virtualizer.getTotalSize() }}>
+          <div className="task-list__inner" style={{ height: virtualizer.totalSize }}>
             {items.map((item) => {
               const header = headers.get(item.index);
               const row: TaskViewRow | undefined = header
