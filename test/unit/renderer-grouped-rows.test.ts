@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rowAt, rowStart } from '../../renderer/state/use-grouped-rows';
+import { rowAt, rowStart } from '../../renderer/lib/grouped-rows';
 
 // Two groups: header at row 0 with 3 tasks, header at row 4 with 2 tasks (rows 0..6).
 const layout = { total: 7, header: 40, row: 60, headers: [0, 4] };
