@@ -66,6 +66,8 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   const pages = useRef(new Map<number, TaskViewRow[]>());
   const inFlight = useRef(new Set<string>());
   const seq = useRef(0);
+  /** The view and filter whose rows were last asked for. */
+  const applied = useRef('');
   const renderQueued = useRef(0);
   /** The rows on screen now, and when pages were last asked for. */
   const wantedRange = useRef<[number, number]>([0, -1]);
@@ -137,6 +139,7 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
       const previous = viewRef.current;
       const next = { key, viewId: data.viewId, sources: data.sources, failures: data.failures, stale };
       viewRef.current = next;
+      applied.current = `${next.viewId}|${asked.query}|${asked.status}|${asked.today}`;
       setView(next);
       if (previous && previous.viewId !== next.viewId) void api.taskViewClose({ viewId: previous.viewId });
       // The rows the core sent are for the filter at open time; typed since? Ask again.
@@ -183,13 +186,11 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   // A new filter, search or day: the first rows of the new result, everything older dropped.
   const { query: text, status, today } = filter;
   const viewId = view?.viewId ?? null;
-  const firstFilter = useRef(true);
   useEffect(() => {
-    if (firstFilter.current) {
-      firstFilter.current = false;
-      return;
-    }
-    if (viewId !== null) query(viewId);
+    // Already answered when the view opened (or by the last query): no second request.
+    if (viewId === null || applied.current === `${viewId}|${text}|${status}|${today}`) return;
+    applied.current = `${viewId}|${text}|${status}|${today}`;
+    query(viewId);
   }, [text, status, today, viewId, query]);
 
   /** Makes sure rows first..last are here or on their way; pages far from them are let go. */
