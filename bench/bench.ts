@@ -12,6 +12,7 @@ import { createHttpClient } from '../electron/core/http/client';
 import { TokentrayCore } from '../electron/core/service';
 import { KeytarSecretStore } from '../electron/core/vault/keytar-store';
 import { seedScriptedAccount, startScriptedTokenServer } from '../test/fakes/scripted-token-server';
+import { benchCoreRss, runRssChild } from './core-rss-bench';
 import { benchRenderer } from './renderer-bench';
 import { benchTasksFetch } from './tasks-bench';
 import { median, percentile, timeIt } from './stats';
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
     if (want('cli')) await benchCliToken(server, join(home, 'cli'), `${service}-cli`);
     if (want('refresh')) await benchRefreshOverhead(server, join(home, 'refresh'), `${service}-refresh`);
     if (want('loopback')) await benchLoopback(server, join(home, 'loopback'), `${service}-loopback`);
-    if (want('tasks')) for (const f of await benchTasksFetch()) add(f);
+    if (want('tasks')) for (const f of [...(await benchTasksFetch()), ...(await benchCoreRss())]) add(f);
     if (want('renderer')) for (const f of await benchRenderer()) add(f);
   } finally {
     await server.close();
@@ -291,7 +292,8 @@ async function main(): Promise<void> {
 
 export type { Figure };
 
-main().catch((error: unknown) => {
+// `--rss-child`: this bench re-run as the process whose memory core-rss-bench measures.
+(process.argv.includes('--rss-child') ? runRssChild() : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

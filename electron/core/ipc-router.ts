@@ -22,6 +22,8 @@ import {
 import { isLoopbackHostname } from '../shared/endpoint-url';
 import type { AppError, Result } from '../shared/models';
 import { TokentrayError, toAppError } from './errors';
+import { taskViewHandlers } from './tasks/task-view-handlers';
+import { TaskViewStore } from './tasks/task-view-store';
 import type { ConnectAttempt, TokentrayService } from './service-api';
 import type { StartAtLoginControl } from './login-item/start-at-login';
 
@@ -119,6 +121,8 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
   const attempts = new Map<string, ConnectAttempt>();
   // URLs the core handed to the renderer (task links on self-hosted http servers, say) may be opened too.
   const handedOut = new Set<string>();
+  // The tasks view's lists live here, beside the core, for as long as the router does.
+  const taskViews = new TaskViewStore();
 
   const remember = (url: string | null): void => {
     if (url === null) return;
@@ -232,6 +236,7 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       const opened = await actions.openExternal(url);
       return { opened: opened !== false };
     },
+    ...taskViewHandlers(service, taskViews, remember),
     getPreferences: async () => preferences.get(),
     setPreferences: async (patch) => {
       const next = preferencesSchema.parse({ ...(await preferences.get()), ...patch });
@@ -285,6 +290,7 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       subscribers.clear();
       for (const attempt of attempts.values()) attempt.cancel();
       attempts.clear();
+      taskViews.clear();
     },
   };
 }

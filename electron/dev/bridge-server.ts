@@ -174,18 +174,32 @@ function serveSocket(ws: WebSocket, router: IpcRouter): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
   const unsubscribe = router.subscribe((event: IpcEvent, payload: unknown) => send({ type: 'event', event, payload }));
+  // Task views this page opened hold whole lists in the core: they go when the page does.
+  const views = new Set<string>();
+  const closeViews = (): void => {
+    for (const viewId of views) void router.handle('taskViewClose', { viewId });
+    views.clear();
+  };
   ws.on('message', (data) => {
     const request = parseRequest(data);
     if (!request) {
       ws.close(1003, 'malformed message');
       return;
     }
-    void router
-      .handle(request.channel, request.payload)
-      .then((result) => send({ type: 'result', id: request.id, result }));
+    void router.handle(request.channel, request.payload).then((result) => {
+      if (request.channel === 'taskViewOpen' && result.ok) views.add((result.data as { viewId: string }).viewId);
+      if (request.channel === 'taskViewClose') views.delete((request.payload as { viewId?: string }).viewId ?? '');
+      send({ type: 'result', id: request.id, result });
+    });
   });
-  ws.on('close', unsubscribe);
-  ws.on('error', unsubscribe);
+  ws.on('close', () => {
+    unsubscribe();
+    closeViews();
+  });
+  ws.on('error', () => {
+    unsubscribe();
+    closeViews();
+  });
 }
 
 async function main(): Promise<void> {

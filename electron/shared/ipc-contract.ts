@@ -15,6 +15,7 @@ import {
   tokenInspectionSchema,
   type Result,
 } from './models';
+import { taskViewChannels } from './task-view-contract';
 
 const providerId = z.string().trim().min(1).max(64);
 const accountId = z.string().trim().min(1).max(200);
@@ -166,6 +167,8 @@ export const ipcContract = {
   getPreferences: channel(noRequest, preferencesSchema),
   setPreferences: channel(preferencesSchema.partial().strict(), preferencesSchema),
   ...startAtLoginChannels,
+  /** The paged tasks view: taskViewOpen, taskViewWindow, taskViewClose (see task-view-contract.ts). */
+  ...taskViewChannels,
 };
 
 export type IpcContract = typeof ipcContract;

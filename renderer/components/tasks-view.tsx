@@ -1,10 +1,11 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { AccountSummary, AppError, Task, TaskList } from '../../electron/shared/models';
-import { buildTaskRows, type StatusFilter, type TaskRow } from '../lib/task-rows';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { AppError, Task } from '../../electron/shared/models';
+import type { StatusFilter, TaskViewGroup, TaskViewRow } from '../../electron/shared/task-view-contract';
 import { formatDay, formatRelative, formatTime, localDay } from '../lib/time';
 import { useApp } from '../state/app-context';
 import { useNow } from '../state/use-now';
+import { useGroupedRows } from '../state/use-grouped-rows';
+import { PAGE_ROWS, useTaskView } from '../state/use-task-view';
 import { CheckIcon, ExternalIcon, ListIcon, OfflineIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
 import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
@@ -12,59 +13,7 @@ import { EmptyState, ErrorState, Spinner } from './states';
 
 const HEADER_HEIGHT = 40;
 const ROW_HEIGHT = 60;
-
-interface Loaded {
-  lists: TaskList[];
-  failures: Array<{ account: AccountSummary; error: AppError }>;
-}
-
-function useTaskLists(accounts: AccountSummary[], accountId: string | null) {
-  const { api } = useApp();
-  const [reloads, setReloads] = useState(0);
-  const [loaded, setLoaded] = useState<(Loaded & { key: string; stale: boolean }) | null>(null);
-  const ids = (accountId ? [accountId] : accounts.map((a) => a.id)).join('\n');
-  const key = `${ids}|${reloads}`;
-  // Labels only: the id list (not every account update) decides when to fetch again.
-  const accountsRef = useRef(accounts);
-  useEffect(() => {
-    accountsRef.current = accounts;
-  });
-
-  useEffect(() => {
-    let current = true;
-    const wanted = ids === '' ? [] : ids.split('\n');
-    const collect = (results: Awaited<ReturnType<typeof api.tasks>>[]): Loaded => {
-      const lists: TaskList[] = [];
-      const failures: Loaded['failures'] = [];
-      results.forEach((result, index) => {
-        const account = accountsRef.current.find((a) => a.id === wanted[index]);
-        if (result.ok) lists.push(result.data);
-        else if (account) failures.push({ account, error: result.error });
-      });
-      return { lists, failures };
-    };
-    // The offline cache answers without the network, so the last good lists are on screen at
-    // once; the live fetch starts after it (so the two never compete for the same thread) and
-    // replaces them.
-    const live = (): void => {
-      void Promise.all(wanted.map((id) => api.tasks({ accountId: id }))).then((results) => {
-        if (current) setLoaded({ ...collect(results), key, stale: false });
-      });
-    };
-    void Promise.all(wanted.map((id) => api.tasks({ accountId: id, offline: true })))
-      .then((cached) => {
-        if (!current || !cached.every((r) => r.ok && r.data.fetchedAt !== null)) return;
-        setLoaded({ ...collect(cached), key, stale: true });
-      })
-      .finally(live);
-    return () => {
-      current = false;
-    };
-  }, [api, ids, key]);
-
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
-  return { loaded, loading: loaded?.key !== key || loaded.stale, reload };
-}
+const NO_GROUPS: readonly TaskViewGroup[] = [];
 
 function TaskRowView({
   row,
@@ -75,11 +24,10 @@ function TaskRowView({
   showAccount,
   accountLabels,
   setSize,
-  position,
   onOpen,
   onActivate,
 }: {
-  row: TaskRow;
+  row: TaskViewRow;
   index: number;
   size: number;
   start: number;
@@ -87,7 +35,6 @@ function TaskRowView({
   showAccount: boolean;
   accountLabels: Map<string, string>;
   setSize: number;
-  position: number;
   onOpen(task: Task): void;
   onActivate(index: number): void;
 }) {
@@ -114,7 +61,7 @@ function TaskRowView({
       role="option"
       aria-selected={active}
       aria-setsize={setSize}
-      aria-posinset={position}
+      aria-posinset={row.position}
       data-index={index}
       data-task-row=""
       data-status={task.status}
@@ -174,12 +121,13 @@ function TaskRowView({
   );
 }
 
+// Rows that stay on screen while the list scrolls keep their props: they are not drawn again.
+const MemoTaskRow = memo(TaskRowView);
+
 export function TasksView({ accountId }: { accountId: string | null }) {
   const { api, i18n, accounts, navigate, notifyError } = useApp();
   const list = useMemo(() => accounts ?? [], [accounts]);
-  const { loaded, loading, reload } = useTaskLists(list, accountId);
   const [query, setQuery] = useState('');
-  const deferredQuery = useDeferredValue(query);
   const [status, setStatus] = useState<StatusFilter>('open');
   const [active, setActive] = useState(-1);
   const now = useNow(60_000);
@@ -187,37 +135,40 @@ export function TasksView({ accountId }: { accountId: string | null }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
 
-  const allTasks = useMemo(() => (loaded ? loaded.lists.flatMap((l) => l.tasks) : []), [loaded]);
-  const { rows, matched } = useMemo(() => {
-    const started = performance.now();
-    const built = buildTaskRows(allTasks, { query: deferredQuery, status, today });
-    performance.measure('tokentray:task-rows', { start: started });
-    return built;
-  }, [allTasks, deferredQuery, status, today]);
-  const taskPositions = useMemo(() => {
-    const map = new Map<number, number>();
-    let n = 0;
-    rows.forEach((row, i) => {
-      if (row.kind === 'task') map.set(i, ++n);
-    });
-    return map;
-  }, [rows]);
+  // The core sorts, groups and searches; this view holds the totals and the rows near the screen.
+  const accountIds = useMemo(() => (accountId ? [accountId] : list.map((a) => a.id)), [accountId, list]);
+  const { view, shape, loading, rowAt, ensure, reload } = useTaskView(api, accountIds, { query, status, today });
+  const total = shape?.total ?? 0;
+  const matched = shape?.matched ?? 0;
+  const headers = useMemo(() => new Map((shape?.groups ?? []).map((g) => [g.start, g])), [shape]);
   const accountLabels = useMemo(() => new Map(list.map((a) => [a.id, a.label])), [list]);
 
-  // TanStack Virtual is not React-Compiler-safe; this component is not compiled, so the warning does not apply.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'header' ? HEADER_HEIGHT : ROW_HEIGHT),
+  // Positions by arithmetic from the group starts: nothing in the page grows with the list.
+  const virtualizer = useGroupedRows({
+    total,
+    groups: shape?.groups ?? NO_GROUPS,
+    headerHeight: HEADER_HEIGHT,
+    rowHeight: ROW_HEIGHT,
     overscan: 6,
+    scrollRef,
   });
+  const items = virtualizer.items;
+  const firstItem = items[0]?.index ?? 0;
+  const lastItem = items.at(-1)?.index ?? -1;
+  useEffect(() => {
+    if (lastItem >= 0) ensure(firstItem, lastItem + PAGE_ROWS / 2);
+  }, [ensure, firstItem, lastItem, shape]);
 
-  const [resetKey, setResetKey] = useState(rows);
-  if (resetKey !== rows) {
-    setResetKey(rows);
+  // A new result (filter, search, another account) starts at its top with nothing selected.
+  const [resetKey, setResetKey] = useState(shape);
+  if (resetKey?.seq !== shape?.seq) {
+    setResetKey(shape);
     setActive(-1);
   }
+  // A new filter or search starts at its top (the live list replacing the cached one keeps the place).
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [query, status]);
 
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent): void => {
@@ -231,39 +182,44 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const open = async (task: Task): Promise<void> => {
-    if (!task.url) return;
-    const result = await api.openExternal({ url: task.url });
-    if (!result.ok) notifyError(result.error);
-  };
+  const open = useCallback(
+    async (task: Task): Promise<void> => {
+      if (!task.url) return;
+      const result = await api.openExternal({ url: task.url });
+      if (!result.ok) notifyError(result.error);
+    },
+    [api, notifyError],
+  );
+  const onOpen = useCallback((task: Task) => void open(task), [open]);
 
+  // Headers are known from the totals, so moving skips them without the rows being here.
   const move = (from: number, step: number): number => {
-    for (let i = from + step; i >= 0 && i < rows.length; i += step) if (rows[i]?.kind === 'task') return i;
+    for (let i = from + step; i >= 0 && i < total; i += step) if (!headers.has(i)) return i;
     return from;
   };
 
   const onListKey = (e: KeyboardEvent<HTMLDivElement>): void => {
     let next = active;
     if (e.key === 'ArrowDown') next = move(active, 1);
-    else if (e.key === 'ArrowUp') next = move(active < 0 ? rows.length : active, -1);
+    else if (e.key === 'ArrowUp') next = move(active < 0 ? total : active, -1);
     else if (e.key === 'Home') next = move(-1, 1);
-    else if (e.key === 'End') next = move(rows.length, -1);
-    else if (e.key === 'PageDown') next = move(Math.min(rows.length - 1, active + 9), 1);
+    else if (e.key === 'End') next = move(total, -1);
+    else if (e.key === 'PageDown') next = move(Math.min(total - 1, active + 9), 1);
     else if (e.key === 'PageUp') next = move(Math.max(0, active - 9), -1);
     else if (e.key === 'Enter') {
-      const row = rows[active];
+      const row = rowAt(active);
       if (row?.kind === 'task') void open(row.task);
       return;
     } else return;
     e.preventDefault();
     if (next >= 0) {
       setActive(next);
-      virtualizer.scrollToIndex(next, { align: 'auto' });
+      virtualizer.scrollToIndex(next);
     }
   };
 
   // While the cached lists stand in for the live fetch they are not "offline", only not yet updated.
-  const offline = loaded && !loaded.stale ? loaded.lists.filter((l) => l.offline) : [];
+  const offline = view && !view.stale ? view.sources.filter((l) => l.offline) : [];
   const oldest = offline.reduce<string | null>(
     (min, l) => (l.fetchedAt && (min === null || l.fetchedAt < min) ? l.fetchedAt : min),
     null,
@@ -329,8 +285,8 @@ export function TasksView({ accountId }: { accountId: string | null }) {
           ))}
         </div>
         <span className="toolbar__count" data-testid="task-count" aria-live="polite">
-          {loaded ? i18n.tn('tasks.count', matched) : ''}
-          {loaded?.stale ? <span className="toolbar__updating"> · {i18n.t('tasks.updating')}</span> : null}
+          {shape ? i18n.tn('tasks.count', matched) : ''}
+          {view?.stale ? <span className="toolbar__updating"> · {i18n.t('tasks.updating')}</span> : null}
         </span>
       </div>
       {offline.length > 0 ? (
@@ -340,7 +296,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             <span>
               <strong className="offline-banner__badge">{i18n.t('tasks.offline')}</strong>
               {oldest
-                ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, Date.now(), i18n.locale) })
+                ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })
                 : i18n.t('tasks.cachedNever')}
             </span>
             {offline
@@ -355,8 +311,8 @@ export function TasksView({ accountId }: { accountId: string | null }) {
           </div>
         </div>
       ) : null}
-      {loaded?.failures.map((f) => (
-        <div key={f.account.id} className="view__inset">
+      {view?.failures.map((f) => (
+        <div key={f.accountId} className="view__inset">
           <ErrorState error={f.error} />
         </div>
       ))}
@@ -374,16 +330,16 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             }
           />
         </div>
-      ) : !loaded ? (
+      ) : !shape ? (
         <div className="view__body loading">
           <Spinner label={i18n.t('common.loading')} />
         </div>
-      ) : rows.length === 0 ? (
+      ) : total === 0 ? (
         <div className="view__body">
           <EmptyState
             icon={<SearchIcon size={28} />}
-            title={allTasks.length === 0 ? i18n.t('tasks.emptyTitle') : i18n.t('tasks.noMatchTitle')}
-            body={allTasks.length === 0 ? i18n.t('tasks.emptyBody') : i18n.t('tasks.noMatchBody')}
+            title={shape.unfiltered === 0 ? i18n.t('tasks.emptyTitle') : i18n.t('tasks.noMatchTitle')}
+            body={shape.unfiltered === 0 ? i18n.t('tasks.emptyBody') : i18n.t('tasks.noMatchBody')}
           />
         </div>
       ) : (
@@ -399,13 +355,29 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             if (active < 0) setActive(move(-1, 1));
           }}
           data-testid="task-list"
+          data-query={shape.query}
         >
-          <div className="task-list__inner" style={{ height: virtualizer.getTotalSize() }}>
-            {virtualizer.getVirtualItems().map((item) => {
-              const row = rows[item.index];
-              if (!row) return null;
+          <div className="task-list__inner" style={{ height: virtualizer.totalSize }}>
+            {items.map((item) => {
+              const header = headers.get(item.index);
+              const row: TaskViewRow | undefined = header
+                ? { kind: 'header', group: header.group, count: header.count }
+                : rowAt(item.index);
+              if (!row) {
+                // Its page is still crossing from the core: hold the place, keep the frame short.
+                return (
+                  <div
+                    key={item.key}
+                    className="task-row task-row--pending"
+                    style={{ height: item.size, transform: `translateY(${item.start}px)` }}
+                    role="presentation"
+                    aria-hidden="true"
+                    data-index={item.index}
+                  />
+                );
+              }
               return (
-                <TaskRowView
+                <MemoTaskRow
                   key={item.key}
                   row={row}
                   index={item.index}
@@ -415,8 +387,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
                   showAccount={accountId === null}
                   accountLabels={accountLabels}
                   setSize={matched}
-                  position={taskPositions.get(item.index) ?? 0}
-                  onOpen={(task) => void open(task)}
+                  onOpen={onOpen}
                   onActivate={setActive}
                 />
               );

@@ -31,12 +31,12 @@ export function resolveLanguage(preference: 'system' | Language, systemLocales: 
   return preference === 'system' ? languageFromLocales(systemLocales) : preference;
 }
 
-function fill(template: string, vars: Vars | undefined, locale: string): string {
+function fill(template: string, vars: Vars | undefined, numbers: Intl.NumberFormat): string {
   if (!vars) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const value = vars[name];
     if (value === undefined) return whole;
-    return typeof value === 'number' ? new Intl.NumberFormat(locale).format(value) : value;
+    return typeof value === 'number' ? numbers.format(value) : value;
   });
 }
 
@@ -57,14 +57,16 @@ export function createTranslator(language: Language, systemLocales: readonly str
   const regional = systemLocales.find((l) => languageFromLocales([l]) === language && l.includes('-'));
   const locale = regional ?? LOCALES[language];
   const rules = new Intl.PluralRules(locale);
+  // Built once per language: counts are formatted on every task-group header of every render.
+  const numbers = new Intl.NumberFormat(locale);
   return {
     language,
     locale,
-    t: (key, vars) => fill(messages[key], vars, locale),
+    t: (key, vars) => fill(messages[key], vars, numbers),
     tn: (key, count, vars) => {
       const forms = messages[key];
       const form = rules.select(count) as keyof PluralForms;
-      return fill(forms[form] ?? forms.other, { n: count, ...vars }, locale);
+      return fill(forms[form] ?? forms.other, { n: count, ...vars }, numbers);
     },
     errorTitle: (code) => messages[`error.${code}`],
   };

@@ -3,6 +3,36 @@
 
 export type Unit = 'day' | 'hour' | 'minute' | 'second';
 
+// Building an Intl formatter costs far more than using one, and the tasks view formats two
+// dates per row per render: building them per call filled the heap with formatters and
+// the garbage collector froze flicking through 10,000 tasks for up to a second. One
+// formatter per (locale, options), built on first use.
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>();
+
+function cached<F extends Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>(
+  key: string,
+  build: () => F,
+): F {
+  let formatter = formatters.get(key) as F | undefined;
+  if (formatter === undefined) {
+    formatter = build();
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return cached(`dt|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+}
+
+export function numberFormat(locale: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  return cached(`n|${locale}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(locale, options));
+}
+
+function relativeTimeFormat(locale: string): Intl.RelativeTimeFormat {
+  return cached(`rt|${locale}`, () => new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }));
+}
+
 const UNIT_MS: Array<[Unit, number]> = [
   ['day', 86_400_000],
   ['hour', 3_600_000],
@@ -29,7 +59,7 @@ export function formatSpan(ms: number, locale: string): string {
   // English narrow units read well ("4m 9s"); German and Russian narrow forms mix scripts ("1h 30 Min."), short ones do not.
   const unitDisplay = locale.startsWith('en') ? 'narrow' : 'short';
   return spanParts(ms)
-    .map(([unit, value]) => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay }).format(value))
+    .map(([unit, value]) => numberFormat(locale, { style: 'unit', unit, unitDisplay }).format(value))
     .join(' ');
 }
 
@@ -37,7 +67,7 @@ export function formatSpan(ms: number, locale: string): string {
 export function formatRelative(iso: string, now: number, locale: string): string {
   const diff = Date.parse(iso) - now;
   const abs = Math.abs(diff);
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const rtf = relativeTimeFormat(locale);
   if (abs < 45_000) return rtf.format(0, 'second');
   if (abs < 3_600_000) return rtf.format(Math.round(diff / 60_000), 'minute');
   if (abs < 86_400_000) return rtf.format(Math.round(diff / 3_600_000), 'hour');
@@ -47,7 +77,7 @@ export function formatRelative(iso: string, now: number, locale: string): string
 export function formatDateTime(iso: string, locale: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
+  return dateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
 }
 
 /** An all-day date (YYYY-MM-DD) in the user's calendar, without shifting it through UTC. */
@@ -55,7 +85,7 @@ export function formatDay(day: string, locale: string, withWeekday = true): stri
   const [y, m, d] = day.split('-').map(Number);
   if (!y || !m || !d) return day;
   const date = new Date(y, m - 1, d);
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     ...(withWeekday ? { weekday: 'short' } : {}),
     day: 'numeric',
     month: 'short',
@@ -67,13 +97,14 @@ export function formatTime(iso: string, locale: string, timeZone: string | null)
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
   try {
-    return new Intl.DateTimeFormat(locale, {
+    return dateTimeFormat(locale, {
       hour: '2-digit',
       minute: '2-digit',
       ...(timeZone ? { timeZone } : {}),
     }).format(date);
   } catch {
-    return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(date);
+    // An unknown time zone makes the constructor throw, so it is never cached.
+    return dateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(date);
   }
 }
 

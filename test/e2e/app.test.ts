@@ -226,6 +226,78 @@ describe('Tokentray in Chromium over the development bridge', () => {
     await snapshot('08-tasks-end');
   });
 
+  it(`pages ${TASKS.toLocaleString('en-US')} tasks across IPC: no answer carries the list, every row arrives`, async () => {
+    const list = page.getByTestId('task-list');
+    // The list crossed in windows: no frame from the core is anywhere near 10,000 tasks (~4.7 MB).
+    const largest = Math.max(...frames.map((f) => f.length));
+    expect(largest).toBeLessThan(500_000);
+    // Jump into the middle, then to the end with the keyboard: the rows there come in and are real tasks.
+    const height = await list.evaluate((el) => el.scrollHeight);
+    await list.evaluate((el, y) => el.scrollTo(0, y), Math.floor(height / 2));
+    // The rows drawn there are real tasks from the middle of the list, with titles.
+    const middlePosition = await page
+      .waitForFunction((total) => {
+        const rows = [...document.querySelectorAll('[data-testid="task-list"] [data-task-row]')];
+        const positions = rows.map((r) => Number(r.getAttribute('aria-posinset')));
+        const middle = positions.find((p) => p > total * 0.3 && p < total * 0.7);
+        return middle ?? false;
+      }, TASKS)
+      .then((handle) => handle.jsonValue() as Promise<number>);
+    const middle = list.locator(`[aria-posinset="${middlePosition}"]`);
+    expect((await middle.locator('.task-row__title').innerText()).trim().length).toBeGreaterThan(0);
+    await list.focus();
+    await page.keyboard.press('End');
+    const last = list.locator(`[aria-posinset="${TASKS}"]`);
+    await last.waitFor();
+    expect(await last.getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Home');
+    await list.locator('[aria-posinset="1"][aria-selected="true"]').waitFor();
+  });
+
+  it('searches as you type: each keystroke narrows, the last one wins, and its results scroll to the end', async () => {
+    const list = page.getByTestId('task-list');
+    const search = page.getByRole('searchbox', { name: 'Search tasks' });
+    const word = 'agenda';
+    // Typed key by key, not filled: answers for "a", "ag", … may arrive late and must not win.
+    await search.pressSequentially(word, { delay: 15 });
+    const counted = async (): Promise<number> =>
+      Number((await page.getByTestId('task-count').innerText()).replace(/\D/g, ''));
+    await page.waitForFunction(() => document.querySelector('[data-testid="task-list"] [data-task-row]') !== null);
+    await expect
+      .poll(async () => {
+        const titles = await list.locator('[data-task-row] .task-row__title').allInnerTexts();
+        return titles.length > 0 && titles.every((t) => t.toLowerCase().includes(word));
+      })
+      .toBe(true);
+    const matched = await counted();
+    expect(matched).toBeGreaterThan(0);
+    expect(matched).toBeLessThan(TASKS);
+    // The same number the core counts for the finished word.
+    const direct = await bridge.router.handle('taskViewOpen', {
+      accountIds: [accountId],
+      query: word,
+      status: 'all',
+      today: await page.evaluate(() => {
+        const d = new Date();
+        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      }),
+      seq: 0,
+      count: 1,
+    });
+    expect(direct).toMatchObject({ ok: true, data: { window: { matched } } });
+    if (direct.ok) await bridge.router.handle('taskViewClose', { viewId: (direct.data as { viewId: string }).viewId });
+    // Scrolled to the end of the results: the last match is there, and it matches.
+    await list.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    const last = list.locator(`[aria-posinset="${matched}"]`);
+    await last.waitFor();
+    expect((await last.locator('.task-row__title').innerText()).toLowerCase()).toContain(word);
+    await search.fill('');
+    await page
+      .getByTestId('task-count')
+      .getByText(`${TASKS.toLocaleString('en-US')} tasks`)
+      .waitFor();
+  });
+
   it('filters tasks by search', async () => {
     const list = page.getByTestId('task-list');
     const firstTitle = (await list.locator('[data-task-row] .task-row__title').first().innerText()).trim();
@@ -236,9 +308,10 @@ describe('Tokentray in Chromium over the development bridge', () => {
       (total) => !document.querySelector('[data-testid="task-count"]')?.textContent?.startsWith(total),
       TASKS.toLocaleString('en-US'),
     );
-    const titles = await list.locator('[data-task-row] .task-row__title').allInnerTexts();
-    expect(titles.length).toBeGreaterThan(0);
-    for (const title of titles) expect(title.toLowerCase()).toContain(word.toLowerCase());
+    // Search looks at title, project, workspace and assignees: the word is somewhere in each row.
+    const found = await list.locator('[data-task-row]').allInnerTexts();
+    expect(found.length).toBeGreaterThan(0);
+    for (const text of found) expect(text.toLowerCase()).toContain(word.toLowerCase());
     const count = await page.getByTestId('task-count').innerText();
     expect(Number(count.replace(/\D/g, ''))).toBeLessThan(TASKS);
     expect(Number(count.replace(/\D/g, ''))).toBeGreaterThan(0);

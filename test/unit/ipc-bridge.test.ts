@@ -145,3 +145,28 @@ describe('the development bridge', () => {
     }
   });
 });
+
+describe('the development bridge: paged tasks view', () => {
+  it("speaks the task view verbs and lets a page's views go when the page does", async () => {
+    const ws = (await connect({})) as WebSocket;
+    // An earlier test disconnected the seeded account.
+    const account = await fake.connectWithToken('clickup', 'pk_bridge_view_test');
+    const query = { query: '', status: 'all', today: '2025-03-10', seq: 0 };
+    const opened = (await call(ws, 1, 'taskViewOpen', { accountIds: [account.id], ...query, count: 5 })) as {
+      ok: boolean;
+      data: { viewId: string; window: { rows: unknown[]; matched: number } };
+    };
+    expect(opened.ok).toBe(true);
+    expect(opened.data.window.rows).toHaveLength(5);
+    const { viewId } = opened.data;
+    expect(await call(ws, 2, 'taskViewWindow', { viewId, ...query, offset: 5, count: 5 })).toMatchObject({
+      ok: true,
+      data: { stale: false, offset: 5, matched: opened.data.window.matched },
+    });
+    ws.close();
+    // The socket is gone: its view was closed in the core, not left holding the list.
+    await expect
+      .poll(async () => bridge.router.handle('taskViewWindow', { viewId, ...query, offset: 0, count: 1 }))
+      .toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+});

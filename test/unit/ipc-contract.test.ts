@@ -64,6 +64,9 @@ describe('the IPC contract', () => {
         'setProvider',
         'setStartAtLogin',
         'startConnect',
+        'taskViewClose',
+        'taskViewOpen',
+        'taskViewWindow',
         'tasks',
       ].sort(),
     );
@@ -139,5 +142,54 @@ describe('the IPC contract', () => {
     expect(ipcChannelName('refresh')).toBe('tokentray:refresh');
     expect(ipcEventName('accountsChanged')).toBe('tokentray:event:accountsChanged');
     expect(new Set(IPC_CHANNELS.map(ipcChannelName)).size).toBe(IPC_CHANNELS.length);
+  });
+});
+
+describe('the paged tasks view verbs', () => {
+  const query = { query: 'report', status: 'open', today: '2025-03-10', seq: 3 };
+
+  it('accept a window request and refuse one that would carry the list or a bad range', () => {
+    const win = ipcContract.taskViewWindow.request;
+    expect(win.safeParse({ viewId: 'v1', ...query, offset: 120, count: 50 }).success).toBe(true);
+    // More than a few screens per answer: the list must not cross IPC in one message.
+    expect(win.safeParse({ viewId: 'v1', ...query, offset: 0, count: 501 }).success).toBe(false);
+    expect(win.safeParse({ viewId: 'v1', ...query, offset: -1, count: 50 }).success).toBe(false);
+    expect(win.safeParse({ viewId: 'v1', ...query, offset: 0.5, count: 50 }).success).toBe(false);
+    expect(win.safeParse({ viewId: 'v1', ...query, status: 'later', offset: 0, count: 50 }).success).toBe(false);
+    expect(win.safeParse({ viewId: 'v1', ...query, today: '10.03.2025', offset: 0, count: 50 }).success).toBe(false);
+    const { seq: _seq, ...withoutSeq } = query;
+    expect(win.safeParse({ viewId: 'v1', ...withoutSeq, offset: 0, count: 50 }).success).toBe(false);
+    expect(win.safeParse({ viewId: 'v1', ...query, offset: 0, count: 50, extra: 1 }).success).toBe(false);
+    expect(win.safeParse({ viewId: '', ...query, offset: 0, count: 50 }).success).toBe(false);
+  });
+
+  it('open a view over accounts, with the first window and no more', () => {
+    const open = ipcContract.taskViewOpen.request;
+    expect(open.safeParse({ accountIds: ['a', 'b'], offline: true, ...query, count: 60 }).success).toBe(true);
+    expect(open.safeParse({ accountIds: [''], ...query, count: 60 }).success).toBe(false);
+    expect(open.safeParse({ accountIds: ['a'], ...query, count: 10_000 }).success).toBe(false);
+    expect(open.safeParse({ accountIds: ['a'], ...query, count: 60, offset: 0 }).success).toBe(false);
+    expect(ipcContract.taskViewClose.request.safeParse({ viewId: 'v1' }).success).toBe(true);
+    expect(ipcContract.taskViewClose.request.safeParse({}).success).toBe(false);
+  });
+
+  it('answer either rows with totals or a bare stale marker', () => {
+    const res = ipcContract.taskViewWindow.response;
+    expect(res.safeParse({ stale: true, viewId: 'v1', seq: 2 }).success).toBe(true);
+    const parsed = res.safeParse({
+      stale: false,
+      viewId: 'v1',
+      seq: 3,
+      total: 2,
+      matched: 1,
+      unfiltered: 10,
+      groups: [{ group: 'today', count: 1, start: 0 }],
+      offset: 0,
+      rows: [{ kind: 'header', group: 'today', count: 1, accessToken: 'planted' }],
+    });
+    expect(parsed.success).toBe(true);
+    // A field the contract does not name is stripped on the way out.
+    expect(JSON.stringify(parsed.data)).not.toContain('planted');
+    expect(res.safeParse({ stale: false, viewId: 'v1', seq: 3 }).success).toBe(false);
   });
 });

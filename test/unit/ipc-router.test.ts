@@ -329,3 +329,107 @@ describe('filePreferences', () => {
     }
   });
 });
+
+describe('the IPC router: paged tasks view', () => {
+  const query = { query: '', status: 'all' as const, today: '2025-03-10', seq: 0 };
+  type Window = {
+    stale: boolean;
+    total: number;
+    matched: number;
+    offset: number;
+    rows: Array<{ kind: string; position?: number; task?: { title: string; url: string | null } }>;
+  };
+
+  it('opens a view over several accounts, answers windows of it, and closes it', async () => {
+    const { fake, router } = harness({
+      taskCount: 1200,
+      seed: [
+        { provider: 'demo', label: 'alice' },
+        { provider: 'demo', label: 'bob' },
+      ],
+    });
+    const ids = (await fake.listAccounts()).map((a) => a.id);
+    expect(ids.length).toBeGreaterThan(1);
+    const opened = await ok<{
+      viewId: string;
+      sources: Array<{ accountId: string; offline: boolean }>;
+      failures: unknown[];
+      window: Window;
+    }>(router.handle('taskViewOpen', { accountIds: ids, ...query, count: 40 }));
+    expect(opened.failures).toEqual([]);
+    expect(opened.sources.map((s) => s.accountId)).toEqual(ids);
+    expect(JSON.stringify(opened.sources)).not.toContain('"tasks"');
+    expect(opened.window.matched).toBe(1200 * ids.length);
+    expect(opened.window.rows).toHaveLength(40);
+
+    const last = await ok<Window>(
+      router.handle('taskViewWindow', { viewId: opened.viewId, ...query, offset: opened.window.total - 1, count: 40 }),
+    );
+    expect(last.rows).toHaveLength(1);
+    expect(last.rows[0]).toMatchObject({ kind: 'task', position: 1200 * ids.length });
+
+    expect(await ok(router.handle('taskViewClose', { viewId: opened.viewId }))).toEqual({ closed: true });
+    expect(
+      await router.handle('taskViewWindow', { viewId: opened.viewId, ...query, offset: 0, count: 10 }),
+    ).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
+  it('searches in the core and drops an answer a newer keystroke has overtaken', async () => {
+    const { fake, router } = harness({ taskCount: 50, seed: [{ provider: 'demo', label: 'alice' }] });
+    const [account] = await fake.listAccounts();
+    const { viewId } = await ok<{ viewId: string }>(
+      router.handle('taskViewOpen', { accountIds: [account!.id], ...query, count: 10 }),
+    );
+    const found = await ok<Window>(
+      router.handle('taskViewWindow', { viewId, ...query, query: '#17', seq: 5, offset: 0, count: 10 }),
+    );
+    expect(found.matched).toBe(1);
+    expect(found.rows.find((r) => r.kind === 'task')?.task?.title).toMatch(/#17$/);
+    expect(
+      await ok(router.handle('taskViewWindow', { viewId, ...query, query: '#1', seq: 4, offset: 0, count: 10 })),
+    ).toEqual({ stale: true, viewId, seq: 4 });
+  });
+
+  it('reports an account without a saved list as a failure of an offline view, not of the view', async () => {
+    const { fake, router } = harness({
+      taskCount: 5,
+      seed: [
+        { provider: 'demo', label: 'alice' },
+        { provider: 'demo', label: 'bob' },
+      ],
+    });
+    const ids = (await fake.listAccounts()).map((a) => a.id);
+    fake.tasks = async (id, options) => {
+      if (options?.offline && id === ids[0]) throw new TokentrayError('NOT_FOUND', 'No saved task list yet.');
+      return {
+        accountId: id,
+        tasks: [],
+        fetchedAt: '2025-03-10T08:00:00.000Z',
+        offline: options?.offline === true,
+        ageSeconds: 60,
+        error: null,
+      };
+    };
+    const opened = await ok<{ failures: Array<{ accountId: string; error: { code: string } }>; window: Window }>(
+      router.handle('taskViewOpen', { accountIds: ids, offline: true, ...query, count: 10 }),
+    );
+    expect(opened.failures).toEqual([
+      { accountId: ids[0], error: { code: 'NOT_FOUND', message: 'No saved task list yet.' } },
+    ]);
+    expect(opened.window.matched).toBe(0);
+  });
+
+  it('refuses a malformed window request without touching the core', async () => {
+    const { fake, router } = harness();
+    const before = fake.calls.length;
+    expect(await router.handle('taskViewWindow', { viewId: 'v', ...query, offset: 0, count: 100_000 })).toMatchObject({
+      ok: false,
+      error: { code: 'IPC_INVALID' },
+    });
+    expect(await router.handle('taskViewOpen', { accountIds: 'all', ...query, count: 10 })).toMatchObject({
+      ok: false,
+      error: { code: 'IPC_INVALID' },
+    });
+    expect(fake.calls.length).toBe(before);
+  });
+});

@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { claimRows, timelinePositions } from '../../renderer/lib/jwt-claims';
-import { dayDiff, expiryAt, formatSpan, formatRelative, spanParts } from '../../renderer/lib/time';
+import {
+  dayDiff,
+  expiryAt,
+  formatDay,
+  formatSpan,
+  formatRelative,
+  formatTime,
+  spanParts,
+} from '../../renderer/lib/time';
 
 describe('countdown and time formatting', () => {
   it('shows the two largest units of a span', () => {
@@ -68,5 +76,36 @@ describe('JWT claims for the inspector', () => {
       now: 1,
       refresh: null,
     });
+  });
+});
+
+describe('formatters are built once, not per row', () => {
+  const Original = Intl.DateTimeFormat;
+  afterEach(() => {
+    Intl.DateTimeFormat = Original;
+  });
+
+  it('formats 2,000 rows of dates and times with one formatter per locale and style', () => {
+    // A locale no other test uses, so the count starts from an empty cache.
+    let built = 0;
+    Intl.DateTimeFormat = class extends Original {
+      constructor(...args: ConstructorParameters<typeof Original>) {
+        super(...args);
+        built += 1;
+      }
+    } as typeof Original;
+    const days: string[] = [];
+    for (let i = 0; i < 1000; i += 1) {
+      days.push(formatDay(`2031-03-${String((i % 28) + 1).padStart(2, '0')}`, 'fr-CA'));
+      days.push(formatTime('2031-03-10T09:30:00Z', 'fr-CA', 'UTC'));
+    }
+    expect(built).toBeGreaterThan(0);
+    expect(built).toBeLessThanOrEqual(2);
+    expect(days[0]).toMatch(/1/);
+    expect(days[1]).toMatch(/09/);
+  });
+
+  it('still formats a time whose zone the runtime does not know, in local time', () => {
+    expect(formatTime('2031-03-10T09:30:00Z', 'en-US', 'Not/AZone')).toMatch(/\d\d:\d\d/);
   });
 });

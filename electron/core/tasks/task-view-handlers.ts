@@ -1,0 +1,55 @@
+// The router's handlers for the paged tasks view: fetch (or read the cache of)
+// every wanted account's list, keep it in the view store, answer windows.
+import type { IpcRequest, IpcResponse } from '../../shared/ipc-contract';
+import type { AppError, TaskList } from '../../shared/models';
+import type { TaskWindow } from '../../shared/task-view-contract';
+import { toAppError } from '../errors';
+import type { TokentrayService } from '../service-api';
+import type { TaskViewStore } from './task-view-store';
+
+type Channel = 'taskViewOpen' | 'taskViewWindow' | 'taskViewClose';
+type TaskViewHandlers = { [C in Channel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
+
+export function taskViewHandlers(
+  service: Pick<TokentrayService, 'tasks'>,
+  store: TaskViewStore,
+  /** Task links the renderer may later ask to open. */
+  remember: (url: string | null) => void,
+): TaskViewHandlers {
+  const handOut = (win: TaskWindow): TaskWindow => {
+    if (!win.stale) for (const row of win.rows) if (row.kind === 'task') remember(row.task.url);
+    return win;
+  };
+  return {
+    taskViewOpen: async ({ accountIds, offline, count, ...query }) => {
+      const settled = await Promise.all(
+        accountIds.map((accountId) =>
+          service.tasks(accountId, offline === undefined ? undefined : { offline }).then(
+            (list): { list: TaskList } => ({ list }),
+            (error: unknown): { accountId: string; error: AppError } => ({ accountId, error: toAppError(error) }),
+          ),
+        ),
+      );
+      const lists: TaskList[] = [];
+      const failures: Array<{ accountId: string; error: AppError }> = [];
+      for (const s of settled) {
+        if ('list' in s) lists.push(s.list);
+        else failures.push(s);
+      }
+      const viewId = store.open(lists);
+      const window = handOut(await store.window(viewId, { ...query, offset: 0, count }));
+      // After the first window is on its way: the search text, a chunk at a time between requests.
+      setImmediate(() => void store.warmSearch(viewId));
+      const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error }) => ({
+        accountId,
+        fetchedAt,
+        offline: fromCache,
+        ageSeconds,
+        error,
+      }));
+      return { viewId, sources, failures, window };
+    },
+    taskViewWindow: async ({ viewId, ...request }) => handOut(await store.window(viewId, request)),
+    taskViewClose: async ({ viewId }) => ({ closed: store.close(viewId) }),
+  };
+}
