@@ -338,6 +338,9 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     await page.keyboard.press('Enter');
     const toggle = page.getByRole('switch', { name: 'Start Tokentray when I log in' });
     await toggle.waitFor();
+    // The switch is disabled (skipped by Tab) until main answers with the login item's state; a
+    // loaded machine answers late, and tabbing before then runs off the end of the page.
+    await expect.poll(() => toggle.isEnabled()).toBe(true);
     expect(await toggle.isChecked()).toBe(false);
     await tabTo(testId('start-at-login-switch'), 'the start-at-login switch');
     await page.keyboard.press('Space');
