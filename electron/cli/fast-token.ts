@@ -43,11 +43,23 @@ function readMeta(dir: string): MetaFile[] | null {
   return out;
 }
 
+function usesSharedStore(stateDir: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(join(stateDir, 'store.json'), 'utf8');
+  } catch {
+    return false;
+  }
+  return (JSON.parse(text) as { kind?: unknown }).kind !== 'local';
+}
+
 async function tryFast(argv: string[]): Promise<boolean> {
   // Windows splits large keychain items into chunks; that reader lives in the full CLI.
   if (process.platform === 'win32') return false;
   const args = parseArgs(argv);
   if (!args) return false;
+  // A shared store (store.json says which) is read by the full CLI.
+  if (usesSharedStore(resolveStateDir())) return false;
   const all = readMeta(join(resolveStateDir(), 'accounts'));
   if (!all) return false;
   const byId = all.find((m) => m.id === args.ref);

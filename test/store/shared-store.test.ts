@@ -1,0 +1,335 @@
+// The shared store against a real PostgreSQL and real `tokentray` processes: three simulated
+// machines (their own TOKENTRAY_HOME and keychain service, one team key file) sharing one
+// amoCRM account whose refresh tokens are single-use (the emulator counts every reuse).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokentrayCore } from '../../electron/core/create-core';
+import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
+import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
+import { freePort } from '../support/free-port';
+import { postgresAvailable, startTestPostgres, type TestPostgres } from '../support/postgres';
+import { uniqueKeychainService } from '../support/test-core';
+
+interface Machine {
+  name: string;
+  home: string;
+  service: string;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'tokentray-shared-'));
+const keyFile = join(root, 'team.key');
+let db: TestPostgres;
+let emu: EmulatorHandle;
+let redirectUri: string;
+let accountId: string;
+const machines: Machine[] = [];
+
+function machine(name: string): Machine {
+  const m = { name, home: join(root, name), service: uniqueKeychainService() };
+  machines.push(m);
+  return m;
+}
+
+const cli = (m: Machine, args: string[], extra: Record<string, string> = {}, stdin?: string): Promise<CliResult> =>
+  runCli(args, { home: m.home, service: m.service, extra }, stdin);
+
+function start(
+  m: Machine,
+  args: string[],
+  extra: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, TOKENTRAY_HOME: m.home, TOKENTRAY_KEYCHAIN_SERVICE: m.service, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+async function ok(r: Promise<CliResult>): Promise<CliResult> {
+  const result = await r;
+  expect(result.code, result.stderr).toBe(0);
+  return result;
+}
+
+/** Sets up the provider on a machine (each machine configures it; the client secret is the same). */
+async function setProvider(m: Machine): Promise<void> {
+  await ok(cli(m, amocrmSetArgs(emu, redirectUri), {}, emu.clientSecret));
+}
+
+async function connect(m: Machine, user: string): Promise<string> {
+  const r = await ok(
+    cli(m, [
+      'connect',
+      'amocrm',
+      '--code',
+      emu.issueAuthorizationCode({ user }),
+      '--host',
+      'example.amocrm.ru',
+      '--json',
+    ]),
+  );
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
+/** Expires the account's token in the shared store, as after a night asleep: the next `token` must refresh. */
+async function expireShared(m: Machine, id = accountId): Promise<string> {
+  const core = await createTokentrayCore({ home: m.home, keychainService: m.service });
+  try {
+    const { meta, secret } = await core.repo.load(id);
+    await core.repo.saveTokens(meta, { ...secret, tokens: { ...secret.tokens, expiresAt: Date.now() - 1_000 } });
+    return secret.tokens.accessToken;
+  } finally {
+    await core.close();
+  }
+}
+
+async function works(token: string): Promise<boolean> {
+  const res = await fetch(`${emu.url}/api/v4/account`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status === 200;
+}
+
+async function dumpTables(): Promise<string> {
+  const client = new pg.Client({ connectionString: db.adminUrl });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tokentray'",
+    );
+    expect(tables.rows.map((t) => t.table_name).sort()).toEqual(['items', 'key_check', 'schema_migrations']);
+    const parts: string[] = [];
+    for (const t of tables.rows) {
+      const rows = await client.query(`SELECT t::text AS row FROM tokentray.${t.table_name} t`);
+      for (const r of rows.rows as Array<{ row: string }>) parts.push(r.row);
+    }
+    return parts.join('\n');
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const available = postgresAvailable();
+
+describe.skipIf(!available)('the shared store on PostgreSQL (real processes, three machines)', () => {
+  const a = machine('a');
+  const b = machine('b');
+  const c = machine('c');
+  /** Set up like the others but never asked for a token: nothing cached here. */
+  const e = machine('e');
+
+  beforeAll(async () => {
+    db = await startTestPostgres();
+    redirectUri = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
+    emu = await startAmocrmEmulator({ redirectUri, taskCount: 1 });
+    await setProvider(a);
+    accountId = await connect(a, 'alice');
+    const use = await ok(cli(a, ['store', 'use', db.url, '--key-file', keyFile]));
+    expect(use.stderr).toMatch(/Created a new team key/);
+    expect(use.stderr).toMatch(/run `tokentray store push`/);
+    const pushed = await ok(cli(a, ['store', 'push']));
+    expect(pushed.stderr).toMatch(/Moved 1 account into the shared store/);
+    // Moved, not copied: the only refresh token now lives in the shared store.
+    expect(await new KeytarSecretStore(a.service).get(`account:${accountId}`)).toBeNull();
+    for (const m of [b, c, e]) {
+      await ok(cli(m, ['store', 'use', db.url, '--key-file', keyFile]));
+      await setProvider(m);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    emu?.setTokenHooks({});
+    for (const m of machines) {
+      const store = new KeytarSecretStore(m.service);
+      for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
+    }
+    await emu?.close();
+    db?.remove();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('every machine sees the account, with its label, and gets the same token', async () => {
+    const tokens: string[] = [];
+    for (const m of [a, b, c]) {
+      const list = JSON.parse((await ok(cli(m, ['accounts', '--json']))).stdout) as Array<{
+        id: string;
+        label: string;
+      }>;
+      expect(list.map((x) => x.id)).toContain(accountId);
+      tokens.push((await ok(cli(m, ['token', accountId]))).stdout.trim());
+    }
+    expect(new Set(tokens).size).toBe(1);
+    expect(await works(tokens[0]!)).toBe(true);
+    const status = JSON.parse((await ok(cli(b, ['store', 'status', '--json']))).stdout) as Record<string, unknown>;
+    expect(status).toMatchObject({ kind: 'postgres', reachable: true, schemaVersion: 1, accounts: 1 });
+  }, 60_000);
+
+  it('20 concurrent `tokentray token` on three machines with an expired token: 1 refresh, 0 reuses, one new token for all', async () => {
+    const old = await expireShared(a);
+    const grants = emu.stats.refreshGrants;
+    const reuse = emu.stats.refreshTokenReuse;
+    const runs = Array.from({ length: 20 }, (_, i) => start([a, b, c][i % 3]!, ['token', accountId]).done);
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const tokens = new Set(results.map((r) => r.stdout.trim()));
+    expect(tokens.size).toBe(1);
+    const [token] = [...tokens];
+    expect(token).not.toBe(old);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse - reuse).toBe(0);
+    expect(await works(token!)).toBe(true);
+  }, 180_000);
+
+  it('the machine holding the row lock is frozen mid-refresh: others wait or exit 4 spending nothing, then all get the one new token', async () => {
+    const old = await expireShared(a);
+    const grants = emu.stats.refreshGrants;
+    const reuse = emu.stats.refreshTokenReuse;
+    let frozen!: () => void;
+    const isFrozen = new Promise<void>((r) => (frozen = r));
+    const holder = start(a, ['token', accountId]);
+    // The provider has spent the refresh token and its answer is on the way: freeze the holder there.
+    emu.setTokenHooks({
+      after: () => {
+        holder.child.kill('SIGSTOP');
+        frozen();
+      },
+    });
+    await isFrozen;
+    emu.setTokenHooks({});
+    const patient = start(b, ['token', accountId]);
+    const impatient = await start(c, ['token', accountId, '--json'], { TOKENTRAY_LOCK_WAIT_MS: '1500' }).done;
+    expect(impatient.code).toBe(4);
+    expect(impatient.stderr).toMatch(new RegExp(`Another Tokentray machine is refreshing ${accountId}; try again`));
+    expect(JSON.parse(impatient.stdout)).toMatchObject({ error: { code: 'PROVIDER_UNAVAILABLE' } });
+    await sleep(3_000);
+    expect(patient.child.exitCode, 'machine b must still be waiting for the frozen holder').toBeNull();
+    holder.child.kill('SIGCONT');
+    const [rh, rp] = await Promise.all([holder.done, patient.done]);
+    expect(rh.code, rh.stderr).toBe(0);
+    expect(rp.code, rp.stderr).toBe(0);
+    const token = rh.stdout.trim();
+    expect(token).not.toBe(old);
+    expect(rp.stdout.trim()).toBe(token);
+    expect((await ok(cli(c, ['token', accountId]))).stdout.trim()).toBe(token);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse - reuse).toBe(0);
+  }, 120_000);
+
+  it('PostgreSQL stopped mid-refresh and restarted: a clear exit 4 meanwhile, cached tokens still served, no account lost', async () => {
+    // A second account with a valid token, read once on machine c so its access token is cached there.
+    const bob = await connect(a, 'bob');
+    const bobToken = (await ok(cli(c, ['token', bob]))).stdout.trim();
+    const old = await expireShared(a);
+    const grants = emu.stats.refreshGrants;
+    const reuse = emu.stats.refreshTokenReuse;
+    let stopped!: () => void;
+    const isStopped = new Promise<void>((r) => (stopped = r));
+    const holder = start(a, ['token', accountId]);
+    emu.setTokenHooks({
+      after: () => {
+        db.stop();
+        stopped();
+      },
+    });
+    await isStopped;
+    emu.setTokenHooks({});
+    try {
+      const waiting = await cli(e, ['token', accountId]);
+      expect(waiting.code).toBe(4);
+      expect(waiting.stderr).toMatch(/Shared store unreachable/i);
+      const cached = await cli(c, ['token', bob]);
+      expect(cached.code, cached.stderr).toBe(0);
+      expect(cached.stdout.trim()).toBe(bobToken);
+      const status = JSON.parse((await cli(c, ['store', 'status', '--json'])).stdout) as Record<string, unknown>;
+      expect(status).toMatchObject({ reachable: false });
+    } finally {
+      db.start();
+    }
+    const rh = await holder.done;
+    expect(rh.code, rh.stderr).toBe(0);
+    const token = rh.stdout.trim();
+    expect(token).not.toBe(old);
+    for (const m of [b, e]) expect((await ok(cli(m, ['token', accountId]))).stdout.trim()).toBe(token);
+    expect(emu.stats.refreshGrants - grants).toBe(1);
+    expect(emu.stats.refreshTokenReuse - reuse).toBe(0);
+    expect(await works(token)).toBe(true);
+  }, 180_000);
+
+  it('a wrong team key is refused with a clear error and nothing is overwritten', async () => {
+    const before = await dumpTables();
+    const intruder = machine('intruder');
+    const r = await cli(intruder, ['store', 'use', db.url, '--key-file', join(root, 'other.key')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/team key does not open the shared store/);
+    expect(existsSync(join(intruder.home, 'store.json'))).toBe(false);
+    expect(await dumpTables()).toBe(before);
+  }, 60_000);
+
+  it('no row in any table holds a token, a client secret or an account id in plaintext', async () => {
+    const dump = await dumpTables();
+    const planted = [...emu.issuedTokens(), emu.clientSecret, accountId, 'amocrm', 'alice'];
+    expect(emu.issuedTokens().length).toBeGreaterThan(3);
+    for (const secret of planted) {
+      expect(dump).not.toContain(secret);
+      expect(dump).not.toContain(Buffer.from(secret).toString('hex'));
+    }
+  }, 60_000);
+
+  it('the tray-side hook sees a refresh another machine made, through NOTIFY', async () => {
+    const core = await createTokentrayCore({ home: b.home, keychainService: b.service });
+    try {
+      let reachable!: () => void;
+      const listening = new Promise<void>((r) => (reachable = r));
+      const stop = core.watchSharedStore((up) => {
+        if (up) reachable();
+      });
+      await listening;
+      const before = (await core.listAccounts()).find((x) => x.id === accountId)!.fingerprint;
+      let madeAt = 0;
+      const seen = new Promise<number>((resolve) =>
+        core.onAccountsChanged((accounts) => {
+          const fp = accounts.find((x) => x.id === accountId)?.fingerprint;
+          if (fp !== undefined && fp !== before && madeAt > 0) resolve(Date.now());
+        }),
+      );
+      await ok(cli(a, ['refresh', accountId]));
+      madeAt = Date.now();
+      const at = await Promise.race([seen, sleep(10_000).then(() => -1)]);
+      stop();
+      expect(at, 'the refresh made on machine a never reached machine b').toBeGreaterThan(0);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
+  it('`store push` then `store use local` round-trips every account', async () => {
+    const d = machine('d');
+    await setProvider(d);
+    const carol = await connect(d, 'carol');
+    const carolToken = (await ok(cli(d, ['token', carol]))).stdout.trim();
+    await ok(cli(d, ['store', 'use', db.url, '--key-file', keyFile]));
+    await ok(cli(d, ['store', 'push']));
+    expect(await new KeytarSecretStore(d.service).get(`account:${carol}`)).toBeNull();
+    expect((await ok(cli(b, ['token', carol]))).stdout.trim()).toBe(carolToken);
+    const back = await ok(cli(d, ['store', 'use', 'local']));
+    expect(back.stderr).toMatch(/Copied 3 accounts into this machine's keychain/);
+    const local = new KeytarSecretStore(d.service);
+    const keys = (await local.keys()).filter((k) => k.startsWith('account:')).sort();
+    expect(keys).toHaveLength(3);
+    expect(keys).toContain(`account:${carol}`);
+    expect(keys).toContain(`account:${accountId}`);
+    expect((await ok(cli(d, ['store', 'status']))).stdout).toMatch(/local/);
+    expect((await ok(cli(d, ['token', carol]))).stdout.trim()).toBe(carolToken);
+  }, 120_000);
+});
