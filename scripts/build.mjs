@@ -17,7 +17,15 @@ const entries = [
 ];
 
 // ./tokentray-main.cjs is the full CLI, loaded at run time by the fast entry next to it.
-const external = ['electron', 'keytar', 'pg-native', 'oidc-provider', 'playwright-core', 'fsevents', './tokentray-main.cjs'];
+const external = [
+  'electron',
+  'keytar',
+  'pg-native',
+  'oidc-provider',
+  'playwright-core',
+  'fsevents',
+  './tokentray-main.cjs',
+];
 
 for (const entry of entries) {
   if (!existsSync(entry.in)) {
