@@ -8,6 +8,8 @@ const entries = [
   // The entry answers `tokentray token` for fresh tokens itself and loads the full CLI for everything else.
   { in: 'electron/cli/fast-token.ts', out: 'dist/cli/tokentray.cjs', banner: '#!/usr/bin/env node' },
   { in: 'electron/cli/tokentray.ts', out: 'dist/cli/tokentray-main.cjs' },
+  // A fresh token from a shared store (PostgreSQL), loaded by the fast entry only when store.json says so.
+  { in: 'electron/cli/shared-token.ts', out: 'dist/cli/tokentray-shared.cjs' },
   { in: 'electron/main/index.ts', out: 'dist/main/index.cjs' },
   { in: 'electron/preload/index.ts', out: 'dist/preload/index.cjs' },
   { in: 'electron/dev/bridge-server.ts', out: 'dist/dev/bridge-server.cjs' },
@@ -16,7 +18,7 @@ const entries = [
   { in: 'bench/bench.ts', out: 'dist/bench/bench.cjs' },
 ];
 
-// ./tokentray-main.cjs is the full CLI, loaded at run time by the fast entry next to it.
+// ./tokentray-main.cjs is the full CLI and ./tokentray-shared.cjs the shared-store reader, loaded at run time by the fast entry next to them.
 const external = [
   'electron',
   'keytar',
@@ -25,6 +27,7 @@ const external = [
   'playwright-core',
   'fsevents',
   './tokentray-main.cjs',
+  './tokentray-shared.cjs',
 ];
 
 for (const entry of entries) {

@@ -37,8 +37,13 @@ async function openConfiguredStore(
     import('./store/shared-store'),
     import('./store/team-key'),
   ]);
-  const key = await resolveTeamKey(config.keyFile, keychain);
-  return { store: new SharedStore({ url: config.url, key, cache: keychain }) };
+  return {
+    store: await SharedStore.opening({
+      url: config.url,
+      key: resolveTeamKey(config.keyFile, keychain),
+      cache: keychain,
+    }),
+  };
 }
 
 /**

@@ -29,6 +29,20 @@ export interface SharedStoreOptions {
   now?: () => number;
 }
 
+function makePool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 2_000,
+    allowExitOnIdle: true,
+  });
+  // An idle connection the server dropped: the next query reconnects; never crash the process.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 export interface SharedFeedHandlers {
   onAccount(accountId: string): void;
   onReachable(reachable: boolean): void;
@@ -111,17 +125,29 @@ export class SharedStore implements SecretStore, AccountLocks {
   private reachable: boolean | null = null;
   private keyChecked = false;
 
-  constructor(private readonly o: SharedStoreOptions) {
+  constructor(
+    private readonly o: SharedStoreOptions,
+    pool?: pg.Pool,
+  ) {
     this.now = o.now ?? Date.now;
-    this.pool = new pg.Pool({
-      connectionString: o.url,
-      max: 4,
-      connectionTimeoutMillis: 5_000,
-      idleTimeoutMillis: 2_000,
-      allowExitOnIdle: true,
-    });
-    // An idle connection the server dropped: the next query reconnects; never crash the process.
-    this.pool.on('error', () => undefined);
+    this.pool = pool ?? makePool(o.url);
+  }
+
+  /** Connects while the team key is still being read (a keychain round trip): a short-lived CLI run saves one. */
+  static async opening(o: Omit<SharedStoreOptions, 'key'> & { key: Promise<Buffer> }): Promise<SharedStore> {
+    const pool = makePool(o.url);
+    const warm = pool.connect().then(
+      (client) => client.release(),
+      () => undefined,
+    );
+    try {
+      const key = await o.key;
+      await warm;
+      return new SharedStore({ ...o, key }, pool);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Null until the first round trip; false after the last one failed for want of a database. */
@@ -171,6 +197,9 @@ export class SharedStore implements SecretStore, AccountLocks {
   async get(name: string): Promise<string | null> {
     const rowId = this.rowId(name);
     const ctx = this.ctxFor(rowId);
+    // The offline copy is compared after every read: fetch it while the database answers.
+    const cacheKey = CACHE_PREFIX + name;
+    if (name.startsWith('account:') && !this.cacheMemo.has(cacheKey)) this.prefetchCache(cacheKey);
     let row: Row | undefined;
     try {
       row = (
@@ -276,7 +305,6 @@ export class SharedStore implements SecretStore, AccountLocks {
       this.reachable = false;
       throw unreachableError(error);
     }
-    client.on('error', () => undefined);
     const began = this.now();
     try {
       await client.query('BEGIN');
@@ -371,6 +399,20 @@ export class SharedStore implements SecretStore, AccountLocks {
     }
   }
 
+  private readonly cacheReads = new Map<string, Promise<string>>();
+
+  private prefetchCache(cacheKey: string): void {
+    if (!this.cacheReads.has(cacheKey)) {
+      this.cacheReads.set(
+        cacheKey,
+        this.o.cache.get(cacheKey).then(
+          (v) => v ?? '',
+          () => '',
+        ),
+      );
+    }
+  }
+
   /** The access token (never the refresh token) in this machine's keychain, for when the database is away. */
   private async cacheLocally(name: string, value: string): Promise<void> {
     if (!name.startsWith('account:')) return;
@@ -383,7 +425,10 @@ export class SharedStore implements SecretStore, AccountLocks {
       return;
     }
     const key = CACHE_PREFIX + name;
-    if (!this.cacheMemo.has(key)) this.cacheMemo.set(key, (await this.o.cache.get(key).catch(() => null)) ?? '');
+    if (!this.cacheMemo.has(key)) {
+      this.prefetchCache(key);
+      this.cacheMemo.set(key, await this.cacheReads.get(key)!);
+    }
     if (this.cacheMemo.get(key) === cached) return;
     // Best effort: a locked keychain costs the offline copy, never the online answer.
     await this.o.cache.set(key, cached).then(
