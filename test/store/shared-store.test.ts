@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokentrayCore } from '../../electron/core/create-core';
+import { SharedStore } from '../../electron/core/store/shared-store';
+import { loadOrCreateKeyFile } from '../../electron/core/store/team-key';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { MemorySecretStore } from '../fakes/memory-store';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
@@ -330,5 +333,42 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     expect(keys).toContain(`account:${accountId}`);
     expect((await ok(cli(d, ['store', 'status']))).stdout).toMatch(/local/);
     expect((await ok(cli(d, ['token', carol]))).stdout.trim()).toBe(carolToken);
+  }, 120_000);
+  it('a write outside the lock is compare-and-set: a stale writer is refused and the newer value stays', async () => {
+    const key = (await loadOrCreateKeyFile(keyFile)).key;
+    const one = new SharedStore({ url: db.url, key, cache: new MemorySecretStore() });
+    const two = new SharedStore({ url: db.url, key, cache: new MemorySecretStore() });
+    try {
+      await one.set('client-secret:cas-check', 'first');
+      expect(await two.get('client-secret:cas-check')).toBe('first');
+      await one.set('client-secret:cas-check', 'second');
+      await expect(two.set('client-secret:cas-check', 'stale')).rejects.toThrow(
+        /Another machine changed client-secret:cas-check in the shared store at the same moment; nothing was overwritten/,
+      );
+      expect(await two.get('client-secret:cas-check')).toBe('second');
+      await one.delete('client-secret:cas-check');
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  }, 60_000);
+
+  it('`store rotate-key` re-encrypts everything: the old key is refused, the new one serves the same token', async () => {
+    const before = (await ok(cli(b, ['token', accountId]))).stdout.trim();
+    const rowsBefore = await dumpTables();
+    const newKey = join(root, 'team-2.key');
+    const rotated = await ok(cli(a, ['store', 'rotate-key', '--new-key-file', newKey]));
+    expect(rotated.stderr).toMatch(/Re-encrypted \d+ items under the new team key/);
+    const after = await dumpTables();
+    expect(after).not.toBe(rowsBefore);
+    expect((await ok(cli(a, ['token', accountId]))).stdout.trim()).toBe(before);
+    // Machine b still has the old key (in its keychain): a clear error, nothing spent or written.
+    const stale = await cli(b, ['token', accountId]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/team key does not open the shared store/);
+    expect(stale.stdout).toBe('');
+    expect(await dumpTables()).toBe(after);
+    await ok(cli(b, ['store', 'use', db.url, '--key-file', newKey]));
+    expect((await ok(cli(b, ['token', accountId]))).stdout.trim()).toBe(before);
   }, 120_000);
 });

@@ -32,7 +32,7 @@ export interface SharedStoreOptions {
 function makePool(url: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 4,
+    max: 16,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 2_000,
     allowExitOnIdle: true,
