@@ -2,6 +2,7 @@
 // and the renderer with vite. Entries that do not exist yet are skipped with a note.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 
 const entries = [
@@ -30,6 +31,22 @@ const external = [
   './tokentray-shared.cjs',
 ];
 
+// pg asks "am I on Cloudflare Workers?" when loaded, by constructing a fetch Response: on Node 20
+// that loads Node's whole fetch implementation, ~15 ms on every `tokentray token` through the
+// shared store. Tokentray never runs on Workers, so the probe is answered here, at build time.
+const pgWithoutWorkersProbe = {
+  name: 'pg-without-workers-probe',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const probe = 'if (isCloudflareRuntime()) {';
+      if (!source.includes(probe))
+        throw new Error(`pg changed ${args.path}: review the Workers probe patch in scripts/build.mjs`);
+      return { contents: source.replace(probe, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
+
 for (const entry of entries) {
   if (!existsSync(entry.in)) {
     console.log(`build: skipping ${entry.in} (not present)`);
@@ -44,6 +61,7 @@ for (const entry of entries) {
     format: 'cjs',
     sourcemap: false,
     external,
+    plugins: [pgWithoutWorkersProbe],
     banner: entry.banner ? { js: entry.banner } : undefined,
     logLevel: 'warning',
     legalComments: 'none',

@@ -26,7 +26,8 @@ export async function sharedFreshToken(
   try {
     raw = await store.get(`account:${accountId}`);
   } finally {
-    await store.close();
+    // Not awaited: the token is printed while the connection closes; the process exits after both.
+    void store.close();
   }
   if (raw === null) return null;
   const tokens = (JSON.parse(raw) as { tokens?: { accessToken?: unknown; expiresAt?: unknown; issuedAt?: unknown } })
