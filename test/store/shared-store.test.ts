@@ -16,7 +16,7 @@ import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulat
 import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../support/postgres';
-import { uniqueKeychainService } from '../support/test-core';
+import { readAllFiles, uniqueKeychainService } from '../support/test-core';
 
 interface Machine {
   name: string;
@@ -279,8 +279,20 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     expect(await dumpTables()).toBe(before);
   }, 60_000);
 
-  it('no row in any table holds a token, a client secret or an account id in plaintext', async () => {
+  it('a role without its schema gets a clear "database refused" error naming the grants, not a crash', async () => {
+    const m = machine('no-grants');
+    const elsewhere = db.url.replace('/tokentray?', '/postgres?');
+    const r = await cli(m, ['store', 'use', elsewhere, '--key-file', keyFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/database refused: permission denied .*SQLSTATE 42501.*role's grants/);
+    expect(existsSync(join(m.home, 'store.json'))).toBe(false);
+  }, 60_000);
+
+  it('no row in any table holds a token, a client secret or an account id in plaintext; no file either', async () => {
     const dump = await dumpTables();
+    const files = (await Promise.all(machines.map((m) => readAllFiles(m.home).catch(() => '')))).join('\n');
+    for (const issued of emu.issuedTokens()) expect(files).not.toContain(issued);
+    expect(files).not.toContain(emu.clientSecret);
     const planted = [...emu.issuedTokens(), emu.clientSecret, accountId, 'amocrm', 'alice'];
     expect(emu.issuedTokens().length).toBeGreaterThan(3);
     for (const secret of planted) {

@@ -97,6 +97,17 @@ export function unreachableError(error: unknown): TokentrayError {
   );
 }
 
+/** An answer from PostgreSQL itself (missing table, missing grant, …): said plainly, with what to do. */
+export function databaseError(error: unknown): unknown {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code) || isUnreachable(error)) return error;
+  return new TokentrayError(
+    'USAGE',
+    `The shared store's database refused: ${safeDetail(e.message, 120)} (SQLSTATE ${e.code}). Run \`tokentray store use …\` again to migrate the schema, or check the role's grants (README, "Teams and servers").`,
+    { cause: error },
+  );
+}
+
 function busy(accountId: string, waitedMs: number): TokentrayError {
   return new TokentrayError(
     'PROVIDER_UNAVAILABLE',
@@ -177,7 +188,7 @@ export class SharedStore implements SecretStore, AccountLocks {
       return r;
     } catch (error) {
       if (isUnreachable(error)) this.reachable = false;
-      throw error;
+      throw databaseError(error);
     }
   }
 
@@ -318,7 +329,7 @@ export class SharedStore implements SecretStore, AccountLocks {
         this.reachable = false;
         throw unreachableError(error);
       }
-      throw error;
+      throw databaseError(error);
     }
     const ctx: LockContext = { rowId, client, alive: true, writes: [] };
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { checkTeamKey, resealKeyCheck } from './key-check';
 import { TEAM_KEY_BYTES } from './envelope';
 import { migrate, schemaVersion } from './migrations';
-import { isUnreachable, SharedStore, unreachableError } from './shared-store';
+import { databaseError, isUnreachable, SharedStore, unreachableError } from './shared-store';
 import { readStoreConfig, redactUrl, writeStoreConfig } from './store-config';
 import { encodeKey, loadOrCreateKeyFile, resolveTeamKey, TEAM_KEY_ITEM, writeKeyFile } from './team-key';
 
@@ -47,6 +47,8 @@ async function connected<T>(store: SharedStore, work: (client: import('pg').Pool
   }
   try {
     return await work(client);
+  } catch (error) {
+    throw isUnreachable(error) ? unreachableError(error) : databaseError(error);
   } finally {
     client.release();
   }
