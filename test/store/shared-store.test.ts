@@ -279,6 +279,17 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     expect(await dumpTables()).toBe(before);
   }, 60_000);
 
+  it('an account connected on one machine of the store shows up on the others after `store status`', async () => {
+    // Bob was connected on machine a while it already used the store (the outage test above); b never looked.
+    const listed = async (m: Machine): Promise<Array<{ id: string; provider: string }>> =>
+      JSON.parse((await ok(cli(m, ['accounts', '--json']))).stdout) as Array<{ id: string; provider: string }>;
+    const bob = (await listed(a)).find((x) => x.id !== accountId)!.id;
+    expect((await listed(b)).map((x) => x.id)).not.toContain(bob);
+    await ok(cli(b, ['store', 'status']));
+    expect(await listed(b)).toContainEqual(expect.objectContaining({ id: bob, provider: 'amocrm' }));
+    expect((await ok(cli(b, ['token', bob]))).stdout.trim()).not.toBe('');
+  }, 60_000);
+
   it('a role without its schema gets a clear "database refused" error naming the grants, not a crash', async () => {
     const m = machine('no-grants');
     const elsewhere = db.url.replace('/tokentray?', '/postgres?');

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { TokentrayError } from '../errors';
+import { AccountRepository } from '../accounts/account-repository';
+import { systemClock } from '../clock';
 import { accountMetaSchema, MetadataStore } from '../vault/metadata';
+import { Vault } from '../vault/vault';
 import type { SecretStore } from '../vault/secret-store';
 import { randomBytes } from 'node:crypto';
 import { checkTeamKey, resealKeyCheck } from './key-check';
@@ -66,15 +69,33 @@ async function openConfigured(ctx: StoreCommandContext): Promise<{ store: Shared
   return { store: new SharedStore({ url: config.url, key, cache: ctx.keychain }), url: config.url };
 }
 
-/** Accounts in the shared store that this machine has no metadata for yet get it (labels, workspaces). */
-async function pullMetadata(ctx: StoreCommandContext, entries: Array<{ name: string; value: string }>): Promise<void> {
+/**
+ * Accounts in the shared store that this machine has no metadata for yet get it: the copy
+ * `store push` shared (labels, workspaces), else one rebuilt from the account itself (an
+ * account connected on a machine already using the store), through the repository's own
+ * repair, under the account lock.
+ */
+async function adoptSharedAccounts(
+  ctx: StoreCommandContext,
+  store: SharedStore,
+  entries: Array<{ name: string; value: string }>,
+): Promise<void> {
   const metadata = new MetadataStore(ctx.stateDir);
+  const known = async (id: string): Promise<boolean> => {
+    const local = await metadata.readAccount(id).catch(() => 'corrupt' as const);
+    return local !== null && local !== 'corrupt';
+  };
   for (const e of entries) {
     if (!e.name.startsWith('meta:')) continue;
     const parsed = accountMetaSchema.safeParse(JSON.parse(e.value));
-    if (!parsed.success) continue;
-    const local = await metadata.readAccount(parsed.data.id).catch(() => 'corrupt' as const);
-    if (local === null || local === 'corrupt') await metadata.writeAccount(parsed.data);
+    if (parsed.success && !(await known(parsed.data.id))) await metadata.writeAccount(parsed.data);
+  }
+  const repo = new AccountRepository(metadata, new Vault(store), systemClock, metadata.locksDir, store);
+  for (const e of entries) {
+    if (!e.name.startsWith('account:')) continue;
+    const id = e.name.slice('account:'.length);
+    // One damaged account must not stop the others; `tokentray token` on it says what is wrong.
+    if (!(await known(id))) await repo.load(id).catch(() => undefined);
   }
 }
 
@@ -116,7 +137,7 @@ export async function useShared(ctx: StoreCommandContext, url: string, keyFile: 
       );
     }
     const entries = await store.entries();
-    await pullMetadata(ctx, entries);
+    await adoptSharedAccounts(ctx, store, entries);
     await writeStoreConfig(ctx.stateDir, { kind: 'postgres', url, keyFile: keyPath });
     const shared = entries.filter((e) => e.name.startsWith('account:')).length;
     const local = (await ctx.keychain.keys().catch(() => [])).filter((k) => k.startsWith('account:')).length;
@@ -181,7 +202,7 @@ export async function useLocal(ctx: StoreCommandContext): Promise<string[]> {
         await ctx.keychain.delete(`shared-cache:${e.name}`).catch(() => false);
       }
     }
-    await pullMetadata(ctx, entries);
+    await adoptSharedAccounts(ctx, store, entries);
     await writeStoreConfig(ctx.stateDir, { kind: 'local' });
     return [
       `Copied ${pulled} account${pulled === 1 ? '' : 's'} into this machine's keychain; it no longer uses the shared store.`,
@@ -209,6 +230,8 @@ export async function status(ctx: StoreCommandContext): Promise<StoreStatus> {
   try {
     const version = await connected(store, (client) => schemaVersion(client));
     const entries = await store.entries();
+    // Accounts other machines connected since show up in `tokentray accounts` from here on.
+    await adoptSharedAccounts(ctx, store, entries);
     return {
       kind: 'postgres',
       url: redactUrl(config.url),
