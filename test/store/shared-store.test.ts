@@ -236,6 +236,20 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     const old = await expireShared(a);
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
+    // The tray's view on machine c: what it is told about the store's reachability.
+    const tray = await createTokentrayCore({ home: c.home, keychainService: c.service });
+    const reports: boolean[] = [];
+    const reported = (value: boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const poll = setInterval(() => {
+          if (reports.includes(value)) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 50);
+      });
+    const stopWatch = tray.watchSharedStore((up) => reports.push(up));
+    await reported(true);
     let stopped!: () => void;
     const isStopped = new Promise<void>((r) => (stopped = r));
     const holder = start(a, ['token', accountId]);
@@ -256,9 +270,14 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
       expect(cached.stdout.trim()).toBe(bobToken);
       const status = JSON.parse((await cli(c, ['store', 'status', '--json'])).stdout) as Record<string, unknown>;
       expect(status).toMatchObject({ reachable: false });
+      await reported(false);
     } finally {
       db.start();
     }
+    reports.length = 0;
+    await reported(true);
+    stopWatch();
+    await tray.close();
     const rh = await holder.done;
     expect(rh.code, rh.stderr).toBe(0);
     const token = rh.stdout.trim();
