@@ -309,6 +309,24 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     expect((await ok(cli(b, ['token', bob]))).stdout.trim()).not.toBe('');
   }, 60_000);
 
+  it('a headless server without any keychain runs from the key file alone', async () => {
+    const server = machine('server');
+    // No D-Bus session: no Secret Service, as on a server; the key comes from TOKENTRAY_STORE_KEY_FILE.
+    const headless = {
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/tokentray-test-bus',
+      TOKENTRAY_STORE_KEY_FILE: keyFile,
+    };
+    const use = await ok(cli(server, ['store', 'use', db.url], headless));
+    expect(use.stderr).toMatch(/keychain is not available here/);
+    const token = await ok(cli(server, ['token', accountId], headless));
+    expect(await works(token.stdout.trim())).toBe(true);
+    const plain = await cli(server, ['token', accountId], {
+      DBUS_SESSION_BUS_ADDRESS: headless.DBUS_SESSION_BUS_ADDRESS,
+    });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/no team key; set TOKENTRAY_STORE_KEY_FILE/);
+  }, 60_000);
+
   it('a role without its schema gets a clear "database refused" error naming the grants, not a crash', async () => {
     const m = machine('no-grants');
     const elsewhere = db.url.replace('/tokentray?', '/postgres?');
