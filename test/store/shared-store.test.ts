@@ -11,6 +11,7 @@ import { createTokentrayCore } from '../../electron/core/create-core';
 import { SharedStore } from '../../electron/core/store/shared-store';
 import { loadOrCreateKeyFile } from '../../electron/core/store/team-key';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { fingerprintOf } from '../../electron/core/vault/vault';
 import { MemorySecretStore } from '../fakes/memory-store';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
@@ -129,7 +130,7 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
   const a = machine('a');
   const b = machine('b');
   const c = machine('c');
-  /** Set up like the others but never asked for a token: nothing cached here. */
+  /** Set up like the others; the outage test expires the account from here. */
   const e = machine('e');
 
   beforeAll(async () => {
@@ -233,7 +234,8 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     // A second account with a valid token, read once on machine c so its access token is cached there.
     const bob = await connect(a, 'bob');
     const bobToken = (await ok(cli(c, ['token', bob]))).stdout.trim();
-    const old = await expireShared(a);
+    // Expired from machine e, so e's own offline copy is the expired one: nothing usable cached there.
+    const old = await expireShared(e);
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
     // The tray's view on machine c: what it is told about the store's reachability.
@@ -320,6 +322,14 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     expect(use.stderr).toMatch(/keychain is not available here/);
     const token = await ok(cli(server, ['token', accountId], headless));
     expect(await works(token.stdout.trim())).toBe(true);
+    // No `provider set` here: the provider settings came with the store (pushed by machine a).
+    const reuse = emu.stats.refreshTokenReuse;
+    await ok(cli(server, ['refresh', accountId], headless));
+    const fresh = (await ok(cli(server, ['token', accountId], headless))).stdout.trim();
+    expect(fresh).not.toBe(token.stdout.trim());
+    expect(await works(fresh)).toBe(true);
+    expect((await ok(cli(a, ['token', accountId]))).stdout.trim()).toBe(fresh);
+    expect(emu.stats.refreshTokenReuse - reuse).toBe(0);
     const plain = await cli(server, ['token', accountId], {
       DBUS_SESSION_BUS_ADDRESS: headless.DBUS_SESSION_BUS_ADDRESS,
     });
@@ -358,18 +368,18 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
         if (up) reachable();
       });
       await listening;
-      const before = (await core.listAccounts()).find((x) => x.id === accountId)!.fingerprint;
-      const seen = new Promise<number>((resolve) =>
-        core.onAccountsChanged((accounts) => {
-          const fp = accounts.find((x) => x.id === accountId)?.fingerprint;
-          if (fp !== undefined && fp !== before) resolve(Date.now());
-        }),
-      );
-      await ok(cli(a, ['refresh', accountId]));
-      // No polling anywhere: only the notification can bring the new token's fingerprint here.
-      const at = await Promise.race([seen, sleep(10_000).then(() => -1)]);
+      // b's view starts current; from here only notifications can change it.
+      await core.repo.load(accountId);
+      let latest = '';
+      core.onAccountsChanged((accounts) => {
+        latest = accounts.find((x) => x.id === accountId)?.fingerprint ?? latest;
+      });
+      await expireShared(a);
+      const token = (await ok(cli(a, ['token', accountId]))).stdout.trim();
+      const deadline = Date.now() + 10_000;
+      while (latest !== fingerprintOf(token) && Date.now() < deadline) await sleep(50);
       stop();
-      expect(at, 'the refresh made on machine a never reached machine b').toBeGreaterThan(0);
+      expect(latest, 'the refresh made on machine a never reached machine b').toBe(fingerprintOf(token));
     } finally {
       await core.close();
     }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { TokentrayError } from '../errors';
 import { AccountRepository } from '../accounts/account-repository';
 import { systemClock } from '../clock';
-import { accountMetaSchema, MetadataStore } from '../vault/metadata';
+import { accountMetaSchema, MetadataStore, providerConfigSchema } from '../vault/metadata';
 import { Vault } from '../vault/vault';
 import type { SecretStore } from '../vault/secret-store';
 import { randomBytes } from 'node:crypto';
@@ -70,7 +70,8 @@ async function openConfigured(ctx: StoreCommandContext): Promise<{ store: Shared
 }
 
 /**
- * Accounts in the shared store that this machine has no metadata for yet get it: the copy
+ * Provider settings this machine lacks come from the store. Accounts in the shared store
+ * that this machine has no metadata for yet get it: the copy
  * `store push` shared (labels, workspaces), else one rebuilt from the account itself (an
  * account connected on a machine already using the store), through the repository's own
  * repair, under the account lock.
@@ -86,17 +87,26 @@ async function adoptSharedAccounts(
     return local !== null && local !== 'corrupt';
   };
   for (const e of entries) {
-    if (!e.name.startsWith('meta:')) continue;
-    const parsed = accountMetaSchema.safeParse(JSON.parse(e.value));
-    if (parsed.success && !(await known(parsed.data.id))) await metadata.writeAccount(parsed.data);
+    if (!e.name.startsWith('provider:')) continue;
+    const parsed = providerConfigSchema.safeParse(JSON.parse(e.value));
+    if (parsed.success && (await metadata.readProvider(parsed.data.provider)) === null)
+      await metadata.writeProvider(parsed.data);
   }
-  const repo = new AccountRepository(metadata, new Vault(store), systemClock, metadata.locksDir, store);
+  const adopted: string[] = [];
   for (const e of entries) {
     if (!e.name.startsWith('account:')) continue;
     const id = e.name.slice('account:'.length);
-    // One damaged account must not stop the others; `tokentray token` on it says what is wrong.
-    if (!(await known(id))) await repo.load(id).catch(() => undefined);
+    if (!(await known(id))) adopted.push(id);
   }
+  for (const e of entries) {
+    if (!e.name.startsWith('meta:')) continue;
+    const parsed = accountMetaSchema.safeParse(JSON.parse(e.value));
+    if (parsed.success && adopted.includes(parsed.data.id)) await metadata.writeAccount(parsed.data);
+  }
+  // Loading reconciles each with the account as it is now (the shared copy may be older).
+  const repo = new AccountRepository(metadata, new Vault(store), systemClock, metadata.locksDir, store);
+  // One damaged account must not stop the others; `tokentray token` on it says what is wrong.
+  for (const id of adopted) await repo.load(id).catch(() => undefined);
 }
 
 export async function useShared(ctx: StoreCommandContext, url: string, keyFile: string | null): Promise<string[]> {
@@ -179,6 +189,11 @@ export async function push(ctx: StoreCommandContext): Promise<string[]> {
       }
       // One grant, one place: the shared copy is now the only one any machine refreshes.
       await ctx.keychain.delete(name);
+    }
+    // Provider settings (client id, endpoints) travel too, so another machine needs only `store use`.
+    for (const config of await metadata.listProviderConfigs()) {
+      const name = `provider:${config.provider}`;
+      if ((await store.get(name)) === null) await store.set(name, JSON.stringify(config));
     }
     lines.unshift(`Moved ${moved} account${moved === 1 ? '' : 's'} into the shared store.`);
     return lines;
