@@ -14,6 +14,7 @@ import { KeytarSecretStore } from '../electron/core/vault/keytar-store';
 import { seedScriptedAccount, startScriptedTokenServer } from '../test/fakes/scripted-token-server';
 import { benchCoreRss, runRssChild } from './core-rss-bench';
 import { benchRenderer } from './renderer-bench';
+import { benchSharedStore } from './store-bench';
 import { benchTasksFetch } from './tasks-bench';
 import { median, percentile, timeIt } from './stats';
 
@@ -249,6 +250,7 @@ async function main(): Promise<void> {
     if (want('cli')) await benchCliToken(server, join(home, 'cli'), `${service}-cli`);
     if (want('refresh')) await benchRefreshOverhead(server, join(home, 'refresh'), `${service}-refresh`);
     if (want('loopback')) await benchLoopback(server, join(home, 'loopback'), `${service}-loopback`);
+    if (want('store')) for (const f of await benchSharedStore(server, `${service}-store`)) add(f);
     if (want('tasks')) for (const f of [...(await benchTasksFetch()), ...(await benchCoreRss())]) add(f);
     if (want('renderer')) for (const f of await benchRenderer()) add(f);
   } finally {

@@ -57,11 +57,26 @@ function readMeta(dir: string): MetaFile[] | null {
   return out;
 }
 
+/** The shared store `tokentray store use` chose (store.json), or null for the keychain. */
+function sharedStoreConfig(stateDir: string): { url: string; keyFile: string | null } | null {
+  let text: string;
+  try {
+    text = readFileSync(join(stateDir, 'store.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const v = JSON.parse(text) as { kind?: unknown; url?: unknown; keyFile?: unknown };
+  if (v.kind === 'local') return null;
+  if (v.kind !== 'postgres' || typeof v.url !== 'string') throw new Error('store.json: the full CLI explains');
+  return { url: v.url, keyFile: typeof v.keyFile === 'string' ? v.keyFile : null };
+}
+
 async function tryFast(argv: string[]): Promise<boolean> {
   // Windows splits large keychain items into chunks; that reader lives in the full CLI.
   if (process.platform === 'win32') return false;
   const args = parseArgs(argv);
   if (!args) return false;
+  const shared = sharedStoreConfig(resolveStateDir());
   const all = readMeta(join(resolveStateDir(), 'accounts'));
   if (!all) return false;
   const byId = all.find((m) => m.id === args.ref);
@@ -70,6 +85,14 @@ async function tryFast(argv: string[]): Promise<boolean> {
   // Another process holds rotated tokens the keychain refused: the full CLI explains.
   if (!meta || meta.state !== 'ok' || (meta.unsavedRotation !== undefined && meta.unsavedRotation !== null))
     return false;
+  if (shared !== null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sharedFreshToken } = require('./tokentray-shared.cjs') as typeof import('./shared-token');
+    const token = await sharedFreshToken(shared, meta.id, args.minValid);
+    if (token === null) return false;
+    process.stdout.write(`${token}\n`);
+    return true;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const keytar = require('keytar') as typeof import('keytar');
   const raw = await keytar.getPassword(keychainServiceName(), `account:${meta.id}`);

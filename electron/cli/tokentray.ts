@@ -27,6 +27,15 @@ async function getCore(): Promise<TokentrayCore & TokentrayService> {
   return core;
 }
 
+/** The store commands work on this machine's keychain and state directory, with or without a core. */
+async function storeContext(): Promise<import('../core/store/store-commands').StoreCommandContext> {
+  const [{ keychainServiceName, resolveStateDir }, { productSecretStore }] = await Promise.all([
+    import('../core/paths'),
+    import('../core/create-core'),
+  ]);
+  return { stateDir: resolveStateDir(), keychain: productSecretStore(keychainServiceName()) };
+}
+
 function fail(error: AppError): never {
   throw new TokentrayError(
     error.code,
@@ -359,6 +368,50 @@ export function buildProgram(): Command {
         rows.push([t.due?.date ?? '-', t.status, String(t.priority.level), t.title.slice(0, 60), t.project ?? '-']);
       out(table(rows));
       say(`${list.tasks.length} task${list.tasks.length === 1 ? '' : 's'}.`);
+    });
+
+  const store = program.command('store').description('where tokens live: this keychain, or a shared PostgreSQL store');
+  store
+    .command('use <target>')
+    .description('use a shared store (postgres://…?sslmode=verify-full) or `local` (the keychain; pulls accounts down)')
+    .option('--key-file <path>', 'team key file (created, mode 0600, when it does not exist yet)')
+    .action(async (target: string, opts: { keyFile?: string }) => {
+      const commands = await import('../core/store/store-commands');
+      const ctx = await storeContext();
+      const lines =
+        target === 'local' ? await commands.useLocal(ctx) : await commands.useShared(ctx, target, opts.keyFile ?? null);
+      for (const line of lines) say(line);
+    });
+  store
+    .command('status')
+    .description('which store this machine uses and whether it answers')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const s = await (await import('../core/store/store-commands')).status(await storeContext());
+      if (opts.json) return printJson(s);
+      if (s.kind === 'local') return out("Store: this machine's keychain (local).");
+      out(
+        table([
+          ['Store', `shared (PostgreSQL) ${s.url ?? ''}`],
+          ['Reachable', s.reachable ? 'yes' : `no: shared store unreachable (${s.detail ?? ''})`],
+          ['Schema version', s.schemaVersion === null ? '-' : String(s.schemaVersion)],
+          ['Accounts', s.accounts === null ? '-' : String(s.accounts)],
+        ]),
+      );
+    });
+  store
+    .command('push')
+    .description("move this machine's accounts into the shared store")
+    .action(async () => {
+      for (const line of await (await import('../core/store/store-commands')).push(await storeContext())) say(line);
+    });
+  store
+    .command('rotate-key')
+    .description('re-encrypt everything in the shared store under a new team key')
+    .requiredOption('--new-key-file <path>', 'where to write the new team key (must not exist yet)')
+    .action(async (opts: { newKeyFile: string }) => {
+      const commands = await import('../core/store/store-commands');
+      for (const line of await commands.rotateKey(await storeContext(), opts.newKeyFile)) say(line);
     });
 
   program

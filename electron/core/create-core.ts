@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './clock';
 import { createHttpClient, type HttpClient } from './http/client';
 import { BUILTIN_PROVIDERS } from './providers/builtin';
 import { keychainServiceName, resolveStateDir } from './paths';
+import { readStoreConfig } from './store/store-config';
 import { TokentrayCore } from './service';
 import type { TokentrayService } from './service-api';
 import { ChunkedSecretStore, WINDOWS_SECRET_LIMIT_BYTES } from './vault/chunked-store';
@@ -23,8 +24,32 @@ export function productSecretStore(service: string): SecretStore {
 }
 
 /**
- * Builds the core for a front door. The secret store is always the OS keychain:
- * there is deliberately no option to pass another one here.
+ * The shared store when `tokentray store use postgres://…` chose it (store.json); null for the
+ * keychain. Loaded lazily so the local path never loads the PostgreSQL driver.
+ */
+async function openConfiguredStore(
+  stateDir: string,
+  keychain: SecretStore,
+): Promise<{ store: import('./store/shared-store').SharedStore } | null> {
+  const config = readStoreConfig(stateDir);
+  if (config.kind !== 'postgres') return null;
+  const [{ SharedStore }, { resolveTeamKey }] = await Promise.all([
+    import('./store/shared-store'),
+    import('./store/team-key'),
+  ]);
+  return {
+    store: await SharedStore.opening({
+      url: config.url,
+      key: resolveTeamKey(config.keyFile, keychain),
+      cache: keychain,
+    }),
+  };
+}
+
+/**
+ * Builds the core for a front door. The secret store is the OS keychain, or the
+ * shared store the user chose with `tokentray store use`: there is deliberately
+ * no option to pass another one here.
  */
 export async function createTokentrayCore(options: CreateCoreOptions = {}): Promise<TokentrayCore & TokentrayService> {
   const clock = options.clock ?? systemClock;
@@ -32,10 +57,15 @@ export async function createTokentrayCore(options: CreateCoreOptions = {}): Prom
   // Request pacing is shared by every process using this state directory (see SharedRateLimiter).
   const http = options.http ?? createHttpClient({ clock, rateDir: join(stateDir, 'rate') });
   let demo: { url: string; close(): Promise<void> } | null = null;
+  const keychain = productSecretStore(options.keychainService ?? keychainServiceName());
+  const shared = await openConfiguredStore(stateDir, keychain);
   return new TokentrayCore({
     stateDir,
     providers: BUILTIN_PROVIDERS,
-    store: productSecretStore(options.keychainService ?? keychainServiceName()),
+    store: shared?.store ?? keychain,
+    locks: shared?.store,
+    sharedFeed: shared?.store,
+    closeStore: shared ? () => shared.store.close() : undefined,
     http,
     clock,
     demoBaseUrl: async () => {

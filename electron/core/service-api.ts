@@ -90,6 +90,8 @@ export interface TokentrayService {
   tasks(account: string, options?: { offline?: boolean }): Promise<TaskList>;
 
   onAccountsChanged(listener: AccountsListener): () => void;
+  /** On a shared store: follow other machines' changes (they reach onAccountsChanged) and report reachability. */
+  watchSharedStore?(onReachable?: (reachable: boolean) => void): () => void;
   onConnectProgress(listener: ProgressListener): () => void;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
 import { ProviderRegistry, safeProviderId } from './providers/registry';
 import type { ProviderConfig, ProviderDefinition } from './providers/types';
+import type { AccountLocks } from './refresh/account-locks';
 import { Refresher } from './refresh/refresher';
 import type {
   AccountsListener,
@@ -39,6 +40,15 @@ export interface CoreOptions {
   demoBaseUrl: () => Promise<string>;
   closeDemo?: () => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
+  /** The account lock that goes with `store`: a shared store brings its own; lock files otherwise. */
+  locks?: AccountLocks;
+  /** A shared store's change feed (PostgreSQL LISTEN): which account another machine changed, and whether the store answers. */
+  sharedFeed?: SharedFeed;
+  closeStore?: () => Promise<void>;
+}
+
+export interface SharedFeed {
+  watch(handlers: { onAccount(accountId: string): void; onReachable(reachable: boolean): void }): () => void;
 }
 
 function validUrl(value: string | null | undefined, what: string): string | null {
@@ -72,7 +82,7 @@ export class TokentrayCore implements TokentrayService {
       demoBaseUrl: o.demoBaseUrl,
       demoEnabled: () => this.demoEnabled(),
     });
-    this.repo = new AccountRepository(this.metadata, this.vault, o.clock);
+    this.repo = new AccountRepository(this.metadata, this.vault, o.clock, this.metadata.locksDir, o.locks);
     const onChange = (): void => this.emitAccounts();
     this.refresher = new Refresher({
       repo: this.repo,
@@ -80,6 +90,7 @@ export class TokentrayCore implements TokentrayService {
       http: o.http,
       clock: o.clock,
       locksDir: this.metadata.locksDir,
+      locks: o.locks,
       sleep: o.sleep,
       onChange,
     });
@@ -422,6 +433,24 @@ export class TokentrayCore implements TokentrayService {
     return () => this.events.off('accounts', listener);
   }
 
+  /**
+   * On a shared store: follow changes other machines make (a refresh on the server shows up
+   * here at once) and whether the store answers. Returns a stop function; a no-op locally.
+   */
+  watchSharedStore(onReachable: (reachable: boolean) => void = () => undefined): () => void {
+    if (!this.o.sharedFeed) return () => undefined;
+    return this.o.sharedFeed.watch({
+      onAccount: (id) => {
+        // Reading the account repairs this machine's metadata from the shared item (new expiry, new account).
+        void this.repo.load(id).then(
+          () => this.emitAccounts(),
+          () => undefined,
+        );
+      },
+      onReachable,
+    });
+  }
+
   onConnectProgress(listener: ProgressListener): () => void {
     this.events.on('progress', listener);
     return () => this.events.off('progress', listener);
@@ -431,6 +460,7 @@ export class TokentrayCore implements TokentrayService {
     this.connect.closeAll();
     this.events.removeAllListeners();
     await this.o.closeDemo?.();
+    await this.o.closeStore?.();
   }
 }
 

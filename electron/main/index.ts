@@ -31,6 +31,7 @@ const RENDERER_DIR = join(__dirname, '..', 'renderer');
 const ICONS_DIR = join(__dirname, '..', '..', 'build', 'icons');
 const APP_ICON = join(__dirname, '..', '..', 'build', 'icon.png');
 const TRAY_REFRESH_MS = 60_000;
+const SHARED_STORE_DOWN = 'shared store unreachable: showing tokens cached on this machine';
 
 app.setName('Tokentray');
 // electron.d.ts, app.setAppUserModelId (win32): the NSIS shortcuts carry electron-builder's appId as their
@@ -208,6 +209,11 @@ async function start(window: MainWindow): Promise<void> {
     followAccounts();
   });
   followAccounts();
+  // On a shared store, another machine's refresh arrives by NOTIFY; the tray says when the store is away.
+  const stopShared = core.watchSharedStore?.((reachable) => {
+    if (reachable) tray.clearNotice(SHARED_STORE_DOWN);
+    else tray.showNotice(SHARED_STORE_DOWN, () => undefined);
+  });
   powerMonitor.on('resume', () => {
     void scheduler?.onResume();
     void tray.update();
@@ -230,6 +236,7 @@ async function start(window: MainWindow): Promise<void> {
     clearInterval(trayTimer);
     scheduler?.stop();
     stopWatch();
+    stopShared?.();
     offAccounts();
     stopIpc();
     router.close();

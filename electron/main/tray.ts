@@ -89,6 +89,13 @@ export class TrayService {
     void this.update();
   }
 
+  /** Takes down a notice once what it reported is over (only that notice, never another). */
+  clearNotice(text: string): void {
+    if (this.notice?.text !== text) return;
+    this.notice = null;
+    void this.update();
+  }
+
   private menu(accounts: AccountSummary[]): MenuItemConstructorOptions[] {
     const now = this.deps.now();
     const items: MenuItemConstructorOptions[] = [];

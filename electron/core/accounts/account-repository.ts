@@ -4,7 +4,7 @@ import type { Identity, StoredTokens } from '../providers/types';
 import type { AccountMeta, MetadataStore } from '../vault/metadata';
 import type { AccountSecret, Vault } from '../vault/vault';
 import { fingerprintOf } from '../vault/vault';
-import { withAccountLock } from '../refresh/account-lock';
+import { fileAccountLocks, type AccountLocks } from '../refresh/account-locks';
 import type { RefreshEvent } from '../../shared/models';
 
 const HISTORY_LIMIT = 20;
@@ -32,7 +32,9 @@ export class AccountRepository {
     private readonly vault: Vault,
     private readonly clock: Clock,
     /** Where the per-account locks live; metadata is repaired only while holding one. */
-    private readonly locksDir: string = metadata.locksDir,
+    locksDir: string = metadata.locksDir,
+    /** The account lock itself; lock files under `locksDir` unless a shared store brings its own. */
+    private readonly locks: AccountLocks = fileAccountLocks(locksDir),
   ) {}
 
   /** Metadata of every account, offline (no keychain access); damaged files are rebuilt on demand by `load`. */
@@ -83,7 +85,7 @@ export class AccountRepository {
     if (stored !== null && stored !== 'corrupt' && stored.fingerprint === fingerprintOf(secret.tokens.accessToken))
       return { meta: stored, secret };
     // The two halves disagree: maybe a crash, maybe a refresh that landed between our two reads.
-    return withAccountLock(this.locksDir, id, () => this.loadLocked(id));
+    return this.locks.withLock(id, () => this.loadLocked(id));
   }
 
   /** `load` for a caller that already holds the account lock (the refresher). */

@@ -9,7 +9,8 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { StoredTokens, TokenResponse } from '../providers/types';
 import type { AccountMeta } from '../vault/metadata';
 import { fingerprintOf } from '../vault/vault';
-import { holderMayBeAlive, thisProcess, withAccountLock } from './account-lock';
+import { holderMayBeAlive, thisProcess } from './account-lock';
+import { fileAccountLocks, type AccountLocks } from './account-locks';
 import { effectiveMinValidMs, needsRefresh } from './token-freshness';
 
 export interface RefresherOptions {
@@ -18,6 +19,8 @@ export interface RefresherOptions {
   http: HttpClient;
   clock: Clock;
   locksDir: string;
+  /** The account lock; lock files under `locksDir` unless a shared store brings its own. */
+  locks?: AccountLocks;
   sleep?: (ms: number) => Promise<void>;
   onChange?: () => void;
 }
@@ -50,9 +53,11 @@ export class Refresher {
     return this.o.repo.unsaved;
   }
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly locks: AccountLocks;
 
   constructor(private readonly o: RefresherOptions) {
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.locks = o.locks ?? fileAccountLocks(o.locksDir);
   }
 
   /** A token valid for at least `minValidSeconds` (when the provider can make one), refreshing first if needed. */
@@ -66,7 +71,7 @@ export class Refresher {
     if (loaded.meta.unsavedRotation && !this.unsaved.has(accountId)) {
       // Refused at once while the holder lives; once it is gone, settled under the lock.
       this.refuseUnsavedElsewhere(loaded.meta);
-      await withAccountLock(this.o.locksDir, accountId, async () =>
+      await this.locks.withLock(accountId, async () =>
         this.checkUnsavedElsewhere((await this.o.repo.loadLocked(accountId)).meta),
       );
     }
@@ -178,11 +183,11 @@ export class Refresher {
   ): Promise<StoredTokens> {
     const running = this.inflight.get(accountId);
     if (running) return running;
-    const job = withAccountLock(this.o.locksDir, accountId, () =>
-      this.refreshLocked(accountId, seenFingerprint, force, minValidMs),
-    ).finally(() => {
-      this.inflight.delete(accountId);
-    });
+    const job = this.locks
+      .withLock(accountId, () => this.refreshLocked(accountId, seenFingerprint, force, minValidMs))
+      .finally(() => {
+        this.inflight.delete(accountId);
+      });
     this.inflight.set(accountId, job);
     return job;
   }
@@ -320,7 +325,7 @@ export class Refresher {
 
   /** Tries once to store tokens that the keychain refused earlier; throws KEYCHAIN_UNAVAILABLE while it still refuses. */
   private async storeUnsaved(accountId: string): Promise<void> {
-    await withAccountLock(this.o.locksDir, accountId, async () => {
+    await this.locks.withLock(accountId, async () => {
       const held = this.unsaved.get(accountId);
       if (!held) return;
       await this.o.repo.saveTokens({ ...held.meta, unsavedRotation: null }, held.secret);
