@@ -259,13 +259,13 @@ export class ConnectService {
     if (provider.needsHost && !cleanHost) {
       throw new TokentrayError(
         'USAGE',
-        `${provider.name} codes belong to one account: add --host with the account's address, e.g. example.${provider.id === 'kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
+        `${provider.name} codes belong to one account: add --host with the account's address, e.g. ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     if (cleanHost !== undefined && !isHostName(cleanHost)) {
       throw new TokentrayError(
         'USAGE',
-        `"${cleanHost.slice(0, 80)}" is not a host name; give the account's address such as example.amocrm.ru.`,
+        `"${cleanHost.slice(0, 80)}" is not a host name; give the account's address such as ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     const ctx = await this.o.registry.context(provider);
@@ -352,7 +352,7 @@ export class ConnectService {
     if (host !== null && !isHostName(host)) {
       throw new TokentrayError(
         'USAGE',
-        `"${host.slice(0, 80)}" is not a host name; give the account's address such as example.amocrm.ru.`,
+        `"${host.slice(0, 80)}" is not a host name; give the account's address such as ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     const ctx = await this.o.registry.context(provider);

@@ -90,7 +90,6 @@ export function parseStandardTokenResponse(body: unknown): TokenResponse {
     expiresAt: null,
     scopes: scope ? scope.split(/[\s,]+/).filter(Boolean) : null,
     tokenType: str(o, 'token_type'),
-    idToken: str(o, 'id_token'),
   };
 }
 

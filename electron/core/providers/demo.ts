@@ -119,7 +119,6 @@ export const demo: ProviderDefinition = {
   personalTokenHint: null,
   // It runs in this process; the limit only keeps a runaway loop from spinning.
   requestsPerSecond: 200,
-  userAgentRequired: false,
 
   buildAuthorizeUrl(ctx, p) {
     return standardAuthorizeUrl(ctx, p, demo.scopes).toString();

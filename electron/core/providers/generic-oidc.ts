@@ -40,7 +40,6 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
     needsHost: false,
     personalTokenHint: null,
     requestsPerSecond: 10,
-    userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
       const url = standardAuthorizeUrl(ctx, p, meta.scopes);

@@ -188,7 +188,6 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     // per-minute ceiling (90/min) and a full fetch of a normal account (tens of lists) finishes
     // well inside the five-minute budget; when it is hit anyway, the 500 is retried after a pause.
     requestsPerSecond: 1.5,
-    userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
       // No PKCE at TickTick: the challenge is never passed on.

@@ -80,7 +80,6 @@ export interface TokenResponse {
   expiresAt: number | null;
   scopes: string[] | null;
   tokenType: string | null;
-  idToken: string | null;
 }
 
 /**
@@ -150,11 +149,11 @@ export interface ProviderDefinition {
   warnBeforeExpirySeconds: number;
   /** amoCRM/Kommo: a bare pasted code needs the account host. */
   needsHost: boolean;
+  /** An account address to show in hints and placeholders when `needsHost` (amoCRM: example.amocrm.ru). */
+  hostExample?: string;
   personalTokenHint: string | null;
   /** Requests per second this provider tolerates from one client. */
   requestsPerSecond: number;
-  /** Basecamp insists on a User-Agent naming the app and a contact. */
-  userAgentRequired: boolean;
 
   buildAuthorizeUrl(ctx: ProviderContext, p: { state: string; codeChallenge: string | null }): string;
   buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec;
