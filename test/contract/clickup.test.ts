@@ -85,7 +85,7 @@ describe('clickup provider definition', () => {
       redirect_uri: 'http://127.0.0.1:8977/callback/clickup',
       state: 'st',
     });
-    const spec = clickup.buildTokenRequest(ctx, {
+    const spec = clickup.buildTokenRequest!(ctx, {
       kind: 'authorization_code',
       code: 'c1',
       codeVerifier: null,
@@ -100,14 +100,14 @@ describe('clickup provider definition', () => {
   });
 
   it('reads a token answer with or without token_type, and never expects expiry or refresh', () => {
-    expect(clickup.parseTokenResponse({ access_token: 'a' })).toMatchObject({
+    expect(clickup.parseTokenResponse!({ access_token: 'a' })).toMatchObject({
       accessToken: 'a',
       refreshToken: null,
       expiresInSeconds: null,
       tokenType: null,
     });
-    expect(clickup.parseTokenResponse({ access_token: 'a', token_type: 'Bearer' }).tokenType).toBe('Bearer');
-    expect(() => clickup.parseTokenResponse({ err: 'x' })).toThrow(
+    expect(clickup.parseTokenResponse!({ access_token: 'a', token_type: 'Bearer' }).tokenType).toBe('Bearer');
+    expect(() => clickup.parseTokenResponse!({ err: 'x' })).toThrow(
       expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE' }),
     );
   });

@@ -11,12 +11,7 @@ import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
-import {
-  classifyStandardTokenError,
-  parseStandardTokenResponse,
-  standardAuthorizeUrl,
-  standardTokenRequest,
-} from '../oauth/standard';
+import { classifyStandardTokenError, standardAuthorizeUrl } from '../oauth/standard';
 import type { AccountContext, Identity, ProviderDefinition, StoredTokens, TokenErrorClassification } from './types';
 
 const SCOPES = ['tasks:read', 'tasks:write'];
@@ -194,8 +189,7 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
       return standardAuthorizeUrl(ctx, { state: p.state, codeChallenge: null }, SCOPES).toString();
     },
     // TickTick wants the scope again on the token request and the client in HTTP Basic.
-    buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'basic', scope: SCOPES.join(' ') }),
-    parseTokenResponse: parseStandardTokenResponse,
+    standardTokenEndpoint: { clientAuth: 'client_secret_basic', scope: SCOPES.join(' ') },
     classifyTokenError: classifyTicktickTokenError,
     authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
