@@ -6,6 +6,7 @@ import { taskSchema, type AccountSummary, type Task } from '../../electron/share
 import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
+import { providerContext } from '../support/provider-context';
 
 const TASKS_PER_TEAM = 250;
 
@@ -51,22 +52,13 @@ afterAll(async () => {
 });
 
 describe('clickup provider definition', () => {
-  const ctx: ProviderContext = {
-    config: {
-      provider: 'clickup',
-      clientId: 'cid',
-      redirectUri: null,
-      authorizeUrl: null,
-      tokenUrl: null,
-      apiUrl: null,
-      generic: null,
-      hasClientSecret: true,
-      updatedAt: new Date(0).toISOString(),
-    },
-    endpoints: { ...clickup.defaults, issuer: null },
+  const ctx: ProviderContext = providerContext({
+    provider: 'clickup',
+    clientId: 'cid',
     clientSecret: 'sec',
+    endpoints: { ...clickup.defaults, issuer: null },
     redirectUri: clickup.defaultRedirectUri,
-  };
+  });
   const tokens = (accessToken: string, personal: boolean): StoredTokens => ({
     accessToken,
     refreshToken: null,

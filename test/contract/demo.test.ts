@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServerHandle } from '../../electron/core/demo/demo-server';
 import { approveDemoConsent, revokeAtDemo } from '../support/demo-browser';
+import { providerContext } from '../support/provider-context';
 import { createHttpClient, type HttpClient } from '../../electron/core/http/client';
 import { parseCallback, validateCallback } from '../../electron/core/oauth/callback';
 import { newAuthorizationSecrets } from '../../electron/core/oauth/pkce';
@@ -29,18 +30,10 @@ afterAll(async () => {
 
 /** What the service builds for kind 'demo': the running server's URL as the endpoints in force. */
 function demoContext(base: string, redirectUri = 'http://127.0.0.1:53682/callback/demo'): ProviderContext {
-  return {
-    config: {
-      provider: 'demo',
-      clientId: 'tokentray-demo',
-      redirectUri: null,
-      authorizeUrl: `${base}/authorize`,
-      tokenUrl: `${base}/token`,
-      apiUrl: `${base}/api`,
-      generic: null,
-      hasClientSecret: false,
-      updatedAt: new Date(0).toISOString(),
-    },
+  return providerContext({
+    provider: 'demo',
+    clientId: 'tokentray-demo',
+    clientSecret: null,
     endpoints: {
       authorizeUrl: `${base}/authorize`,
       tokenUrl: `${base}/token`,
@@ -48,9 +41,8 @@ function demoContext(base: string, redirectUri = 'http://127.0.0.1:53682/callbac
       revokeUrl: `${base}/revoke`,
       issuer: null,
     },
-    clientSecret: null,
     redirectUri,
-  };
+  });
 }
 
 /** The token request as the refresher and the connect flow send it (through oauth4webapi: the demo is standard). */

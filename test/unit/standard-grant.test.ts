@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../electron/core/http/client';
 import { standardGrant } from '../../electron/core/oauth/standard-grant';
 import type { ProviderContext } from '../../electron/core/providers/types';
+import { providerContext } from '../support/provider-context';
 
 /** A token endpoint that answers whatever the test puts in `next`, and keeps what it was sent. */
 let server: Server;
@@ -31,18 +32,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 function ctx(): ProviderContext {
-  return {
-    config: {
-      provider: 'std',
-      clientId: 'client one',
-      redirectUri: null,
-      authorizeUrl: null,
-      tokenUrl: null,
-      apiUrl: null,
-      generic: null,
-      hasClientSecret: true,
-      updatedAt: new Date(0).toISOString(),
-    },
+  return providerContext({
+    provider: 'std',
+    clientId: 'client one',
+    clientSecret: 's3cret:/',
     endpoints: {
       authorizeUrl: `${url}/authorize`,
       tokenUrl: `${url}/token`,
@@ -50,9 +43,8 @@ function ctx(): ProviderContext {
       revokeUrl: null,
       issuer: null,
     },
-    clientSecret: 's3cret:/',
     redirectUri: 'http://127.0.0.1:4000/callback/std',
-  };
+  });
 }
 
 const http = createHttpClient({ sleep: async () => undefined });

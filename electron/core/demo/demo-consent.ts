@@ -30,12 +30,8 @@ const CONSENT_TTL_SECONDS = 600;
  * tokentray:// scheme. Anything else could carry a code off this machine.
  */
 export function isAllowedRedirectUri(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
   if (url.hash || url.username || url.password) return false;
   if (url.protocol === 'tokentray:') return true;
   return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost');

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { isLoopbackHostname } from '../../shared/endpoint-url';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
 import type { Grant, ProviderContext, StandardTokenEndpoint, TokenResponse } from '../providers/types';
@@ -35,8 +36,7 @@ function clientAuth(ctx: ProviderContext, method: StandardTokenEndpoint['clientA
 
 /** Plain http is allowed only on this machine (the demo, a development identity provider); endpoint-url.ts refuses it elsewhere. */
 function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  return isLoopbackHostname(new URL(url).hostname);
 }
 
 /**
