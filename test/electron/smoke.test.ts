@@ -95,7 +95,6 @@ describe.skipIf(missing !== null)('Electron app (real binary)', () => {
       ...processEnv(),
       TOKENTRAY_HOME: home,
       TOKENTRAY_KEYCHAIN_SERVICE: service,
-      TOKENTRAY_E2E: '1',
       // The autostart entry of an unpackaged run is never written, but keep any attempt out of the user's folder.
       XDG_CONFIG_HOME: join(home, 'xdg'),
     };
@@ -210,7 +209,6 @@ describe.skipIf(missing !== null)('Electron app started at login (--hidden)', ()
       ...processEnv(),
       TOKENTRAY_HOME: home,
       TOKENTRAY_KEYCHAIN_SERVICE: uniqueKeychainService(),
-      TOKENTRAY_E2E: '1',
       XDG_CONFIG_HOME: join(home, 'xdg'),
     };
     const app = await electron.launch({
