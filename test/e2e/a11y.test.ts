@@ -452,7 +452,7 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
   it('the provider revokes the account', async () => {
     await demo.revokeDemoTokens();
     const [account] = await bridge.core.listAccounts();
-    expect(account).toBeDefined();
+    expect(account?.provider).toBe('demo');
     await bridge.router.handle('refresh', { accountId: account?.id });
     expect((await bridge.core.listAccounts())[0]?.status).toBe('reconnect');
   });

@@ -23,7 +23,7 @@ export interface RefresherOptions {
   onChange?: () => void;
 }
 
-const TRANSIENT = RETRYABLE_CODES;
+const TRANSIENT = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
 /** Pauses between keychain write attempts after the provider rotated the tokens (~7 s in all; account-lock.ts counts on it). */
 const SAVE_RETRY_MS = [250, 1_000, 2_000, 4_000];
 
