@@ -19,6 +19,8 @@ const config = {
     'package.json',
     '!dist/bench/**',
     '!dist/dev/**',
+    // The Electron smoke test's build of main with its tray probe (test/electron/probed-main.ts): never shipped.
+    '!dist/main/probed.cjs',
   ],
   asar: true,
   asarUnpack: [

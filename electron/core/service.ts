@@ -12,6 +12,7 @@ import { ConnectService } from './connect/connect-service';
 import type { TokenFile } from './connect/token-file';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
+import { summarizeProvider } from './providers/provider-summary';
 import { ProviderRegistry, safeProviderId } from './providers/registry';
 import type { ProviderConfig, ProviderDefinition } from './providers/types';
 import type { AccountLocks } from './refresh/account-locks';
@@ -51,9 +52,18 @@ export interface SharedFeed {
   watch(handlers: { onAccount(accountId: string): void; onReachable(reachable: boolean): void }): () => void;
 }
 
+/** An endpoint URL the user typed, checked; null when none was given. */
 function validUrl(value: string | null | undefined, what: string): string | null {
+  return checkedUrl(value, what, false);
+}
+
+/** A redirect URI may be the app's own scheme, and is kept exactly as registered (no trailing-slash trim). */
+function validRedirectUri(value: string | null | undefined): string | null {
+  return checkedUrl(value, 'The redirect URI', true);
+}
+
+function checkedUrl(value: string | null | undefined, what: string, redirect: boolean): string | null {
   if (value === undefined || value === null || value === '') return null;
-  const redirect = what === 'The redirect URI';
   // Tokens, refresh tokens and the client secret travel to these: https, or plain http on this machine only.
   const problem = endpointUrlProblem(value, `${what} "${value.slice(0, 80)}"`, { appScheme: redirect });
   if (problem !== null) throw new TokentrayError('USAGE', problem);
@@ -135,26 +145,11 @@ export class TokentrayCore implements TokentrayService {
     );
   }
 
-  private async summarize(provider: ProviderDefinition, config: ProviderConfig | null): Promise<ProviderSummary> {
-    const configured = provider.kind === 'demo' || config !== null;
-    return {
-      id: provider.id,
-      name: provider.name,
-      kind: provider.kind,
-      configured,
-      methods: provider.methods,
-      redirectUri: provider.kind === 'demo' ? null : (config?.redirectUri ?? provider.defaultRedirectUri),
-      needsHost: provider.needsHost,
-      registerUrl: provider.registerUrl,
-      personalTokenHint: provider.personalTokenHint,
-    };
-  }
-
   async listProviders(): Promise<ProviderSummary[]> {
     const out: ProviderSummary[] = [];
     for (const provider of await this.registry.all()) {
       out.push(
-        await this.summarize(provider, provider.kind === 'demo' ? null : await this.metadata.readProvider(provider.id)),
+        summarizeProvider(provider, provider.kind === 'demo' ? null : await this.metadata.readProvider(provider.id)),
       );
     }
     return out;
@@ -179,7 +174,7 @@ export class TokentrayCore implements TokentrayService {
     const config: ProviderConfig = {
       provider: provider.id,
       clientId,
-      redirectUri: validUrl(input.redirectUri, 'The redirect URI') ?? previous?.redirectUri ?? null,
+      redirectUri: validRedirectUri(input.redirectUri) ?? previous?.redirectUri ?? null,
       authorizeUrl: validUrl(input.authorizeUrl, 'The authorize URL') ?? previous?.authorizeUrl ?? null,
       tokenUrl: validUrl(input.tokenUrl, 'The token URL') ?? previous?.tokenUrl ?? null,
       apiUrl: validUrl(input.apiUrl, 'The API URL') ?? previous?.apiUrl ?? null,
@@ -189,7 +184,7 @@ export class TokentrayCore implements TokentrayService {
       updatedAt: new Date(this.o.clock.now()).toISOString(),
     };
     await this.metadata.writeProvider(config);
-    return this.summarize(provider, config);
+    return summarizeProvider(provider, config);
   }
 
   async addGenericProvider(input: GenericProviderInput): Promise<ProviderSummary> {
@@ -199,7 +194,7 @@ export class TokentrayCore implements TokentrayService {
     const issuer = validUrl(input.issuer, 'The issuer');
     if (issuer === null) throw new TokentrayError('USAGE', "Give the provider's issuer URL with --issuer.");
     // Checked before discovery so a typo costs no network round trip.
-    const redirectUri = validUrl(input.redirectUri, 'The redirect URI');
+    const redirectUri = validRedirectUri(input.redirectUri);
     const generic = await discoverProvider(this.o.http, id, issuer, input.scopes, input.clientSecret ? null : 'none');
     if (input.clientSecret) await this.vault.writeClientSecret(id, input.clientSecret.trim());
     const config: ProviderConfig = {
@@ -214,12 +209,13 @@ export class TokentrayCore implements TokentrayService {
       updatedAt: new Date(this.o.clock.now()).toISOString(),
     };
     await this.metadata.writeProvider(config);
-    return this.summarize(await this.registry.get(id), config);
+    return summarizeProvider(await this.registry.get(id), config);
   }
 
   async removeDemo(): Promise<void> {
     for (const meta of await this.repo.listMeta()) {
-      if (!('corrupt' in meta) && meta.provider === 'demo') await this.repo.remove(meta.id);
+      if (!('corrupt' in meta) && this.registry.builtin(meta.provider)?.kind === 'demo')
+        await this.repo.remove(meta.id);
     }
     await fs.mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
     await fs.writeFile(this.demoFlag, 'The demo provider was removed; delete this file to bring it back.\n');

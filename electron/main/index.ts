@@ -46,10 +46,7 @@ registerAppScheme();
 guardAllWebContents();
 
 const inbox = new DeepLinkInbox();
-let registeredProtocol = false;
 const QUIT_FLAG = '--quit';
-/** Counted for the smoke test's probe only (TOKENTRAY_E2E=1); never the links themselves, which carry codes. */
-const e2eSeen = { deepLinks: 0 };
 
 if (process.argv.includes(QUIT_FLAG) && !app.requestSingleInstanceLock()) {
   // Handed to the running instance through 'second-instance', which quits.
@@ -73,9 +70,7 @@ function run(): void {
       app.quit();
       return;
     }
-    const link = deepLinkFromArgv(argv);
-    if (link !== null) e2eSeen.deepLinks += 1;
-    inbox.push(link);
+    inbox.push(deepLinkFromArgv(argv));
     window?.open();
   });
   // macOS delivers links (even the one that launched the app) here, possibly before ready.
@@ -84,7 +79,7 @@ function run(): void {
     inbox.push(deepLinkFromArgv([url]));
   });
   inbox.push(deepLinkFromArgv(process.argv));
-  registeredProtocol = registerProtocolClient();
+  registerProtocolClient();
   // A tray app keeps running with its window closed; Quit is in the tray menu.
   app.on('window-all-closed', () => undefined);
 
@@ -225,7 +220,6 @@ async function start(window: MainWindow): Promise<void> {
   void scheduler.replan();
   // Started at login with --hidden, the app waits in the tray; otherwise the window opens (demo provider included).
   window.open(!startsHidden(process.argv));
-  exposeE2eProbe(tray, window, registeredProtocol);
   reportE2eReady(tray, window);
 
   let closed = false;
@@ -247,22 +241,6 @@ async function start(window: MainWindow): Promise<void> {
       .then(() => core.close())
       .finally(() => app.quit());
   });
-}
-
-/**
- * TOKENTRAY_E2E=1 only: lets the Electron smoke test ask main, through
- * Playwright's app.evaluate, whether the tray exists. Absent otherwise.
- */
-function exposeE2eProbe(tray: TrayService, window: MainWindow, protocolRegistered: boolean): void {
-  if (process.env['TOKENTRAY_E2E'] !== '1') return;
-  (globalThis as Record<string, unknown>)['__tokentrayE2E'] = {
-    tray: () => tray.current,
-    trayIconEmpty: () => tray.iconIsEmpty(),
-    windowUrl: () => window.current?.webContents.getURL() ?? null,
-    windowVisible: () => window.current?.isVisible() ?? false,
-    protocolRegistered: () => protocolRegistered,
-    deepLinksFromSecondInstances: () => e2eSeen.deepLinks,
-  };
 }
 
 /**

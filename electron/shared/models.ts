@@ -82,6 +82,8 @@ export const providerSummarySchema = z.object({
   redirectUri: z.string().nullable(),
   /** amoCRM/Kommo: the paste flow needs the account host with a bare code. */
   needsHost: z.boolean(),
+  /** With needsHost: an account address to show as an example (example.amocrm.ru). */
+  hostExample: z.string().nullable(),
   /** Where the user registers an app (client id/secret). */
   registerUrl: z.string().nullable(),
   personalTokenHint: z.string().nullable(),

@@ -168,7 +168,7 @@ export function AccountsView() {
     refocusTitle.current = false;
     document.querySelector<HTMLElement>('main .page-header__title')?.focus();
   }, [pending]);
-  const demoAvailable = (providers ?? []).some((p) => p.kind === 'demo');
+  const demo = (providers ?? []).find((p) => p.kind === 'demo');
 
   const disconnect = async (): Promise<void> => {
     if (!pending) return;
@@ -220,11 +220,11 @@ export function AccountsView() {
                   <PlusIcon size={16} />
                   {i18n.t('accounts.add')}
                 </button>
-                {demoAvailable ? (
+                {demo ? (
                   <button
                     type="button"
                     className="button"
-                    onClick={() => navigate({ name: 'connect', provider: 'demo' })}
+                    onClick={() => navigate({ name: 'connect', provider: demo.id })}
                   >
                     <FlaskIcon size={16} />
                     {i18n.t('accounts.tryDemo')}

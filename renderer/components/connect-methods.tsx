@@ -144,8 +144,8 @@ export function ConnectMethods({
       label={i18n.t('connect.host')}
       value={host}
       onChange={setHost}
-      hint={i18n.t('connect.hostHint')}
-      placeholder="example.amocrm.ru"
+      hint={i18n.t('connect.hostHint', { example: provider.hostExample ?? 'example.com' })}
+      placeholder={provider.hostExample ?? 'example.com'}
     />
   );
 

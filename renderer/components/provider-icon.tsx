@@ -1,28 +1,33 @@
+import type { ReactNode } from 'react';
 import { FlaskIcon, KeyIcon } from './icons';
 
-const MONOGRAMS: Record<string, string> = {
+type Glyph = (size: number) => ReactNode;
+
+/**
+ * The provider icon data: each built-in provider's monogram or glyph. Colours live in the
+ * stylesheet, keyed by the same id; a provider not listed here (a generic one) gets a key.
+ */
+const ICONS: Record<string, string | Glyph> = {
   clickup: 'C',
   basecamp: 'B',
   ticktick: 'T',
   dida365: 'D',
   amocrm: 'a',
   kommo: 'K',
+  demo: (size) => <FlaskIcon size={size} />,
 };
 
-/** Brand-coloured tile with a monogram; colours live in the stylesheet, keyed by provider id. */
+/** Brand-coloured tile with a monogram. */
 export function ProviderIcon({ provider, size = 'md' }: { provider: string; size?: 'sm' | 'md' | 'lg' }) {
-  const known = provider in MONOGRAMS || provider === 'demo';
+  const icon = Object.hasOwn(ICONS, provider) ? ICONS[provider] : undefined;
+  const glyphSize = size === 'lg' ? 22 : 18;
   return (
     <span
       className={`provider-icon provider-icon--${size}`}
-      data-provider={known ? provider : 'generic'}
+      data-provider={icon === undefined ? 'generic' : provider}
       aria-hidden="true"
     >
-      {provider === 'demo' ? (
-        <FlaskIcon size={size === 'lg' ? 22 : 18} />
-      ) : (
-        (MONOGRAMS[provider] ?? <KeyIcon size={size === 'lg' ? 22 : 18} />)
-      )}
+      {icon === undefined ? <KeyIcon size={glyphSize} /> : typeof icon === 'string' ? icon : icon(glyphSize)}
     </span>
   );
 }

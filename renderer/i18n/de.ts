@@ -92,7 +92,7 @@ export const de: Messages = {
   'connect.pasteStep2': 'Füge die Adresse ein, auf der dein Browser gelandet ist, oder nur den Code.',
   'connect.pasteLabel': 'Adresse oder Code',
   'connect.host': 'Kontoadresse',
-  'connect.hostHint': 'Die Adresse deines Kontos, zum Beispiel example.amocrm.ru.',
+  'connect.hostHint': 'Die Adresse deines Kontos, zum Beispiel {example}.',
   'connect.token': 'Persönliches Token',
   'connect.tokenHint': 'Wird mit einer Anfrage geprüft, bevor es im Schlüsselbund landet.',
   'connect.label': 'Name (optional)',

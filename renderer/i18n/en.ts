@@ -93,7 +93,7 @@ export const en = {
   'connect.pasteStep2': 'Paste the address your browser ended up on, or the code alone.',
   'connect.pasteLabel': 'Address or code',
   'connect.host': 'Account address',
-  'connect.hostHint': 'The address of your account, for example example.amocrm.ru.',
+  'connect.hostHint': 'The address of your account, for example {example}.',
   'connect.token': 'Personal token',
   'connect.tokenHint': 'Checked with one request before it is stored in the keychain.',
   'connect.label': 'Name (optional)',

@@ -107,7 +107,7 @@ export const ru: Messages = {
   'connect.pasteStep2': 'Вставьте адрес, на котором оказался браузер, или только код.',
   'connect.pasteLabel': 'Адрес или код',
   'connect.host': 'Адрес аккаунта',
-  'connect.hostHint': 'Адрес вашего аккаунта, например example.amocrm.ru.',
+  'connect.hostHint': 'Адрес вашего аккаунта, например {example}.',
   'connect.token': 'Личный токен',
   'connect.tokenHint': 'Перед сохранением в связку ключей токен проверяется одним запросом.',
   'connect.label': 'Название (необязательно)',

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
+import { ACCOUNT_ID, startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, uniqueKeychainService } from '../support/test-core';
@@ -140,7 +140,7 @@ describe('tokentray CLI against the amoCRM emulator and the real keychain', () =
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout) as Record<string, unknown> & { jwt: { claims: Record<string, unknown> } };
     expect(info['tokenKind']).toBe('jwt');
-    expect(info.jwt.claims['account_id']).toBeDefined();
+    expect(info.jwt.claims['account_id']).toBe(ACCOUNT_ID);
     expect(info['secondsLeft']).toBeGreaterThan(80_000);
     expect(info['hasRefreshToken']).toBe(true);
     const human = await cli(['inspect', 'work-amo']);

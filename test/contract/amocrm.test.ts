@@ -24,10 +24,13 @@ afterEach(async () => {
 });
 
 /** A core with the real keychain and the provider pointed at the emulator, as `tokentray provider set` does. */
-async function setUp(options: { realSleep?: boolean; secret?: string } = {}): Promise<TestCore> {
+async function setUp(
+  options: { realSleep?: boolean; secret?: string; clock?: { now: () => number } } = {},
+): Promise<TestCore> {
   const t = makeTestCore({
     keychain: true,
     providers: [amocrm, kommo],
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.realSleep ? { http: createHttpClient() } : {}),
   });
   cores.push(t);
@@ -163,7 +166,9 @@ describe('amoCRM against its emulator and the real keychain', () => {
   });
 
   it('serves the cached tasks with their age during an outage, and a revoked grant asks for reconnect', async () => {
-    const t = await setUp();
+    // The core's clock (not the emulator's) moves on, so the cached list's age is known.
+    let laterMs = 0;
+    const t = await setUp({ clock: { now: () => Date.now() + laterMs } });
     const account = await connectInBrowser(t, 'alice');
     const live = await t.core.tasks(account.id);
     expect(live.offline).toBe(false);
@@ -184,11 +189,14 @@ describe('amoCRM against its emulator and the real keychain', () => {
     expect(cache).not.toContain(secret.tokens.refreshToken!);
 
     emu.setOutage(true);
+    laterMs = 10 * 60_000;
     const offline = await t.core.tasks(account.id);
     expect(offline.offline).toBe(true);
     expect(offline.error?.code).toBe('PROVIDER_UNAVAILABLE');
     expect(offline.tasks).toHaveLength(600);
-    expect(offline.ageSeconds).toBeGreaterThanOrEqual(0);
+    // "10 minutes old", give or take the seconds this test itself takes.
+    expect(offline.ageSeconds).toBeGreaterThanOrEqual(600);
+    expect(offline.ageSeconds).toBeLessThan(660);
     emu.setOutage(false);
 
     emu.revokeAll();

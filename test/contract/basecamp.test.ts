@@ -277,7 +277,7 @@ describe('Basecamp wire details', () => {
       redirectUri: 'http://127.0.0.1:8976/callback',
     };
     const refresh = new URLSearchParams(
-      basecamp.buildTokenRequest(ctx, { kind: 'refresh_token', refreshToken: 'r', host: null }).body!,
+      basecamp.buildTokenRequest!(ctx, { kind: 'refresh_token', refreshToken: 'r', host: null }).body!,
     );
     expect(Object.fromEntries(refresh)).toEqual({
       type: 'refresh',

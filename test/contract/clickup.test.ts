@@ -6,6 +6,7 @@ import { taskSchema, type AccountSummary, type Task } from '../../electron/share
 import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
+import { providerContext } from '../support/provider-context';
 
 const TASKS_PER_TEAM = 250;
 
@@ -51,22 +52,13 @@ afterAll(async () => {
 });
 
 describe('clickup provider definition', () => {
-  const ctx: ProviderContext = {
-    config: {
-      provider: 'clickup',
-      clientId: 'cid',
-      redirectUri: null,
-      authorizeUrl: null,
-      tokenUrl: null,
-      apiUrl: null,
-      generic: null,
-      hasClientSecret: true,
-      updatedAt: new Date(0).toISOString(),
-    },
-    endpoints: { ...clickup.defaults, issuer: null },
+  const ctx: ProviderContext = providerContext({
+    provider: 'clickup',
+    clientId: 'cid',
     clientSecret: 'sec',
+    endpoints: { ...clickup.defaults, issuer: null },
     redirectUri: clickup.defaultRedirectUri,
-  };
+  });
   const tokens = (accessToken: string, personal: boolean): StoredTokens => ({
     accessToken,
     refreshToken: null,
@@ -85,7 +77,7 @@ describe('clickup provider definition', () => {
       redirect_uri: 'http://127.0.0.1:8977/callback/clickup',
       state: 'st',
     });
-    const spec = clickup.buildTokenRequest(ctx, {
+    const spec = clickup.buildTokenRequest!(ctx, {
       kind: 'authorization_code',
       code: 'c1',
       codeVerifier: null,
@@ -100,14 +92,14 @@ describe('clickup provider definition', () => {
   });
 
   it('reads a token answer with or without token_type, and never expects expiry or refresh', () => {
-    expect(clickup.parseTokenResponse({ access_token: 'a' })).toMatchObject({
+    expect(clickup.parseTokenResponse!({ access_token: 'a' })).toMatchObject({
       accessToken: 'a',
       refreshToken: null,
       expiresInSeconds: null,
       tokenType: null,
     });
-    expect(clickup.parseTokenResponse({ access_token: 'a', token_type: 'Bearer' }).tokenType).toBe('Bearer');
-    expect(() => clickup.parseTokenResponse({ err: 'x' })).toThrow(
+    expect(clickup.parseTokenResponse!({ access_token: 'a', token_type: 'Bearer' }).tokenType).toBe('Bearer');
+    expect(() => clickup.parseTokenResponse!({ err: 'x' })).toThrow(
       expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE' }),
     );
   });

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServerHandle } from '../../electron/core/demo/demo-server';
+import { approveDemoConsent, revokeAtDemo } from '../support/demo-browser';
+import { providerContext } from '../support/provider-context';
 import { createHttpClient, type HttpClient } from '../../electron/core/http/client';
 import { parseCallback, validateCallback } from '../../electron/core/oauth/callback';
-import { pkceChallengeS256, randomUrlSafe } from '../../electron/core/oauth/pkce';
+import { newAuthorizationSecrets } from '../../electron/core/oauth/pkce';
+import { exchangeToken } from '../../electron/core/oauth/token-exchange';
 import { demo } from '../../electron/core/providers/demo';
 import type {
   AccountContext,
@@ -27,18 +30,10 @@ afterAll(async () => {
 
 /** What the service builds for kind 'demo': the running server's URL as the endpoints in force. */
 function demoContext(base: string, redirectUri = 'http://127.0.0.1:53682/callback/demo'): ProviderContext {
-  return {
-    config: {
-      provider: 'demo',
-      clientId: 'tokentray-demo',
-      redirectUri: null,
-      authorizeUrl: `${base}/authorize`,
-      tokenUrl: `${base}/token`,
-      apiUrl: `${base}/api`,
-      generic: null,
-      hasClientSecret: false,
-      updatedAt: new Date(0).toISOString(),
-    },
+  return providerContext({
+    provider: 'demo',
+    clientId: 'tokentray-demo',
+    clientSecret: null,
     endpoints: {
       authorizeUrl: `${base}/authorize`,
       tokenUrl: `${base}/token`,
@@ -46,19 +41,13 @@ function demoContext(base: string, redirectUri = 'http://127.0.0.1:53682/callbac
       revokeUrl: `${base}/revoke`,
       issuer: null,
     },
-    clientSecret: null,
     redirectUri,
-  };
+  });
 }
 
-async function exchange(ctx: ProviderContext, grant: Grant): Promise<TokenResponse> {
-  const spec = demo.buildTokenRequest(ctx, grant);
-  const res = await http.send(spec);
-  if (res.status !== 200) {
-    const c = demo.classifyTokenError(res.status, res.body);
-    throw new Error(`token request failed: ${c.kind}`);
-  }
-  return demo.parseTokenResponse(res.body);
+/** The token request as the refresher and the connect flow send it (through oauth4webapi: the demo is standard). */
+function exchange(ctx: ProviderContext, grant: Grant): Promise<TokenResponse> {
+  return exchangeToken(http, demo, ctx, grant, Date.now());
 }
 
 function stored(t: TokenResponse): StoredTokens {
@@ -77,10 +66,9 @@ async function signIn(
   ctx: ProviderContext,
   user?: string,
 ): Promise<{ tokens: StoredTokens; response: TokenResponse; account: AccountContext }> {
-  const state = randomUrlSafe();
-  const verifier = randomUrlSafe();
-  const url = demo.buildAuthorizeUrl(ctx, { state, codeChallenge: pkceChallengeS256(verifier) });
-  const landed = await server.approve(url, user ? { user } : {});
+  const { state, codeVerifier: verifier, codeChallenge } = await newAuthorizationSecrets(true);
+  const url = demo.buildAuthorizeUrl(ctx, { state, codeChallenge });
+  const landed = await approveDemoConsent(url, user ? { user } : {});
   const callback = validateCallback(parseCallback(landed), { state, issuer: null, issRequired: false });
   const response = await exchange(ctx, {
     kind: 'authorization_code',
@@ -134,9 +122,8 @@ describe('demo provider definition', () => {
       code_challenge_method: 'S256',
       scope: 'tasks:read tasks:write',
     });
-    const spec = demo.buildTokenRequest(ctx, { kind: 'refresh_token', refreshToken: 'r', host: null });
-    expect(spec.headers['authorization']).toBeUndefined();
-    expect(new URLSearchParams(spec.body ?? '').get('client_id')).toBe('tokentray-demo');
+    // A public client: no secret and no Basic header, the client id in the form (checked by the server below).
+    expect(demo.standardTokenEndpoint).toEqual({ clientAuth: 'none' });
   });
 });
 
@@ -210,24 +197,19 @@ describe('demo provider against the demo server', () => {
     const own = await startDemoServer({ taskCount: 10 });
     try {
       const ctx = demoContext(own.url);
-      const state = randomUrlSafe();
-      const verifier = randomUrlSafe();
-      const landed = await own.approve(
-        demo.buildAuthorizeUrl(ctx, { state, codeChallenge: pkceChallengeS256(verifier) }),
-      );
+      const { state, codeVerifier: verifier, codeChallenge } = await newAuthorizationSecrets(true);
+      const landed = await approveDemoConsent(demo.buildAuthorizeUrl(ctx, { state, codeChallenge }));
       const code = validateCallback(parseCallback(landed), { state, issuer: null, issRequired: false }).code;
       const tokens = stored(
         await exchange(ctx, { kind: 'authorization_code', code, codeVerifier: verifier, host: null }),
       );
       const account: AccountContext = { ...ctx, accountId: 'acct-v', tokens, workspaces: [], extra: {} };
-      own.revokeAll();
+      await revokeAtDemo(own.url, [tokens.accessToken, tokens.refreshToken]);
       await expect(demo.identify(http, account)).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
       await expect(allTasks(account)).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
-      const res = await http.send(
-        demo.buildTokenRequest(ctx, { kind: 'refresh_token', refreshToken: tokens.refreshToken!, host: null }),
-      );
-      expect(res.status).toBe(400);
-      expect(demo.classifyTokenError(res.status, res.body).kind).toBe('reconnect');
+      await expect(
+        exchange(ctx, { kind: 'refresh_token', refreshToken: tokens.refreshToken!, host: null }),
+      ).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
     } finally {
       await own.close();
     }
@@ -238,10 +220,9 @@ describe('demo provider against the demo server', () => {
     const { account } = await signIn(ctx);
     await demo.revoke!(http, account);
     await expect(demo.identify(http, account)).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
-    const res = await http.send(
-      demo.buildTokenRequest(ctx, { kind: 'refresh_token', refreshToken: account.tokens.refreshToken!, host: null }),
-    );
-    expect(demo.classifyTokenError(res.status, res.body).kind).toBe('reconnect');
+    await expect(
+      exchange(ctx, { kind: 'refresh_token', refreshToken: account.tokens.refreshToken!, host: null }),
+    ).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
   });
 
   it('finishes a paste-flow sign-in: the redirect to the port-less default URI carries a usable code', async () => {
@@ -252,8 +233,9 @@ describe('demo provider against the demo server', () => {
 
   it('reports a denied consent as access_denied in the callback', async () => {
     const ctx = demoContext(server.url);
-    const url = demo.buildAuthorizeUrl(ctx, { state: 'st', codeChallenge: pkceChallengeS256(randomUrlSafe()) });
-    const landed = await server.approve(url, { deny: true });
+    const { codeChallenge } = await newAuthorizationSecrets(true);
+    const url = demo.buildAuthorizeUrl(ctx, { state: 'st', codeChallenge });
+    const landed = await approveDemoConsent(url, { deny: true });
     expect(() => validateCallback(parseCallback(landed), { state: 'st', issuer: null, issRequired: false })).toThrow(
       expect.objectContaining({ code: 'ACCESS_DENIED' }),
     );

@@ -13,7 +13,7 @@ import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
-import { revokeDemoTokens, setDemoApiOutage } from './demo-control';
+import { controlledCore, type ControlledCore } from './demo-control';
 import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup } from './support';
 
 const require = createRequire(import.meta.url);
@@ -33,6 +33,7 @@ let home: string;
 let rendererDir: string;
 let service: string;
 let bridge: BridgeHandle;
+let demo: ControlledCore;
 let context: BrowserContext;
 let page: Page;
 const clipboard: string[] = [];
@@ -181,7 +182,9 @@ beforeAll(async () => {
   process.env['TOKENTRAY_KEYCHAIN_SERVICE'] = service;
   process.env['TOKENTRAY_DEMO_TASKS'] = '300';
   rendererDir = buildRenderer();
+  demo = await controlledCore(home, service);
   bridge = await startBridge({
+    core: demo.core,
     home,
     keychainService: service,
     rendererDir,
@@ -202,6 +205,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await bridge?.close();
+  await demo?.close();
   if (service) {
     const store = new KeytarSecretStore(service);
     for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
@@ -431,7 +435,7 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     for (const language of LANGUAGES) {
       it(`the provider is down: tasks from the cache with the offline banner (${theme}, ${language})`, async () => {
         await setLook(theme, language);
-        await setDemoApiOutage(true);
+        demo.setDemoApiOutage(true);
         try {
           await go('tasks');
           await page.getByTestId('task-list').locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
@@ -442,16 +446,16 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
           if (language === 'en') await screenshot(page, `a11y-tasks-offline-${theme}`);
           expectClean(findings);
         } finally {
-          await setDemoApiOutage(false);
+          demo.setDemoApiOutage(false);
         }
       });
     }
   }
 
   it('the provider revokes the account', async () => {
-    await revokeDemoTokens();
+    await demo.revokeDemoTokens();
     const [account] = await bridge.core.listAccounts();
-    expect(account).toBeDefined();
+    expect(account?.provider).toBe('demo');
     await bridge.router.handle('refresh', { accountId: account?.id });
     expect((await bridge.core.listAccounts())[0]?.status).toBe('reconnect');
   });

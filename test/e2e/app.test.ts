@@ -13,7 +13,7 @@ import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server
 import type { TokentrayCore } from '../../electron/core/service';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
-import { revokeDemoTokens, setDemoApiOutage } from './demo-control';
+import { controlledCore, type ControlledCore } from './demo-control';
 import {
   buildRenderer,
   launchBrowser,
@@ -30,6 +30,7 @@ let home: string;
 let rendererDir: string;
 let service: string;
 let bridge: BridgeHandle;
+let demo: ControlledCore;
 let context: BrowserContext;
 let page: Page;
 let frames: string[];
@@ -81,7 +82,9 @@ beforeAll(async () => {
   }
 
   rendererDir = buildRenderer();
+  demo = await controlledCore(home, service);
   bridge = await startBridge({
+    core: demo.core,
     home,
     keychainService: service,
     rendererDir,
@@ -99,6 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await bridge?.close();
+  await demo?.close();
   if (service) {
     const store = new KeytarSecretStore(service);
     for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
@@ -319,7 +323,7 @@ describe('Tokentray in Chromium over the development bridge', () => {
   });
 
   it('shows the cached tasks with an offline badge and their age when the provider is down', async () => {
-    await setDemoApiOutage(true);
+    demo.setDemoApiOutage(true);
     try {
       await page.getByRole('button', { name: 'Reload' }).click();
       const badge = page.getByTestId('offline-badge');
@@ -333,7 +337,7 @@ describe('Tokentray in Chromium over the development bridge', () => {
         .waitFor();
       await snapshot('08b-tasks-offline');
     } finally {
-      await setDemoApiOutage(false);
+      demo.setDemoApiOutage(false);
     }
     await page.getByRole('button', { name: 'Reload' }).click();
     await page.getByTestId('offline-badge').waitFor({ state: 'detached' });
@@ -375,7 +379,7 @@ describe('Tokentray in Chromium over the development bridge', () => {
   it('turns a revoked account into "reconnect"', async () => {
     await page.getByTestId('nav-accounts').click();
     await card().waitFor();
-    await revokeDemoTokens();
+    await demo.revokeDemoTokens();
     await card().getByRole('button', { name: 'Refresh', exact: true }).click();
     await page.locator('[data-testid="account-card"][data-status="reconnect"]').waitFor();
     await card().getByRole('button', { name: 'Reconnect' }).waitFor();

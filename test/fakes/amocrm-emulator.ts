@@ -74,7 +74,8 @@ export interface TokenHooks {
   after?: (grantType: string) => Promise<void> | void;
 }
 
-const ACCOUNT_ID = 31_337_001;
+/** The amoCRM account id every emulated login belongs to (the `account_id` claim of its access tokens). */
+export const ACCOUNT_ID = 31_337_001;
 /**
  * Alice administers the account; Bob and Carol are sales managers, as most people who
  * connect amoCRM are. Only administrators may list users (developers.kommo.com/reference/

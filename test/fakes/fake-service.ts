@@ -4,6 +4,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { TokentrayError } from '../../electron/core/errors';
+import { BUILTIN_PROVIDERS } from '../../electron/core/providers/builtin';
+import { summarizeProvider } from '../../electron/core/providers/provider-summary';
 import type {
   AccountsListener,
   ConnectAttempt,
@@ -48,45 +50,8 @@ interface PendingAttempt {
 
 const TOKEN_LIFETIME_S = 300;
 
-const PROVIDERS: ProviderSummary[] = [
-  provider('clickup', 'ClickUp', ['loopback', 'token'], 'http://127.0.0.1:8977/callback/clickup', false),
-  provider('basecamp', 'Basecamp', ['loopback', 'paste'], 'http://127.0.0.1:8976/callback', false),
-  provider('ticktick', 'TickTick', ['loopback', 'paste'], 'http://127.0.0.1:8978/callback/ticktick', false),
-  provider('dida365', 'Dida365', ['loopback', 'paste'], 'http://127.0.0.1:8978/callback/dida365', false),
-  provider('amocrm', 'amoCRM', ['loopback', 'paste', 'token'], 'http://127.0.0.1:8181/callback/amocrm', true),
-  provider('kommo', 'Kommo', ['loopback', 'paste', 'token'], 'http://127.0.0.1:8181/callback/kommo', true),
-  {
-    id: 'demo',
-    name: 'Demo',
-    kind: 'demo',
-    configured: true,
-    methods: ['loopback', 'paste'],
-    redirectUri: null,
-    needsHost: false,
-    registerUrl: null,
-    personalTokenHint: null,
-  },
-];
-
-function provider(
-  id: string,
-  name: string,
-  methods: ProviderSummary['methods'],
-  redirectUri: string,
-  needsHost: boolean,
-): ProviderSummary {
-  return {
-    id,
-    name,
-    kind: 'builtin',
-    configured: false,
-    methods,
-    redirectUri,
-    needsHost,
-    registerUrl: `https://example.com/${id}/apps`,
-    personalTokenHint: methods.includes('token') ? `Create a personal token in ${name}'s settings.` : null,
-  };
-}
+/** The real built-in definitions, as the real service summarises them, none set up yet (the demo needs none). */
+const PROVIDERS: ProviderSummary[] = BUILTIN_PROVIDERS.map((p) => summarizeProvider(p, null));
 
 const VERBS = ['Review', 'Draft', 'Fix', 'Plan', 'Call', 'Update', 'Ship', 'Prepare', 'Check', 'Write'];
 const THINGS = [
@@ -233,7 +198,8 @@ export class FakeTokentrayService implements TokentrayService {
         { id: `${id}-w2`, name: 'Side projects', url: null },
       ],
       fingerprint: createHash('sha256').update(tokens.access).digest('hex').slice(0, 12),
-      canRefresh: true,
+      // As the real definition says: ClickUp and TickTick issue no refresh tokens.
+      canRefresh: BUILTIN_PROVIDERS.find((d) => d.id === providerId)?.refresh !== 'none',
       demo: p.kind === 'demo',
     };
     const account: FakeAccount = {
@@ -289,6 +255,7 @@ export class FakeTokentrayService implements TokentrayService {
       methods: ['loopback', 'paste'],
       redirectUri: `http://127.0.0.1/callback/${id}`,
       needsHost: false,
+      hostExample: null,
       registerUrl: null,
       personalTokenHint: null,
     };

@@ -1,17 +1,17 @@
 import { Agent, request } from 'undici';
 import fc from 'fast-check';
+import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { startLoopbackListener } from '../../electron/core/connect/loopback';
 import { TokentrayError } from '../../electron/core/errors';
 import { parseCallback, validateCallback } from '../../electron/core/oauth/callback';
-import { randomUrlSafe } from '../../electron/core/oauth/pkce';
 import { amocrm } from '../../electron/core/providers/amocrm';
 import { makeTestCore } from '../support/test-core';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2_147_483_647);
 const HTTP_RUNS = Number(process.env['FUZZ_HTTP_RUNS'] ?? 50_000);
 const PARSER_RUNS = Number(process.env['FUZZ_PARSER_RUNS'] ?? 100_000);
-const STATE = randomUrlSafe();
+const STATE = oauth.generateRandomState();
 
 /** Values an attacker or a confused browser might send: near misses of the real state, junk, huge, badly encoded. */
 const value = fc.oneof(

@@ -87,6 +87,13 @@ describe('a locked keychain', () => {
     expect(whileLocked.stderr).toMatch(/never falls back/);
     expect(JSON.parse(whileLocked.stdout)).toMatchObject({ error: { code: 'KEYCHAIN_UNAVAILABLE' } });
     expect(whileLocked.stdout + whileLocked.stderr).not.toContain(token);
+    // The plain `token` a script runs as $(tokentray token …): the same refusal, and nothing on stdout
+    // that the script could take for a token.
+    const plainLocked = await cli(['token', 'locked-test']);
+    expect(plainLocked.code).toBe(5);
+    expect(plainLocked.stdout).toBe('');
+    expect(plainLocked.stderr).toMatch(/unlock/);
+    expect(plainLocked.stderr).not.toContain(token);
     const connectLocked = await cli(['connect', 'amocrm', '--token-stdin'], `${token}\n`);
     expect(connectLocked.code).toBe(5);
     // The account is still listed from its metadata, not dropped.

@@ -4,11 +4,12 @@ import {
   closeDemoServer,
   demoOptionsFromEnv,
   ensureDemoServer,
-  isAllowedRedirectUri,
   startDemoServer,
   type DemoServerHandle,
 } from '../../electron/core/demo/demo-server';
+import { isAllowedRedirectUri } from '../../electron/core/demo/demo-consent';
 import { decodeJwt } from '../../electron/core/oauth/jwt';
+import { approveDemoConsent, revokeAtDemo } from '../support/demo-browser';
 
 const REDIRECT = 'http://127.0.0.1:45123/callback/demo';
 
@@ -60,7 +61,7 @@ async function connect(
   user?: string,
 ): Promise<Tokens> {
   const { verifier, challenge } = pkce();
-  const landed = new URL(await server.approve(authorizeUrl(server.url, { challenge }), user ? { user } : {}));
+  const landed = new URL(await approveDemoConsent(authorizeUrl(server.url, { challenge }), user ? { user } : {}));
   const res = await post(`${tokenServer.url}/token`, {
     grant_type: 'authorization_code',
     client_id: 'tokentray-demo',
@@ -92,6 +93,12 @@ afterAll(async () => {
   await server.close();
 });
 
+describe('what the demo provider ships', () => {
+  it('offers a demo-mode user its address and nothing to steer it: no revoke-all, outage or consent-clicking hooks', () => {
+    expect(Object.keys(server).sort()).toEqual(['close', 'stats', 'url']);
+  });
+});
+
 describe('demo authorization server: consent and code', () => {
   it('shows a script-free consent page that redirects back with a code and the state', async () => {
     const { challenge } = pkce();
@@ -109,7 +116,7 @@ describe('demo authorization server: consent and code', () => {
     expect(html).not.toContain('<script');
     expect(html).toContain('<form id="allow" method="post" action="/authorize/decision">');
 
-    const landed = new URL(await server.approve(url));
+    const landed = new URL(await approveDemoConsent(url));
     expect(`${landed.origin}${landed.pathname}`).toBe(REDIRECT);
     expect(landed.searchParams.get('state')).toBe('state-abc');
     expect(landed.searchParams.get('code')).toMatch(/^demo_code\./);
@@ -117,7 +124,7 @@ describe('demo authorization server: consent and code', () => {
 
   it('redirects Deny as error=access_denied with the state', async () => {
     const landed = new URL(
-      await server.approve(authorizeUrl(server.url, { challenge: pkce().challenge }), { deny: true }),
+      await approveDemoConsent(authorizeUrl(server.url, { challenge: pkce().challenge }), { deny: true }),
     );
     expect(landed.searchParams.get('error')).toBe('access_denied');
     expect(landed.searchParams.get('state')).toBe('st-1');
@@ -149,7 +156,7 @@ describe('demo authorization server: consent and code', () => {
 
   it('answers invalid_grant to a wrong verifier, a reused code and a different redirect_uri', async () => {
     const { verifier, challenge } = pkce();
-    const code = new URL(await server.approve(authorizeUrl(server.url, { challenge }))).searchParams.get('code')!;
+    const code = new URL(await approveDemoConsent(authorizeUrl(server.url, { challenge }))).searchParams.get('code')!;
     const base = { grant_type: 'authorization_code', client_id: 'tokentray-demo', code, redirect_uri: REDIRECT };
     const wrong = await post(`${server.url}/token`, { ...base, code_verifier: pkce().verifier });
     expect(wrong).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
@@ -176,7 +183,7 @@ describe('demo authorization server: consent and code', () => {
     }
     expect(isAllowedRedirectUri('http://localhost:8080/callback/demo')).toBe(true);
     expect(isAllowedRedirectUri('http://127.0.0.1/callback/demo')).toBe(true);
-    const deepLink = await server.approve(
+    const deepLink = await approveDemoConsent(
       authorizeUrl(server.url, { challenge, redirectUri: 'tokentray://callback/demo' }),
     );
     expect(deepLink).toMatch(/^tokentray:\/\/callback\/demo\?code=demo_code\.[^&]+&state=st-1$/);
@@ -185,11 +192,11 @@ describe('demo authorization server: consent and code', () => {
   it('sends PKCE-less and unknown-scope requests back with an OAuth error', async () => {
     const url = new URL(authorizeUrl(server.url, { challenge: pkce().challenge }));
     url.searchParams.delete('code_challenge');
-    const noPkce = new URL(await server.approve(url.toString()));
+    const noPkce = new URL(await approveDemoConsent(url.toString()));
     expect(noPkce.searchParams.get('error')).toBe('invalid_request');
     expect(noPkce.searchParams.get('state')).toBe('st-1');
     const badScope = new URL(
-      await server.approve(authorizeUrl(server.url, { challenge: pkce().challenge, extra: { scope: 'admin' } })),
+      await approveDemoConsent(authorizeUrl(server.url, { challenge: pkce().challenge, extra: { scope: 'admin' } })),
     );
     expect(badScope.searchParams.get('error')).toBe('invalid_scope');
   });
@@ -272,17 +279,17 @@ describe('demo authorization server: refresh, revocation, expiry', () => {
     expect(third.status).toBe(200);
   });
 
-  it('revokeAll() makes earlier tokens fail (401 on the API, invalid_grant on refresh) and new ones work', async () => {
+  it('a revoked login fails (401 on the API, invalid_grant on refresh) while a fresh consent works', async () => {
     const own = await startDemoServer();
     try {
       const tokens = await connect(own);
       expect((await api(own, '/tasks', tokens.access_token)).status).toBe(200);
-      own.revokeAll();
+      await revokeAtDemo(own.url, [tokens.access_token, tokens.refresh_token]);
       const me = await api(own, '/me', tokens.access_token);
       expect(me.status).toBe(401);
       expect(me.headers.get('www-authenticate')).toContain('error="invalid_token"');
       expect(await refresh(own, tokens.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-      // A fresh consent right afterwards is not caught by the revocation.
+      // A fresh consent right afterwards is a new grant, not caught by the revocation.
       const again = await connect(own);
       expect((await api(own, '/me', again.access_token)).status).toBe(200);
       expect((await refresh(own, again.refresh_token)).status).toBe(200);
@@ -338,7 +345,7 @@ describe('demo authorization server: refresh, revocation, expiry', () => {
     const timed = await startDemoServer({ clock: { now: () => now } });
     try {
       const { verifier, challenge } = pkce();
-      const code = new URL(await timed.approve(authorizeUrl(timed.url, { challenge }))).searchParams.get('code')!;
+      const code = new URL(await approveDemoConsent(authorizeUrl(timed.url, { challenge }))).searchParams.get('code')!;
       now += 121_000;
       const res = await post(`${timed.url}/token`, {
         grant_type: 'authorization_code',

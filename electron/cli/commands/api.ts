@@ -4,6 +4,7 @@ import { accountAccess, type AccountAccess } from '../../core/account-access';
 import { TokentrayError } from '../../core/errors';
 import type { HttpRequest, HttpResponse } from '../../core/http/client';
 import { parseRetryAfter } from '../../core/http/retry-after';
+import { API_COMMAND_RETRY, nextRetry } from '../../core/http/retry-policy';
 import type { TokentrayCore } from '../../core/service';
 import { terminalSafe } from '../io';
 import { say } from '../output';
@@ -20,8 +21,6 @@ import { collect, commandOutcome, type CliContext } from './context';
 
 type Method = HttpRequest['method'];
 const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const MAX_RATE_LIMIT_RETRIES = 3;
-const MAX_RETRY_AFTER_MS = 120_000;
 const MAX_PAGES = 10_000;
 
 interface ApiOptions {
@@ -168,8 +167,8 @@ class ApiSession {
         requestsPerSecond: this.access.requestsPerSecond,
       });
       if (res.status === 429 || (this.access.pacing.isRateLimited?.(res) ?? false)) {
-        const waitMs = parseRetryAfter(res.headers, Date.now()) ?? 1000 * 2 ** limited;
-        if (limited >= MAX_RATE_LIMIT_RETRIES || waitMs > MAX_RETRY_AFTER_MS) {
+        const { retry, waitMs } = nextRetry(API_COMMAND_RETRY, limited, parseRetryAfter(res.headers, Date.now()));
+        if (!retry) {
           throw new TokentrayError(
             'RATE_LIMITED',
             `${this.access.provider.name} is rate limiting requests; try again in ${Math.ceil(waitMs / 1000)} seconds.`,

@@ -7,7 +7,7 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { toSummary } from '../accounts/account-status';
 import { isHostName, parseCallback, validateCallback } from '../oauth/callback';
 import { jwtExpiry } from '../oauth/jwt';
-import { pkceChallengeS256, randomUrlSafe, statesEqual } from '../oauth/pkce';
+import { newAuthorizationSecrets, statesEqual } from '../oauth/pkce';
 import { exchangeToken } from '../oauth/token-exchange';
 import { expiryFrom } from '../refresh/refresher';
 import type { ProviderRegistry } from '../providers/registry';
@@ -74,8 +74,7 @@ export class ConnectService {
     for (const [id, live] of this.attempts) if (live.pending.provider === provider.id) this.cancel(id);
 
     const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const state = randomUrlSafe();
-    const codeVerifier = provider.pkce ? randomUrlSafe(48) : null;
+    const { state, codeVerifier, codeChallenge } = await newAuthorizationSecrets(provider.pkce);
     const attemptId = randomUUID();
     const target =
       provider.methods.includes('loopback') && options.listen !== false ? loopbackTarget(ctx.redirectUri) : null;
@@ -129,10 +128,7 @@ export class ConnectService {
       }, timeoutMs);
       live.timer.unref?.();
     }
-    const authorizeUrl = provider.buildAuthorizeUrl(
-      { ...ctx, redirectUri },
-      { state, codeChallenge: codeVerifier ? pkceChallengeS256(codeVerifier) : null },
-    );
+    const authorizeUrl = provider.buildAuthorizeUrl({ ...ctx, redirectUri }, { state, codeChallenge });
     // Kept in the keychain so a later `connect --redirected-url` (another process) can finish it.
     await this.o.vault.writePending(pending);
     this.attempts.set(attemptId, live);
@@ -259,13 +255,13 @@ export class ConnectService {
     if (provider.needsHost && !cleanHost) {
       throw new TokentrayError(
         'USAGE',
-        `${provider.name} codes belong to one account: add --host with the account's address, e.g. example.${provider.id === 'kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
+        `${provider.name} codes belong to one account: add --host with the account's address, e.g. ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     if (cleanHost !== undefined && !isHostName(cleanHost)) {
       throw new TokentrayError(
         'USAGE',
-        `"${cleanHost.slice(0, 80)}" is not a host name; give the account's address such as example.amocrm.ru.`,
+        `"${cleanHost.slice(0, 80)}" is not a host name; give the account's address such as ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     const ctx = await this.o.registry.context(provider);
@@ -352,7 +348,7 @@ export class ConnectService {
     if (host !== null && !isHostName(host)) {
       throw new TokentrayError(
         'USAGE',
-        `"${host.slice(0, 80)}" is not a host name; give the account's address such as example.amocrm.ru.`,
+        `"${host.slice(0, 80)}" is not a host name; give the account's address such as ${provider.hostExample ?? 'example.com'}.`,
       );
     }
     const ctx = await this.o.registry.context(provider);

@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import { RateLimiter, SharedRateLimiter, type PacingLimiter } from './rate-limiter';
 import { parseRetryAfter } from './retry-after';
+import { API_CALL_RETRY, nextRetry, type RetryPolicy } from './retry-policy';
 
 export const USER_AGENT = 'Tokentray/0.1 (https://tokentray.dev; hello@tokentray.dev)';
 
@@ -163,8 +164,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const clock = options.clock ?? systemClock;
   const sleep = options.sleep ?? defaultSleep;
-  const maxRetries = options.maxRetries ?? 3;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  const policy: RetryPolicy = {
+    ...API_CALL_RETRY,
+    retries: options.maxRetries ?? API_CALL_RETRY.retries,
+    maxWaitMs: options.maxRetryAfterMs ?? API_CALL_RETRY.maxWaitMs,
+  };
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limiter: PacingLimiter = options.rateDir
     ? new SharedRateLimiter(options.rateDir, clock, sleep)
@@ -172,7 +176,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 
   async function send(req: HttpRequest): Promise<HttpResponse> {
     if (req.rateKey && req.requestsPerSecond) {
-      const heldMs = await limiter.take(req.rateKey, req.requestsPerSecond, maxRetryAfterMs);
+      const heldMs = await limiter.take(req.rateKey, req.requestsPerSecond, policy.maxWaitMs);
       if (heldMs !== null) throw new HoldOffError(hostOf(req.url), heldMs);
     }
     const headers: Record<string, string> = {
@@ -205,33 +209,31 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   async function api(req: ApiRequest): Promise<HttpResponse> {
-    let attempt = 0;
-    for (;;) {
+    for (let attempt = 0; ; attempt += 1) {
       let res: HttpResponse;
       try {
         res = await send(req);
       } catch (error) {
-        if (attempt >= maxRetries || error instanceof ResponseTooLargeError || error instanceof HoldOffError) {
-          throw error;
-        }
-        await sleep(backoffMs(attempt));
-        attempt += 1;
+        // A hold-off or an oversized answer would be the same on the next try.
+        if (error instanceof ResponseTooLargeError || error instanceof HoldOffError) throw error;
+        const next = nextRetry(policy, attempt, null);
+        if (!next.retry) throw error;
+        await sleep(next.waitMs);
         continue;
       }
       const limited = res.status === 429 || (req.isRateLimited?.(res) ?? false);
       if (res.status >= 200 && res.status < 300 && !limited) return res;
       if (limited) {
-        const waitMs = parseRetryAfter(res.headers, clock.now()) ?? backoffMs(attempt);
-        if (attempt >= maxRetries || waitMs > maxRetryAfterMs) {
+        const next = nextRetry(policy, attempt, parseRetryAfter(res.headers, clock.now()));
+        if (!next.retry) {
           throw new TokentrayError(
             'RATE_LIMITED',
-            `${req.providerName} is rate limiting requests; try again in ${Math.ceil(waitMs / 1000)} seconds.`,
-            { retryAfterSeconds: Math.ceil(waitMs / 1000) },
+            `${req.providerName} is rate limiting requests; try again in ${Math.ceil(next.waitMs / 1000)} seconds.`,
+            { retryAfterSeconds: Math.ceil(next.waitMs / 1000) },
           );
         }
-        if (req.rateKey) await limiter.pause(req.rateKey, waitMs);
-        await sleep(waitMs);
-        attempt += 1;
+        if (req.rateKey) await limiter.pause(req.rateKey, next.waitMs);
+        await sleep(next.waitMs);
         continue;
       }
       if (res.status === 401) {
@@ -241,14 +243,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         );
       }
       if (res.status >= 500) {
-        if (attempt >= maxRetries) {
+        const next = nextRetry(policy, attempt, null);
+        if (!next.retry) {
           throw new TokentrayError(
             'PROVIDER_UNAVAILABLE',
             `${req.providerName} answered ${res.status}; it may be down, try again later.`,
           );
         }
-        await sleep(backoffMs(attempt));
-        attempt += 1;
+        await sleep(next.waitMs);
         continue;
       }
       const what = req.what ?? pathOf(req.url);
@@ -329,10 +331,6 @@ function lower(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
   return out;
-}
-
-function backoffMs(attempt: number): number {
-  return Math.min(8_000, 250 * 2 ** attempt);
 }
 
 function transportReason(error: unknown): string {

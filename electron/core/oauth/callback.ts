@@ -1,6 +1,6 @@
+import * as oauth from 'oauth4webapi';
 import { TokentrayError, safeDetail } from '../errors';
 import type { CallbackParams } from '../providers/types';
-import { statesEqual } from './pkce';
 
 const MAX_PARAM_LENGTH = 4096;
 const SINGLE_PARAMS = ['code', 'state', 'error', 'error_description', 'referer', 'iss'] as const;
@@ -69,42 +69,7 @@ export function validateCallback(params: URLSearchParams, expected: CallbackExpe
       );
     }
   }
-  const state = params.get('state');
-  if (expected.state !== null) {
-    if (state === null || state === '') {
-      throw new TokentrayError(
-        'STATE_MISMATCH',
-        'The sign-in redirect has no state, so it cannot be matched to the connection in progress; start the connection again from Tokentray.',
-      );
-    }
-    if (!statesEqual(expected.state, state)) {
-      throw new TokentrayError(
-        'STATE_MISMATCH',
-        'The sign-in redirect does not belong to the connection in progress (state mismatch); start the connection again from Tokentray.',
-      );
-    }
-  }
-  const error = params.get('error');
-  if (error !== null) {
-    if (error === 'access_denied') {
-      throw new TokentrayError(
-        'ACCESS_DENIED',
-        'Access was denied at the provider; connect again and choose Allow to link the account.',
-      );
-    }
-    const description = safeDetail(params.get('error_description') ?? '');
-    throw new TokentrayError(
-      'CALLBACK_INVALID',
-      `The provider refused the sign-in (${safeDetail(error, 40)}${description ? `: ${description}` : ''}); check the app registration and try again.`,
-    );
-  }
-  const iss = params.get('iss');
-  if (expected.issuer !== null && (iss !== null || expected.issRequired) && iss !== expected.issuer) {
-    throw new TokentrayError(
-      'CALLBACK_INVALID',
-      'The sign-in redirect names a different issuer than the provider you are connecting (mix-up protection); start the connection again.',
-    );
-  }
+  checkWithOauth4webapi(params, expected);
   const code = params.get('code');
   if (code === null || code.trim() === '') {
     throw new TokentrayError(
@@ -119,6 +84,8 @@ export function validateCallback(params: URLSearchParams, expected: CallbackExpe
     );
   }
   const referer = params.get('referer');
+  const state = params.get('state');
+  const iss = params.get('iss');
   if (referer !== null && !isHostName(referer)) {
     throw new TokentrayError(
       'CALLBACK_INVALID',
@@ -132,5 +99,73 @@ export function validateCallback(params: URLSearchParams, expected: CallbackExpe
 export function isHostName(value: string): boolean {
   return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/i.test(
     value,
+  );
+}
+
+/** Stands in for the issuer of providers that name none: an `iss` they send is then not checked (as before RFC 9207). */
+const NO_ISSUER = 'urn:tokentray:no-issuer';
+
+/**
+ * The authorization-response checks of RFC 6749 §4.1.2 and RFC 9207, by oauth4webapi: the state
+ * must be the sign-in's (checked before any error the response reports, so a forged error cannot
+ * cancel a sign-in), an error response becomes the provider's refusal, and when the provider
+ * names an issuer, `iss` must be it (required when it says it sends one). Its errors become
+ * coded ones with a sentence for the user; which check failed is told by what it expected.
+ */
+function checkWithOauth4webapi(params: URLSearchParams, expected: CallbackExpectations): void {
+  const as: oauth.AuthorizationServer = {
+    issuer: expected.issuer ?? NO_ISSUER,
+    authorization_response_iss_parameter_supported: expected.issuer !== null && expected.issRequired,
+  };
+  const checked = new URLSearchParams(params);
+  // Without an issuer to compare with, a stray `iss` says nothing.
+  if (expected.issuer === null) checked.delete('iss');
+  try {
+    oauth.validateAuthResponse(as, { client_id: 'tokentray' }, checked, expected.state ?? oauth.skipStateCheck);
+  } catch (error) {
+    if (error instanceof oauth.AuthorizationResponseError) throw providerRefusal(error.error, error.error_description);
+    const expectedValue = (error as { cause?: { expected?: unknown } }).cause?.expected;
+    if (expected.state !== null && expectedValue === expected.state) {
+      throw new TokentrayError(
+        'STATE_MISMATCH',
+        params.get('state')
+          ? 'The sign-in redirect does not belong to the connection in progress (state mismatch); start the connection again from Tokentray.'
+          : 'The sign-in redirect has no state, so it cannot be matched to the connection in progress; start the connection again from Tokentray.',
+      );
+    }
+    if (error instanceof oauth.UnsupportedOperationError) {
+      throw new TokentrayError(
+        'CALLBACK_INVALID',
+        'The sign-in redirect carries tokens instead of a code (an implicit or hybrid flow Tokentray never asks for); start the connection again.',
+      );
+    }
+    if (
+      error instanceof oauth.OperationProcessingError &&
+      expected.issuer !== null &&
+      params.getAll('response').length === 0
+    ) {
+      throw new TokentrayError(
+        'CALLBACK_INVALID',
+        'The sign-in redirect names a different issuer than the provider you are connecting (mix-up protection); start the connection again.',
+      );
+    }
+    throw new TokentrayError(
+      'CALLBACK_INVALID',
+      'The sign-in redirect is not a plain authorization response; start the connection again.',
+    );
+  }
+}
+
+function providerRefusal(error: string, description: string | undefined): TokentrayError {
+  if (error === 'access_denied') {
+    return new TokentrayError(
+      'ACCESS_DENIED',
+      'Access was denied at the provider; connect again and choose Allow to link the account.',
+    );
+  }
+  const said = safeDetail(description ?? '');
+  return new TokentrayError(
+    'CALLBACK_INVALID',
+    `The provider refused the sign-in (${safeDetail(error, 40)}${said ? `: ${said}` : ''}); check the app registration and try again.`,
   );
 }

@@ -1,11 +1,5 @@
 import { TokentrayError, safeDetail } from '../errors';
-import type {
-  Grant,
-  HttpRequestSpec,
-  ProviderContext,
-  TokenErrorClassification,
-  TokenResponse,
-} from '../providers/types';
+import type { ProviderContext, TokenErrorClassification, TokenResponse } from '../providers/types';
 
 /** RFC 6749 §4.1.1 authorization request, with PKCE S256 (RFC 7636) when a challenge is given. */
 export function standardAuthorizeUrl(
@@ -26,40 +20,12 @@ export function standardAuthorizeUrl(
   return url;
 }
 
-/** RFC 6749 token requests, for providers that follow the standard. */
-export function standardTokenRequest(
-  ctx: ProviderContext,
-  grant: Grant,
-  options: { auth: 'basic' | 'post' | 'none'; scope?: string },
-): HttpRequestSpec {
-  const form = new URLSearchParams();
-  if (grant.kind === 'authorization_code') {
-    form.set('grant_type', 'authorization_code');
-    form.set('code', grant.code);
-    form.set('redirect_uri', ctx.redirectUri);
-    if (grant.codeVerifier) form.set('code_verifier', grant.codeVerifier);
-  } else {
-    form.set('grant_type', 'refresh_token');
-    form.set('refresh_token', grant.refreshToken);
-  }
-  if (options.scope) form.set('scope', options.scope);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (options.auth === 'basic' && ctx.clientSecret !== null) {
-    const user = encodeURIComponent(ctx.config.clientId);
-    const pass = encodeURIComponent(ctx.clientSecret);
-    headers['authorization'] = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-  } else {
-    form.set('client_id', ctx.config.clientId);
-    if (options.auth === 'post' && ctx.clientSecret !== null) form.set('client_secret', ctx.clientSecret);
-  }
-  return { method: 'POST', url: ctx.endpoints.tokenUrl, headers, body: form.toString() };
-}
-
 function str(o: Record<string, unknown>, key: string): string | null {
   const v = o[key];
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
+/** An RFC 6749 §5.1 answer, read by hand for providers whose token request is not standard (amoCRM). */
 export function parseStandardTokenResponse(body: unknown): TokenResponse {
   if (!body || typeof body !== 'object') {
     throw new TokentrayError(
@@ -90,7 +56,6 @@ export function parseStandardTokenResponse(body: unknown): TokenResponse {
     expiresAt: null,
     scopes: scope ? scope.split(/[\s,]+/).filter(Boolean) : null,
     tokenType: str(o, 'token_type'),
-    idToken: str(o, 'id_token'),
   };
 }
 

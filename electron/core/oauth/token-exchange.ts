@@ -1,7 +1,8 @@
 import { TokentrayError } from '../errors';
-import type { HttpClient } from '../http/client';
+import type { HttpClient, HttpResponse } from '../http/client';
 import { parseRetryAfter } from '../http/retry-after';
 import type { Grant, ProviderContext, ProviderDefinition, TokenResponse } from '../providers/types';
+import { standardGrant } from './standard-grant';
 
 /**
  * Sends one token request and turns the answer into tokens or a coded error.
@@ -15,17 +16,23 @@ export async function exchangeToken(
   grant: Grant,
   nowMs: number,
 ): Promise<TokenResponse> {
-  const spec = provider.buildTokenRequest(ctx, grant);
-  const res = await http.send({
-    method: spec.method,
-    url: spec.url,
-    headers: spec.headers,
-    body: spec.body,
-    timeoutMs: 20_000,
-  });
-  if (res.status >= 200 && res.status < 300) {
-    const response = provider.parseTokenResponse(res.body);
-    return provider.completeTokenResponse ? provider.completeTokenResponse(http, ctx, response) : response;
+  const complete = (response: TokenResponse): Promise<TokenResponse> =>
+    provider.completeTokenResponse ? provider.completeTokenResponse(http, ctx, response) : Promise.resolve(response);
+  let res: HttpResponse;
+  if (provider.standardTokenEndpoint) {
+    const outcome = await standardGrant(http, ctx, grant, provider.standardTokenEndpoint);
+    if ('tokens' in outcome) return complete(outcome.tokens);
+    res = outcome.refused;
+  } else {
+    const spec = provider.buildTokenRequest(ctx, grant);
+    res = await http.send({
+      method: spec.method,
+      url: spec.url,
+      headers: spec.headers,
+      body: spec.body,
+      timeoutMs: 20_000,
+    });
+    if (res.status >= 200 && res.status < 300) return complete(provider.parseTokenResponse(res.body));
   }
   const { kind, detail } = provider.classifyTokenError(res.status, res.body);
   const said = detail ? ` (${detail.replace(/[.!\s]+$/, '')})` : '';

@@ -237,9 +237,9 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     refresh: 'rotating',
     warnBeforeExpirySeconds: 14 * 86_400,
     needsHost: true,
+    hostExample: `example.${site}`,
     personalTokenHint: `A long-lived token from the private integration's settings in ${name} (Keys and access).`,
     requestsPerSecond: REQUESTS_PER_SECOND,
-    userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
       const url = new URL(ctx.endpoints.authorizeUrl);

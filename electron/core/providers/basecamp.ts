@@ -157,7 +157,6 @@ function parseTokenResponse(body: unknown): TokenResponse {
     expiresAt: null,
     scopes: null,
     tokenType: typeof tokenType === 'string' ? tokenType : 'Bearer',
-    idToken: null,
   };
 }
 
@@ -338,8 +337,8 @@ export const basecamp: ProviderDefinition = {
   personalTokenHint: null,
   // About 50 requests per 10 seconds per IP.
   requestsPerSecond: 5,
-  // Basecamp answers 400 without one; the HTTP client sends USER_AGENT on every request, token requests included.
-  userAgentRequired: true,
+  // Basecamp answers 400 without a User-Agent naming the app and a contact (bc3-api README, "Identifying your
+  // application"); the HTTP client sends USER_AGENT on every request, token requests included.
 
   buildAuthorizeUrl(ctx, p) {
     const url = new URL(ctx.endpoints.authorizeUrl);

@@ -140,7 +140,6 @@ function parseTokenResponse(body: unknown): TokenResponse {
     expiresAt: null,
     scopes: null,
     tokenType: result.data.token_type ?? null,
-    idToken: null,
   };
 }
 
@@ -189,7 +188,6 @@ export const clickup: ProviderDefinition = {
   // spaced gently and the quota itself is left to ClickUp: its 429 carries X-RateLimit-Reset, which
   // the HTTP client waits for before the next request.
   requestsPerSecond: 4,
-  userAgentRequired: false,
 
   buildAuthorizeUrl(ctx, p) {
     const url = new URL(ctx.endpoints.authorizeUrl);

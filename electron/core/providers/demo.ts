@@ -17,17 +17,14 @@ import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
-import {
-  classifyStandardTokenError,
-  parseStandardTokenResponse,
-  standardAuthorizeUrl,
-  standardTokenRequest,
-} from '../oauth/standard';
-import type { AccountContext, Identity, ProviderDefinition, StoredTokens } from './types';
+import { classifyStandardTokenError, standardAuthorizeUrl } from '../oauth/standard';
+import { standardRevocation } from '../oauth/standard-grant';
+import type { AccountContext, Identity, ProviderDefinition, StandardTokenEndpoint, StoredTokens } from './types';
 
 const PLACEHOLDER = 'http://demo.invalid';
 const NAME = 'Tokentray demo';
 const PER_PAGE = 100;
+const TOKEN_ENDPOINT: StandardTokenEndpoint = { clientAuth: 'none' };
 
 const meSchema = z.object({ id: z.string().min(1), name: z.string(), email: z.string() });
 const workspacesSchema = z.array(z.object({ id: z.string().min(1), name: z.string() }));
@@ -119,14 +116,12 @@ export const demo: ProviderDefinition = {
   personalTokenHint: null,
   // It runs in this process; the limit only keeps a runaway loop from spinning.
   requestsPerSecond: 200,
-  userAgentRequired: false,
 
   buildAuthorizeUrl(ctx, p) {
     return standardAuthorizeUrl(ctx, p, demo.scopes).toString();
   },
   // A public client: the client id goes in the form, there is no secret, PKCE protects the code.
-  buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'none' }),
-  parseTokenResponse: parseStandardTokenResponse,
+  standardTokenEndpoint: TOKEN_ENDPOINT,
   classifyTokenError: classifyStandardTokenError,
   authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
   apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
@@ -159,16 +154,9 @@ export const demo: ProviderDefinition = {
     const revokeUrl = ctx.endpoints.revokeUrl;
     if (!revokeUrl) return;
     // The refresh token ends the grant; the access token would otherwise live on until it expires.
-    const tokens: Array<[string, string]> = [[ctx.tokens.accessToken, 'access_token']];
-    if (ctx.tokens.refreshToken) tokens.unshift([ctx.tokens.refreshToken, 'refresh_token']);
-    for (const [token, hint] of tokens) {
-      const form = new URLSearchParams({ token, token_type_hint: hint, client_id: ctx.config.clientId });
-      await http.send({
-        method: 'POST',
-        url: revokeUrl,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      });
+    if (ctx.tokens.refreshToken) {
+      await standardRevocation(http, ctx, TOKEN_ENDPOINT, ctx.tokens.refreshToken, 'refresh_token');
     }
+    await standardRevocation(http, ctx, TOKEN_ENDPOINT, ctx.tokens.accessToken, 'access_token');
   },
 };

@@ -1,22 +1,20 @@
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
 import { decodeJwt } from '../oauth/jwt';
-import {
-  classifyStandardTokenError,
-  parseStandardTokenResponse,
-  standardAuthorizeUrl,
-  standardTokenRequest,
-} from '../oauth/standard';
-import type { AccountContext, GenericProviderMetadata, Identity, ProviderDefinition, StoredTokens } from './types';
+import { classifyStandardTokenError, standardAuthorizeUrl } from '../oauth/standard';
+import { standardRevocation } from '../oauth/standard-grant';
+import type {
+  AccountContext,
+  GenericProviderMetadata,
+  Identity,
+  ProviderDefinition,
+  StandardTokenEndpoint,
+  StoredTokens,
+} from './types';
 
 /** Any OAuth 2.0 / OpenID Connect provider, built from its discovery metadata. */
 export function makeGenericProvider(id: string, meta: GenericProviderMetadata): ProviderDefinition {
-  const auth =
-    meta.tokenEndpointAuthMethod === 'client_secret_basic'
-      ? 'basic'
-      : meta.tokenEndpointAuthMethod === 'client_secret_post'
-        ? 'post'
-        : 'none';
+  const tokenEndpoint: StandardTokenEndpoint = { clientAuth: meta.tokenEndpointAuthMethod };
   const definition: ProviderDefinition = {
     id,
     name: meta.name,
@@ -40,7 +38,6 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
     needsHost: false,
     personalTokenHint: null,
     requestsPerSecond: 10,
-    userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
       const url = standardAuthorizeUrl(ctx, p, meta.scopes);
@@ -48,8 +45,7 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
       if (meta.scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
       return url.toString();
     },
-    buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth }),
-    parseTokenResponse: parseStandardTokenResponse,
+    standardTokenEndpoint: tokenEndpoint,
     classifyTokenError: classifyStandardTokenError,
     authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx) => ctx.endpoints.apiUrl,
@@ -84,16 +80,14 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
     },
 
     async revoke(http, ctx) {
-      const revokeUrl = ctx.endpoints.revokeUrl;
-      if (!revokeUrl) return;
       const token = ctx.tokens.refreshToken ?? ctx.tokens.accessToken;
-      const spec = standardTokenRequest(ctx, { kind: 'refresh_token', refreshToken: token, host: null }, { auth });
-      const form = new URLSearchParams(spec.body ?? '');
-      form.delete('grant_type');
-      form.delete('refresh_token');
-      form.set('token', token);
-      form.set('token_type_hint', ctx.tokens.refreshToken ? 'refresh_token' : 'access_token');
-      await http.send({ method: 'POST', url: revokeUrl, headers: spec.headers, body: form.toString() });
+      await standardRevocation(
+        http,
+        ctx,
+        tokenEndpoint,
+        token,
+        ctx.tokens.refreshToken ? 'refresh_token' : 'access_token',
+      );
     },
   };
   return definition;

@@ -1,10 +1,9 @@
+import { DEMO_CLIENT_ID } from '../demo/demo-tokens';
 import { TokentrayError } from '../errors';
 import type { MetadataStore } from '../vault/metadata';
 import type { Vault } from '../vault/vault';
 import { makeGenericProvider } from './generic-oidc';
 import type { ProviderConfig, ProviderContext, ProviderDefinition, ProviderEndpoints } from './types';
-
-export const DEMO_CLIENT_ID = 'tokentray-demo';
 
 export interface RegistryOptions {
   /** The built-in providers (providers/builtin.ts in the product; tests may pass fewer). */

@@ -11,12 +11,7 @@ import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
-import {
-  classifyStandardTokenError,
-  parseStandardTokenResponse,
-  standardAuthorizeUrl,
-  standardTokenRequest,
-} from '../oauth/standard';
+import { classifyStandardTokenError, standardAuthorizeUrl } from '../oauth/standard';
 import type { AccountContext, Identity, ProviderDefinition, StoredTokens, TokenErrorClassification } from './types';
 
 const SCOPES = ['tasks:read', 'tasks:write'];
@@ -188,15 +183,13 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     // per-minute ceiling (90/min) and a full fetch of a normal account (tens of lists) finishes
     // well inside the five-minute budget; when it is hit anyway, the 500 is retried after a pause.
     requestsPerSecond: 1.5,
-    userAgentRequired: false,
 
     buildAuthorizeUrl(ctx, p) {
       // No PKCE at TickTick: the challenge is never passed on.
       return standardAuthorizeUrl(ctx, { state: p.state, codeChallenge: null }, SCOPES).toString();
     },
     // TickTick wants the scope again on the token request and the client in HTTP Basic.
-    buildTokenRequest: (ctx, grant) => standardTokenRequest(ctx, grant, { auth: 'basic', scope: SCOPES.join(' ') }),
-    parseTokenResponse: parseStandardTokenResponse,
+    standardTokenEndpoint: { clientAuth: 'client_secret_basic', scope: SCOPES.join(' ') },
     classifyTokenError: classifyTicktickTokenError,
     authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),

@@ -80,7 +80,6 @@ export interface TokenResponse {
   expiresAt: number | null;
   scopes: string[] | null;
   tokenType: string | null;
-  idToken: string | null;
 }
 
 /**
@@ -130,7 +129,31 @@ export interface ApiPacing {
   isRateLimited?: (res: HttpResponse) => boolean;
 }
 
-export interface ProviderDefinition {
+/**
+ * An RFC 6749 token endpoint: requests and answers go through oauth4webapi
+ * (oauth/standard-grant.ts); the provider only says how its client authenticates.
+ */
+export interface StandardTokenEndpoint {
+  clientAuth: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** Sent with every token request (TickTick asks for its scopes there). */
+  scope?: string;
+}
+
+/**
+ * How a provider's token endpoint is spoken to: the standard way, or (amoCRM's JSON body and
+ * account host, Basecamp's type=web_server, ClickUp's query string) with its own small hooks.
+ */
+export type TokenEndpointHooks =
+  | { standardTokenEndpoint: StandardTokenEndpoint; buildTokenRequest?: undefined; parseTokenResponse?: undefined }
+  | {
+      standardTokenEndpoint?: undefined;
+      buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec;
+      parseTokenResponse(body: unknown): TokenResponse;
+    };
+
+export type ProviderDefinition = ProviderBehaviour & TokenEndpointHooks;
+
+export interface ProviderBehaviour {
   id: string;
   name: string;
   kind: 'builtin' | 'generic' | 'demo';
@@ -150,15 +173,13 @@ export interface ProviderDefinition {
   warnBeforeExpirySeconds: number;
   /** amoCRM/Kommo: a bare pasted code needs the account host. */
   needsHost: boolean;
+  /** An account address to show in hints and placeholders when `needsHost` (amoCRM: example.amocrm.ru). */
+  hostExample?: string;
   personalTokenHint: string | null;
   /** Requests per second this provider tolerates from one client. */
   requestsPerSecond: number;
-  /** Basecamp insists on a User-Agent naming the app and a contact. */
-  userAgentRequired: boolean;
 
   buildAuthorizeUrl(ctx: ProviderContext, p: { state: string; codeChallenge: string | null }): string;
-  buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec;
-  parseTokenResponse(body: unknown): TokenResponse;
   /**
    * Fills in what a successful token answer left out, from the provider's API (Basecamp: the
    * expiry from authorization.json when there is no expires_in). Optional; runs after every

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
+import { REFRESH_RETRY, RETRYABLE_CODES, nextRetry } from '../http/retry-policy';
 import { canRefresh } from '../accounts/account-status';
 import type { AccountRepository, LoadedAccount } from '../accounts/account-repository';
 import { jwtExpiry } from '../oauth/jwt';
@@ -234,13 +235,14 @@ export class Refresher {
           this.o.clock.now(),
         );
       } catch (error) {
-        const retryable = error instanceof TokentrayError && TRANSIENT.has(error.code);
-        const wait =
+        const retryable = error instanceof TokentrayError && RETRYABLE_CODES.has(error.code);
+        const retryAfterMs =
           error instanceof TokentrayError && error.retryAfterSeconds !== undefined
             ? error.retryAfterSeconds * 1000
-            : 400 * 3 ** attempt;
-        if (retryable && attempt < 2 && wait <= 5_000) {
-          await this.sleep(wait);
+            : null;
+        const next = nextRetry(REFRESH_RETRY, attempt, retryAfterMs);
+        if (retryable && next.retry) {
+          await this.sleep(next.waitMs);
           continue;
         }
         await this.recordFailure(meta, error);

@@ -1,0 +1,213 @@
+import * as oauth from 'oauth4webapi';
+import { isLoopbackHostname } from '../../shared/endpoint-url';
+import { TokentrayError, safeDetail } from '../errors';
+import type { HttpClient, HttpResponse } from '../http/client';
+import type { Grant, ProviderContext, StandardTokenEndpoint, TokenResponse } from '../providers/types';
+
+/**
+ * Token requests of providers that follow RFC 6749 (generic OIDC, the demo, TickTick) go through
+ * oauth4webapi: it builds the grant request (client authentication included), and it validates
+ * a successful answer (token_type, expires_in, and an OpenID Connect ID Token's issuer, audience
+ * and times). Tokentray's HTTP client carries the request (User-Agent, timeouts, the body cap),
+ * and a refusal goes back to the provider's own classifier, so the messages users see stay the
+ * provider's. Providers whose endpoint is not RFC 6749 (amoCRM's JSON body, Basecamp's
+ * type=web_server, ClickUp's query string) build and read their own (ProviderDefinition hooks).
+ */
+
+const TOKEN_TIMEOUT_MS = 20_000;
+
+export type GrantOutcome = { tokens: TokenResponse } | { refused: HttpResponse };
+
+/** The authorization server as oauth4webapi sees it: the issuer when the provider has one, else the token endpoint's origin. */
+function authorizationServer(ctx: ProviderContext): oauth.AuthorizationServer {
+  return {
+    issuer: ctx.endpoints.issuer ?? new URL(ctx.endpoints.tokenUrl).origin,
+    token_endpoint: ctx.endpoints.tokenUrl,
+    ...(ctx.endpoints.revokeUrl ? { revocation_endpoint: ctx.endpoints.revokeUrl } : {}),
+  };
+}
+
+function clientAuth(ctx: ProviderContext, method: StandardTokenEndpoint['clientAuth']): oauth.ClientAuth {
+  if (method === 'none' || ctx.clientSecret === null) return oauth.None();
+  return method === 'client_secret_basic'
+    ? oauth.ClientSecretBasic(ctx.clientSecret)
+    : oauth.ClientSecretPost(ctx.clientSecret);
+}
+
+/** Plain http is allowed only on this machine (the demo, a development identity provider); endpoint-url.ts refuses it elsewhere. */
+function isLoopback(url: string): boolean {
+  return isLoopbackHostname(new URL(url).hostname);
+}
+
+/**
+ * oauth4webapi's requests, sent by Tokentray's HTTP client. Its User-Agent gives way to ours, and
+ * the last answer is kept so a refusal can be classified from the provider's own status and body.
+ */
+function transport(http: HttpClient, sent: { last: HttpResponse | null }): typeof fetch {
+  return async (input, init) => {
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((value, key) => {
+      if (key !== 'user-agent') headers[key] = value;
+    });
+    const res = await http.send({
+      method: (init?.method ?? 'POST') as 'POST',
+      url: String(input instanceof Request ? input.url : input),
+      headers,
+      body: typeof init?.body === 'string' ? init.body : init?.body ? String(init.body) : null,
+      timeoutMs: TOKEN_TIMEOUT_MS,
+    });
+    sent.last = res;
+    const text = lenientTokenAnswer(res) ?? res.text ?? (res.body === null ? '' : JSON.stringify(res.body));
+    // A JSON body under another content type (text/plain, say) is still the answer; see lenientTokenAnswer.
+    const contentType = res.body && typeof res.body === 'object' ? 'application/json' : res.headers['content-type'];
+    const empty = text === '' || res.status === 204 || res.status === 205 || res.status === 304;
+    return new Response(empty ? null : text, {
+      status: res.status,
+      headers: contentType ? { 'content-type': contentType } : {},
+    });
+  };
+}
+
+/**
+ * A successful token answer missing token_type, or giving expires_in as a string, is read as
+ * Bearer and a number before oauth4webapi sees it. RFC 6749 §5.1 requires both as oauth4webapi
+ * checks them, but a rotating provider has already spent the old refresh token when it answers:
+ * refusing its answer over a formality would lose the account. Null when nothing needs mending.
+ */
+function lenientTokenAnswer(res: HttpResponse): string | null {
+  if (res.status < 200 || res.status >= 300 || !res.body || typeof res.body !== 'object') return null;
+  const body = { ...(res.body as Record<string, unknown>) };
+  let mended = false;
+  if (typeof body['access_token'] === 'string' && body['token_type'] === undefined) {
+    body['token_type'] = 'Bearer';
+    mended = true;
+  }
+  const expiresIn = body['expires_in'];
+  if (typeof expiresIn === 'string' && /^\d+$/.test(expiresIn)) {
+    body['expires_in'] = Number(expiresIn);
+    mended = true;
+  }
+  return mended ? JSON.stringify(body) : null;
+}
+
+function requestOptions(
+  http: HttpClient,
+  ctx: ProviderContext,
+  endpoint: StandardTokenEndpoint,
+  sent: { last: HttpResponse | null },
+): oauth.TokenEndpointRequestOptions {
+  return {
+    [oauth.customFetch]: transport(http, sent),
+    [oauth.allowInsecureRequests]: isLoopback(ctx.endpoints.tokenUrl),
+    ...(endpoint.scope ? { additionalParameters: { scope: endpoint.scope } } : {}),
+  };
+}
+
+/** One authorization-code or refresh grant at a standard token endpoint. */
+export async function standardGrant(
+  http: HttpClient,
+  ctx: ProviderContext,
+  grant: Grant,
+  endpoint: StandardTokenEndpoint,
+): Promise<GrantOutcome> {
+  const as = authorizationServer(ctx);
+  const client: oauth.Client = { client_id: ctx.config.clientId };
+  const auth = clientAuth(ctx, endpoint.clientAuth);
+  const sent: { last: HttpResponse | null } = { last: null };
+  const options = requestOptions(http, ctx, endpoint, sent);
+  let response: Response;
+  if (grant.kind === 'authorization_code') {
+    // The callback itself was validated by oauth/callback.ts (through oauth4webapi too); this marks the code as such.
+    const callback = oauth.validateAuthResponse(
+      as,
+      client,
+      new URLSearchParams({ code: grant.code }),
+      oauth.skipStateCheck,
+    );
+    response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      auth,
+      callback,
+      ctx.redirectUri,
+      grant.codeVerifier ?? oauth.nopkce,
+      options,
+    );
+  } else {
+    response = await oauth.refreshTokenGrantRequest(as, client, auth, grant.refreshToken, options);
+  }
+  if (!response.ok || sent.last === null)
+    return { refused: sent.last ?? { status: response.status, headers: {}, body: null } };
+  const raw = sent.last.body;
+  try {
+    const result =
+      grant.kind === 'authorization_code'
+        ? await oauth.processAuthorizationCodeResponse(as, client, response)
+        : await oauth.processRefreshTokenResponse(as, client, response);
+    return { tokens: toTokenResponse(result, raw) };
+  } catch (error) {
+    throw unusableAnswer(raw, error);
+  }
+}
+
+function toTokenResponse(result: oauth.TokenEndpointResponse, raw: unknown): TokenResponse {
+  const expiresIn = result.expires_in;
+  // oauth4webapi lower-cases token_type; keep the provider's spelling.
+  const rawType = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['token_type'] : undefined;
+  return {
+    accessToken: result.access_token,
+    refreshToken: result.refresh_token ?? null,
+    expiresInSeconds: expiresIn !== undefined && expiresIn > 0 ? expiresIn : null,
+    expiresAt: null,
+    scopes: result.scope ? result.scope.split(/[\s,]+/).filter(Boolean) : null,
+    tokenType: typeof rawType === 'string' && rawType !== '' ? rawType : (result.token_type ?? null),
+  };
+}
+
+/**
+ * A 2xx answer that is not a usable token response: worth another try later, never a reason to
+ * reconnect. oauth4webapi's error is not kept as the cause: it carries the response body, tokens included.
+ */
+function unusableAnswer(raw: unknown, cause: unknown): TokentrayError {
+  if (!raw || typeof raw !== 'object') {
+    return new TokentrayError(
+      'PROVIDER_UNAVAILABLE',
+      'The provider answered the token request with something that is not JSON; try again later.',
+    );
+  }
+  const accessToken = (raw as Record<string, unknown>)['access_token'];
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    return new TokentrayError(
+      'PROVIDER_UNAVAILABLE',
+      'The provider answered the token request without an access token; try again later.',
+    );
+  }
+  const detail = cause instanceof Error ? safeDetail(cause.message, 120) : 'an invalid token response';
+  return new TokentrayError(
+    'PROVIDER_UNAVAILABLE',
+    `The provider's token response failed validation (${detail}); try again later.`,
+  );
+}
+
+/** RFC 7009 revocation of one token; best effort, as the caller deletes the account either way. */
+export async function standardRevocation(
+  http: HttpClient,
+  ctx: ProviderContext,
+  endpoint: StandardTokenEndpoint,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+): Promise<void> {
+  if (!ctx.endpoints.revokeUrl) return;
+  const sent: { last: HttpResponse | null } = { last: null };
+  await oauth.revocationRequest(
+    authorizationServer(ctx),
+    { client_id: ctx.config.clientId },
+    clientAuth(ctx, endpoint.clientAuth),
+    token,
+    {
+      [oauth.customFetch]: transport(http, sent),
+      [oauth.allowInsecureRequests]: isLoopback(ctx.endpoints.revokeUrl),
+      additionalParameters: { token_type_hint: hint },
+    },
+  );
+}
