@@ -120,23 +120,40 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   return true;
 }
 
+/** Whether the lock file's holder is gone: its process has ended, or it died before writing the file. */
+async function holderGone(path: string, text: string, now: number): Promise<boolean> {
+  const holder = parseHolder(text);
+  if (holder !== null) return !holderMayBeAlive(holder, now);
+  const mtime = await fs
+    .stat(path)
+    .then((st) => st.mtimeMs)
+    .catch(() => now);
+  return now - mtime > TORN_LOCK_GRACE_MS;
+}
+
 /**
- * Removes a dead holder's lock so that waiters can compete for it again. The
- * file is renamed to a name only this waiter knows and checked there: if another
- * waiter reaped it first and already holds a fresh lock, that lock is what got
- * renamed, and it is linked straight back (link fails rather than overwrite).
+ * Removes a dead holder's lock so that waiters can compete for it again. Reapers take turns
+ * through a guard file (O_EXCL, like the lock) and judge the lock afresh under it: a waiter that
+ * read the dead lock earlier can otherwise remove the live lock another waiter created after the
+ * first reap, and two processes would hold the account. Only the guard holder removes someone
+ * else's lock, and a live holder's lock is never judged gone, so the check and the removal cannot
+ * be separated by a new lock. A guard left by a reaper that died (a kill between two syscalls) is
+ * cleared by the same liveness rule.
  */
-async function reap(path: string, dead: string): Promise<void> {
-  const aside = `${path}.reap-${randomBytes(6).toString('hex')}`;
-  try {
-    await fs.rename(path, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+async function reap(path: string, me: LockHolder): Promise<boolean> {
+  const guard = `${path}.reap`;
+  if (!(await tryCreate(guard, me))) {
+    const text = await fs.readFile(guard, 'utf8').catch(() => null);
+    if (text !== null && (await holderGone(guard, text, Date.now()))) await fs.rm(guard, { force: true });
+    return false;
   }
-  const taken = await fs.readFile(aside, 'utf8').catch(() => '');
-  if (taken !== dead) await fs.link(aside, path).catch(() => undefined);
-  await fs.rm(aside, { force: true });
+  try {
+    const text = await fs.readFile(path, 'utf8').catch(() => null);
+    if (text !== null && (await holderGone(path, text, Date.now()))) await fs.rm(path, { force: true });
+    return true;
+  } finally {
+    await fs.rm(guard, { force: true });
+  }
 }
 
 function busy(accountId: string, waitedMs: number): TokentrayError {
@@ -180,19 +197,10 @@ export async function withAccountLock<T>(
     if (created) break;
     const text = await fs.readFile(path, 'utf8').catch(() => null);
     if (text === null) continue; // released between our create and our read
-    const holder = parseHolder(text);
     const now = Date.now();
-    const dead =
-      holder === null
-        ? now -
-            (await fs
-              .stat(path)
-              .then((s) => s.mtimeMs)
-              .catch(() => now)) >
-          TORN_LOCK_GRACE_MS
-        : !holderMayBeAlive(holder, now);
-    if (dead) {
-      await reap(path, text);
+    if (await holderGone(path, text, now)) {
+      // Another waiter is reaping it: give it the moment it needs.
+      if (!(await reap(path, me))) await sleep(1);
       continue;
     }
     if (now - began >= waitMs) throw busy(accountId, now - began);
@@ -202,7 +210,7 @@ export async function withAccountLock<T>(
   try {
     return await work();
   } finally {
-    // Remove the lock only while it is still ours (it always is, short of a reap race described above).
+    // Remove the lock only while it is still ours (a reaper never removes a live holder's lock).
     const text = await fs.readFile(path, 'utf8').catch(() => null);
     if (text !== null && parseHolder(text)?.nonce === me.nonce) await fs.rm(path, { force: true });
   }
