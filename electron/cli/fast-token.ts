@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keychainServiceName, resolveStateDir } from '../core/paths';
-import { effectiveMinValidMs, needsRefresh } from '../core/refresh/token-freshness';
+import { freshTokenLine } from './stored-token';
 
 interface MetaFile {
   id: string;
@@ -88,31 +88,18 @@ async function tryFast(argv: string[]): Promise<boolean> {
   if (shared !== null) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { sharedFreshToken } = require('./tokentray-shared.cjs') as typeof import('./shared-token');
-    const token = await sharedFreshToken(shared, meta.id, args.minValid);
-    if (token === null) return false;
-    process.stdout.write(`${token}\n`);
+    const line = await sharedFreshToken(shared, meta.id, args.minValid, args.header);
+    if (line === null) return false;
+    process.stdout.write(line);
     return true;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const keytar = require('keytar') as typeof import('keytar');
   const raw = await keytar.getPassword(keychainServiceName(), `account:${meta.id}`);
   if (raw === null) return false;
-  const tokens = (JSON.parse(raw) as { tokens?: { accessToken?: unknown; expiresAt?: unknown; issuedAt?: unknown } })
-    .tokens;
-  if (
-    !tokens ||
-    typeof tokens.accessToken !== 'string' ||
-    tokens.accessToken === '' ||
-    (tokens.expiresAt !== null && typeof tokens.expiresAt !== 'number') ||
-    typeof tokens.issuedAt !== 'number'
-  )
-    return false;
-  // OAuth access tokens are bearer tokens (RFC 6750) with every provider; a pasted personal token may
-  // need another scheme (ClickUp's are sent raw), which only the provider's definition in the full CLI knows.
-  if (args.header && (tokens as { personal?: unknown }).personal !== false) return false;
-  const timing = { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt };
-  if (needsRefresh(timing, effectiveMinValidMs(timing, args.minValid), Date.now())) return false;
-  process.stdout.write(args.header ? `Authorization: Bearer ${tokens.accessToken}\n` : `${tokens.accessToken}\n`);
+  const line = freshTokenLine(raw, args.minValid, args.header, Date.now());
+  if (line === null) return false;
+  process.stdout.write(line);
   return true;
 }
 

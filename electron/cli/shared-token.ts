@@ -3,18 +3,19 @@
  * round trip to PostgreSQL through the same SharedStore the full CLI uses
  * (offline cache included), without loading the full CLI. Built as its own
  * file so the keychain-only fast path never loads the PostgreSQL driver.
- * Anything else (a refresh, an error) is for the full CLI: this returns null.
+ * Anything else (a refresh, an error) is for the full CLI: this returns null; otherwise the line to print.
  */
 import { keychainServiceName } from '../core/paths';
-import { effectiveMinValidMs, needsRefresh } from '../core/refresh/token-freshness';
 import { SharedStore } from '../core/store/shared-store';
 import { resolveTeamKey } from '../core/store/team-key';
 import { KeytarSecretStore } from '../core/vault/keytar-store';
+import { freshTokenLine } from './stored-token';
 
 export async function sharedFreshToken(
   config: { url: string; keyFile: string | null },
   accountId: string,
   minValidSeconds: number,
+  header: boolean,
 ): Promise<string | null> {
   const keychain = new KeytarSecretStore(keychainServiceName());
   const store = new SharedStore({
@@ -29,17 +30,5 @@ export async function sharedFreshToken(
     // Not awaited: the token is printed while the connection closes; the process exits after both.
     void store.close();
   }
-  if (raw === null) return null;
-  const tokens = (JSON.parse(raw) as { tokens?: { accessToken?: unknown; expiresAt?: unknown; issuedAt?: unknown } })
-    .tokens;
-  if (
-    !tokens ||
-    typeof tokens.accessToken !== 'string' ||
-    tokens.accessToken === '' ||
-    (tokens.expiresAt !== null && typeof tokens.expiresAt !== 'number') ||
-    typeof tokens.issuedAt !== 'number'
-  )
-    return null;
-  const timing = { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt };
-  return needsRefresh(timing, effectiveMinValidMs(timing, minValidSeconds), Date.now()) ? null : tokens.accessToken;
+  return raw === null ? null : freshTokenLine(raw, minValidSeconds, header, Date.now());
 }

@@ -175,6 +175,8 @@ describe.skipIf(!available)('the shared store on PostgreSQL (real processes, thr
     }
     expect(new Set(tokens).size).toBe(1);
     expect(await works(tokens[0]!)).toBe(true);
+    // `--header` for `curl -H @-` answers from the shared store too, as the header, not the bare token.
+    expect((await ok(cli(b, ['token', accountId, '--header']))).stdout).toBe(`Authorization: Bearer ${tokens[0]}\n`);
     const status = JSON.parse((await ok(cli(b, ['store', 'status', '--json']))).stdout) as Record<string, unknown>;
     expect(status).toMatchObject({ kind: 'postgres', reachable: true, schemaVersion: 1, accounts: 1 });
   }, 60_000);
