@@ -309,18 +309,13 @@ export class ConnectService {
     if (tokens.expiresAt !== null && tokens.expiresAt <= now) {
       throw new TokentrayError('TOKEN_INVALID', `That ${provider.name} token has already expired; create a new one.`);
     }
-    let identity;
-    try {
-      identity = await provider.identify(this.o.http, { ...ctx, accountId: 'new', tokens, workspaces: [], extra: {} });
-    } catch (error) {
-      if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
-        throw new TokentrayError(
-          'TOKEN_INVALID',
-          `${provider.name} rejected that token; check that you copied all of it and that it has not been revoked.`,
-        );
-      }
-      throw error;
-    }
+    const identity = await identifyOrRefuse(
+      this.o.http,
+      provider,
+      ctx,
+      tokens,
+      `${provider.name} rejected that token; check that you copied all of it and that it has not been revoked.`,
+    );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
       identity,
@@ -374,18 +369,13 @@ export class ConnectService {
       host,
       personal: false,
     };
-    let identity;
-    try {
-      identity = await provider.identify(this.o.http, { ...ctx, accountId: 'new', tokens, workspaces: [], extra: {} });
-    } catch (error) {
-      if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
-        throw new TokentrayError(
-          'TOKEN_INVALID',
-          `${provider.name} rejected the token in that file (revoked or expired); nothing was stored. Connect again with \`tokentray connect ${provider.id}\`.`,
-        );
-      }
-      throw error;
-    }
+    const identity = await identifyOrRefuse(
+      this.o.http,
+      provider,
+      ctx,
+      tokens,
+      `${provider.name} rejected the token in that file (revoked or expired); nothing was stored. Connect again with \`tokentray connect ${provider.id}\`.`,
+    );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
       identity,
@@ -444,5 +434,22 @@ export class ConnectService {
 
   closeAll(): void {
     for (const id of [...this.attempts.keys()]) this.cancel(id);
+  }
+}
+
+/** Checks a token the user handed over (pasted or imported): a provider that refuses it means a bad token, not a lost grant. */
+async function identifyOrRefuse(
+  http: HttpClient,
+  provider: ProviderDefinition,
+  ctx: ProviderContext,
+  tokens: StoredTokens,
+  refusal: string,
+): ReturnType<ProviderDefinition['identify']> {
+  try {
+    return await provider.identify(http, { ...ctx, accountId: 'new', tokens, workspaces: [], extra: {} });
+  } catch (error) {
+    if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED')
+      throw new TokentrayError('TOKEN_INVALID', refusal);
+    throw error;
   }
 }

@@ -130,13 +130,7 @@ export class MetadataStore {
 
   /** Accounts marked as being connected, with the marker's age in ms. */
   async connecting(now: number): Promise<Array<{ id: string; ageMs: number }>> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.accountsDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const names = await namesIn(this.accountsDir);
     const out: Array<{ id: string; ageMs: number }> = [];
     for (const name of names) {
       const id = /^\.(.+)\.connecting$/.exec(name)?.[1];
@@ -149,13 +143,7 @@ export class MetadataStore {
 
   /** Ids of every account file, including damaged ones (the caller decides how to show them). */
   async listAccountIds(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.accountsDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const names = await namesIn(this.accountsDir);
     return names
       .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
       .map((n) => n.slice(0, -'.json'.length))
@@ -183,18 +171,22 @@ export class MetadataStore {
   }
 
   async listProviderConfigs(): Promise<ProviderConfig[]> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.providersDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const names = await namesIn(this.providersDir);
     const out: ProviderConfig[] = [];
     for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
       const cfg = await this.readProvider(name.slice(0, -'.json'.length)).catch(() => null);
       if (cfg) out.push(cfg);
     }
     return out;
+  }
+}
+
+/** A folder's entries; a folder not created yet (nothing stored so far) has none. */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
 }
