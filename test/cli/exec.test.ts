@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envNameFromLabel, parseEnvSpec } from '../../electron/cli/commands/exec';
-import { clickup } from '../../electron/core/providers/clickup';
-import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import { connectPersonalAndOauth, startClickupCore } from '../support/clickup-core';
 import { CLI } from '../support/cli';
-import { freePort } from '../support/free-port';
-import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
+import { readAllFiles, type TestCore } from '../support/test-core';
 
 let emu: ClickupEmulatorHandle;
 let t: TestCore;
@@ -21,22 +20,8 @@ const printed: string[] = [];
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 beforeAll(async () => {
-  emu = await startClickupEmulator({ redirectUri: `http://127.0.0.1:${await freePort()}/callback/clickup` });
-  t = makeTestCore({ keychain: true, providers: [clickup] });
-  await t.core.setProvider('clickup', {
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    redirectUri: emu.redirectUri,
-    authorizeUrl: `${emu.url}/api`,
-    tokenUrl: `${emu.url}/api/v2/oauth/token`,
-    apiUrl: `${emu.url}/api/v2`,
-  });
-  personal = emu.issuePersonalToken('alice');
-  await t.core.connectWithToken('clickup', personal, { label: 'work-pk' });
-  const attempt = await t.core.startConnect('clickup', { label: 'work-oauth' });
-  expect((await fetch(await emu.consent(attempt.authorizeUrl, { user: 'bob' }))).status).toBe(200);
-  await attempt.result;
-  oauthToken = await t.core.getAccessToken('work-oauth');
+  ({ emu, t } = await startClickupCore());
+  ({ personal, oauthToken } = await connectPersonalAndOauth(emu, t));
   scratch = mkdtempSync(join(tmpdir(), 'tokentray-exec-test-'));
 });
 afterAll(async () => {

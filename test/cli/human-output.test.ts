@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickup } from '../../electron/core/providers/clickup';
-import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import { startClickupCore } from '../support/clickup-core';
 import { runCli } from '../support/cli';
-import { freePort } from '../support/free-port';
-import { makeTestCore, type TestCore } from '../support/test-core';
+import type { TestCore } from '../support/test-core';
 
 const RED = '\u001b[31m';
 const OSC52 = '\u001b]52;c;cm0gLXJmIH4=\u0007';
@@ -13,16 +12,7 @@ let emu: ClickupEmulatorHandle;
 let t: TestCore;
 
 beforeAll(async () => {
-  emu = await startClickupEmulator({ redirectUri: `http://127.0.0.1:${await freePort()}/callback/clickup` });
-  t = makeTestCore({ keychain: true, providers: [clickup] });
-  await t.core.setProvider('clickup', {
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    redirectUri: emu.redirectUri,
-    authorizeUrl: `${emu.url}/api`,
-    tokenUrl: `${emu.url}/api/v2/oauth/token`,
-    apiUrl: `${emu.url}/api/v2`,
-  });
+  ({ emu, t } = await startClickupCore());
   await t.core.connectWithToken('clickup', emu.issuePersonalToken('alice'), { label: LABEL });
 });
 afterAll(async () => {

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickup } from '../../electron/core/providers/clickup';
-import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import { connectPersonalAndOauth, startClickupCore } from '../support/clickup-core';
 import { CLI, runCli } from '../support/cli';
-import { freePort } from '../support/free-port';
-import { makeTestCore, type TestCore } from '../support/test-core';
+import type { TestCore } from '../support/test-core';
 
 let emu: ClickupEmulatorHandle;
 let t: TestCore;
@@ -17,22 +16,8 @@ let oauthToken: string;
 let tracer: string;
 
 beforeAll(async () => {
-  emu = await startClickupEmulator({ redirectUri: `http://127.0.0.1:${await freePort()}/callback/clickup` });
-  t = makeTestCore({ keychain: true, providers: [clickup] });
-  await t.core.setProvider('clickup', {
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    redirectUri: emu.redirectUri,
-    authorizeUrl: `${emu.url}/api`,
-    tokenUrl: `${emu.url}/api/v2/oauth/token`,
-    apiUrl: `${emu.url}/api/v2`,
-  });
-  personal = emu.issuePersonalToken('alice');
-  await t.core.connectWithToken('clickup', personal, { label: 'work-pk' });
-  const attempt = await t.core.startConnect('clickup', { label: 'work-oauth' });
-  expect((await fetch(await emu.consent(attempt.authorizeUrl, { user: 'bob' }))).status).toBe(200);
-  await attempt.result;
-  oauthToken = await t.core.getAccessToken('work-oauth');
+  ({ emu, t } = await startClickupCore());
+  ({ personal, oauthToken } = await connectPersonalAndOauth(emu, t));
   const dir = mkdtempSync(join(tmpdir(), 'tokentray-tracer-'));
   tracer = join(dir, 'trace.cjs');
   writeFileSync(
