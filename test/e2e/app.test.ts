@@ -381,9 +381,11 @@ describe('Tokentray in Chromium over the development bridge', () => {
     await card().waitFor();
     await demo.revokeDemoTokens();
     await card().getByRole('button', { name: 'Refresh', exact: true }).click();
+    // The toast goes away after a few seconds: look for it first, then for what stays on the card.
+    await page.getByText('Reconnect needed').first().waitFor();
     await page.locator('[data-testid="account-card"][data-status="reconnect"]').waitFor();
     await card().getByRole('button', { name: 'Reconnect' }).waitFor();
-    await page.getByText('Reconnect needed').first().waitFor();
+    await card().getByText("no longer accepts this account's refresh token").waitFor();
     await snapshot('11-reconnect');
   });
 
