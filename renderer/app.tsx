@@ -10,6 +10,7 @@ import { TasksView } from './components/tasks-view';
 import { Toasts } from './components/toasts';
 import { createTranslator, resolveLanguage, type Language } from './i18n';
 import { AppContext, type AppContextValue, type Route, type Toast } from './state/app-context';
+import './app.css';
 
 const TOAST_MS = 6000;
 

@@ -1,11 +1,15 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { z } from 'zod';
+// Shared styles first: the bundle keeps import order, and every component's CSS builds on these.
+import './styles/tokens.css';
+import './styles/base.css';
+import './styles/controls.css';
 import { getApi } from './api/get-api';
 import { App } from './app';
 import { LogoMark } from './components/icons';
 import { createTranslator, languageFromLocales } from './i18n';
-import './styles/app.css';
+import './no-connection.css';
 
 // The page's CSP forbids eval; tell zod not to probe for it.
 z.config({ jitless: true });

@@ -10,6 +10,7 @@ import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
 import { DemoBadge, StatusBadge } from './status-badge';
+import './accounts-view.css';
 
 /**
  * An icon-only action: the label is both the accessible name and the tooltip. `busy` (an action in flight)

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef } from 'react';
+import './confirm-dialog.css';
 
 /** A modal built on <dialog>: the browser traps focus, Escape cancels, focus returns to the opener. */
 export function ConfirmDialog({

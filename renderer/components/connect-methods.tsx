@@ -3,6 +3,7 @@ import type { AccountSummary, AppError, ConnectMethod, ProviderSummary } from '.
 import { useApp } from '../state/app-context';
 import { ExternalIcon, GlobeIcon, KeyIcon, PasteIcon, SettingsIcon } from './icons';
 import { ErrorState, Spinner } from './states';
+import './connect-methods.css';
 
 const METHOD_ICONS: Record<ConnectMethod, ReactNode> = {
   loopback: <GlobeIcon size={20} />,

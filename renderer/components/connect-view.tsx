@@ -9,6 +9,7 @@ import { PageHeader } from './page-header';
 import { GenericProviderForm, ProviderSetupForm } from './provider-setup';
 import { ProviderIcon } from './provider-icon';
 import { ErrorState, Spinner } from './states';
+import './connect-view.css';
 
 type Phase = IpcEventPayload<'connectProgress'>['phase'];
 type ConnectResult = IpcEventPayload<'connectResult'>;

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { useApp } from '../state/app-context';
 import { CheckIcon, CopyIcon } from './icons';
+import './copy-field.css';
 
 /** Copies non-secret text (a redirect URI) with the page's own clipboard; tokens never come here. */
 async function copyText(text: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { useApp } from '../state/app-context';
 import { useNow } from '../state/use-now';
 import { expiryAt, formatSpan } from '../lib/time';
+import './countdown.css';
 
 /** "Expires in 4m 12s", ticking every second; role=timer keeps screen readers from announcing each tick. */
 export function Countdown({ expiresAt }: { expiresAt: string | null }) {

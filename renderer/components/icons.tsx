@@ -1,5 +1,6 @@
 // Stroke icons drawn inline (no icon font, nothing fetched: the CSP allows only 'self').
 import type { ReactNode, SVGProps } from 'react';
+import './icons.css';
 
 type IconProps = SVGProps<SVGSVGElement> & { size?: number };
 

@@ -10,6 +10,7 @@ import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { ErrorState, Spinner } from './states';
 import { DemoBadge, StatusBadge } from './status-badge';
+import './inspector-view.css';
 
 function Timeline({ inspection }: { inspection: TokenInspection }) {
   const { i18n } = useApp();

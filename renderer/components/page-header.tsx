@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import './page-header.css';
 
 /** Every view's title. It takes focus when the view opens, so keyboard and screen-reader users land on it. */
 export function PageHeader({

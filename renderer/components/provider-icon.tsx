@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { FlaskIcon, KeyIcon } from './icons';
+import './provider-icon.css';
 
 type Glyph = (size: number) => ReactNode;
 

@@ -5,6 +5,7 @@ import { CopyField } from './copy-field';
 import { ExternalIcon } from './icons';
 import { ErrorState, Spinner } from './states';
 import type { AppError } from '../../electron/shared/models';
+import './provider-setup.css';
 
 /** First-time set-up: the user registers an app with the provider and gives us its client id and secret. */
 export function ProviderSetupForm({ provider, onSaved }: { provider: ProviderSummary; onSaved(): void }) {

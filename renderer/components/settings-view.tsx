@@ -5,6 +5,7 @@ import { ConfirmDialog } from './confirm-dialog';
 import { FlaskIcon, GlobeIcon, InspectIcon } from './icons';
 import { PageHeader } from './page-header';
 import { StartAtLoginRow } from './start-at-login-row';
+import './settings-view.css';
 
 function useSystemDark(): boolean {
   const [dark, setDark] = useState(() => window.matchMedia('(prefers-color-scheme: dark)').matches);

@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
 import { useApp, type Route } from '../state/app-context';
 import { KeyIcon, ListIcon, LogoMark, PlusIcon, SettingsIcon } from './icons';
+import './status-badge.css';
+import './sidebar.css';
 
 function NavItem({
   active,

@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { StartAtLoginStatus } from '../../electron/shared/ipc-contract';
 import { useApp } from '../state/app-context';
 import { ClockIcon } from './icons';
+import './start-at-login-row.css';
 
 /** Settings → "Start Tokentray when I log in": a switch over the main process's login item (or autostart entry). */
 export function StartAtLoginRow() {

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { AppError } from '../../electron/shared/models';
 import { useApp } from '../state/app-context';
 import { AlertIcon } from './icons';
+import './states.css';
 
 export function EmptyState({
   icon,

@@ -1,5 +1,6 @@
 import type { AccountStatus } from '../../electron/shared/models';
 import { useApp } from '../state/app-context';
+import './status-badge.css';
 
 export function StatusBadge({ status }: { status: AccountStatus }) {
   const { i18n } = useApp();

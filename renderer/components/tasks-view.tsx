@@ -10,6 +10,7 @@ import { CheckIcon, ExternalIcon, ListIcon, OfflineIcon, PlusIcon, RefreshIcon, 
 import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
+import './tasks-view.css';
 
 const HEADER_HEIGHT = 40;
 const ROW_HEIGHT = 60;

@@ -1,6 +1,7 @@
 import type { Toast } from '../state/app-context';
 import { useApp } from '../state/app-context';
 import { AlertIcon, CheckIcon, CloseIcon } from './icons';
+import './toasts.css';
 
 export function Toasts({ toasts, onDismiss }: { toasts: Toast[]; onDismiss(id: number): void }) {
   const { i18n } = useApp();

@@ -120,6 +120,26 @@ describe('Tokentray in Chromium over the development bridge', () => {
     await snapshot('01-empty');
   });
 
+  it('is styled by the one bundled stylesheet, served under the CSP: tokens, base rules and components', async () => {
+    const styles = await page.evaluate(() => {
+      const css = (selector: string) => getComputedStyle(document.querySelector(selector) as Element);
+      return {
+        sheets: [...document.styleSheets].map((sheet) => (sheet.href ? new URL(sheet.href).pathname : 'inline')),
+        pageBackground: css('body').backgroundColor, // base.css from tokens.css's --bg
+        sidebarBackground: css('.sidebar').backgroundColor, // sidebar.css
+        emptyStateBorder: css('.empty-state').borderTopStyle, // states.css
+        primaryButton: css('.button--primary').backgroundColor, // controls.css from --accent
+      };
+    });
+    expect(styles).toEqual({
+      sheets: [expect.stringMatching(/^\/assets\/index-[\w-]+\.css$/)],
+      pageBackground: 'rgb(244, 245, 248)',
+      sidebarBackground: 'rgb(236, 238, 243)',
+      emptyStateBorder: 'dashed',
+      primaryButton: 'rgb(79, 70, 229)',
+    });
+  });
+
   it('connects a demo account through the browser and the loopback redirect', async () => {
     await page.getByRole('button', { name: 'Try the demo' }).click();
     await page.getByTestId('connect-methods').waitFor();
