@@ -17,6 +17,7 @@ import { KeytarSecretStore } from '../electron/core/vault/keytar-store';
 import { launchBrowser, signInThroughPopup } from '../test/e2e/support';
 import type { Figure } from './bench';
 import { median, percentile } from './stats';
+import { pageRendererPid, since, threadTime, type ThreadTime } from './thread-time';
 
 interface Sample {
   clickToPaintMs: number;
@@ -27,6 +28,8 @@ interface Sample {
   slowFrames: number;
   frames: number;
   longestTaskMs: number;
+  /** The renderer's main thread over the flick: on a CPU, and runnable but waiting for one (Linux only). */
+  main: ThreadTime | null;
 }
 
 interface SizeResult {
@@ -220,9 +223,12 @@ async function measure(
       await page.waitForFunction(() => !document.querySelector('.toolbar__updating'), undefined, {
         timeout: 120_000,
       });
+      const renderer = pageRendererPid();
+      const before = renderer === null ? null : threadTime(renderer);
       const scroll = await scrollThrough(page);
+      const main = since(renderer, before);
       // The first visit warms Chromium's caches and V8's JIT; it is not counted.
-      if (i > 0) samples.push({ ...paint, ...scroll });
+      if (i > 0) samples.push({ ...paint, ...scroll, main });
     }
     const heap = await heapMiB(page);
     const search = tasks >= 100_000 ? await typeSearches(page, ['agenda', 'review', 'kenji', 'roadmap']) : null;
@@ -243,10 +249,19 @@ export async function benchRenderer(): Promise<Figure[]> {
     const results: SizeResult[] = [];
     for (const [i, tasks] of sizes.entries()) results.push(await measure(home, service, rendererDir, tasks, i === 0));
     const at = (tasks: number): SizeResult => results.find((r) => r.tasks === tasks)!;
-    const m = (r: SizeResult, key: keyof Sample): number => median(r.samples.map((x) => x[key]));
+    const m = (r: SizeResult, key: Exclude<keyof Sample, 'main'>): number => median(r.samples.map((x) => x[key]));
     const longestOf = (r: SizeResult): number => Math.max(...r.samples.map((s) => s.longestFrameMs));
+    // Long tasks with little CPU time behind them were the main thread waiting for a core, not working.
+    const threads = (r: SizeResult): string => {
+      const readings = r.samples.map((s) => s.main).filter((t): t is ThreadTime => t !== null);
+      if (readings.length === 0) return '';
+      const frames = r.samples.reduce((n, s) => n + s.frames, 0);
+      const cpu = readings.reduce((n, t) => n + t.cpuMs, 0);
+      const wait = readings.reduce((n, t) => n + t.waitMs, 0);
+      return `; renderer main thread ${(cpu / frames).toFixed(1)} ms on a CPU a frame, ${(wait / frames).toFixed(1)} ms a frame runnable but waiting for one (schedstat)`;
+    };
     const slow = (r: SizeResult): string =>
-      `${r.samples.reduce((n, s) => n + s.slowFrames, 0)} of ${r.samples.reduce((n, s) => n + s.frames, 0)} frames over 50 ms, longest main-thread task ${Math.max(...r.samples.map((x) => x.longestTaskMs)).toFixed(0)} ms`;
+      `${r.samples.reduce((n, s) => n + s.slowFrames, 0)} of ${r.samples.reduce((n, s) => n + s.frames, 0)} frames over 50 ms, longest main-thread task ${Math.max(...r.samples.map((x) => x.longestTaskMs)).toFixed(0)} ms${threads(r)}`;
     const small = at(100);
     const ten = at(10_000);
     const hundred = at(100_000);
