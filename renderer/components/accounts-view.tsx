@@ -111,8 +111,10 @@ function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDis
         </span>
       </div>
       <div className="account-card__actions">
+        {/* Keyed apart: a status change replaces the button, so a click aimed at Refresh never runs Reconnect. */}
         {reconnect ? (
           <button
+            key="reconnect"
             type="button"
             className="button button--primary"
             onClick={() => navigate({ name: 'connect', provider: account.provider, reconnect: account.id })}
@@ -123,6 +125,7 @@ function AccountCard({ account, onDisconnect }: { account: AccountSummary; onDis
         ) : account.canRefresh ? (
           // aria-disabled while refreshing keeps keyboard focus on the button (disabled would drop it to the page).
           <button
+            key="refresh"
             type="button"
             className="button"
             onClick={refreshing ? undefined : () => void refresh()}
