@@ -310,10 +310,11 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
       .waitFor();
     await tabTo(testId('task-list'), 'the task list');
     await page.keyboard.press('ArrowDown');
+    // The list renders through React's scheduler (and its rows may still be arriving): wait for the frame.
+    await expect.poll(() => list.getAttribute('aria-activedescendant')).toMatch(/^task-\d+$/);
     const activeId = await list.getAttribute('aria-activedescendant');
-    expect(activeId).toMatch(/^task-\d+$/);
     const activeRow = page.locator(`#${activeId ?? 'none'}`);
-    expect(await activeRow.getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => activeRow.getAttribute('aria-selected')).toBe('true');
     expect((await activeRow.innerText()).toLowerCase()).toContain(word.toLowerCase());
     await screenshot(page, 'a11y-keyboard-tasks');
 
