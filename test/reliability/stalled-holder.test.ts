@@ -2,14 +2,14 @@
 // its token request for longer than any mtime staleness window, a holder killed there,
 // and a waiter that runs out of patience. amoCRM's refresh tokens are single-use and the
 // emulator counts every reuse, so a lock handed to a second process shows up as a reuse.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpFailure } from '../fakes/emulator-kit';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
-import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
+import { amocrmSetArgs, runCli, startCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, uniqueKeychainService } from '../support/test-core';
 
@@ -24,18 +24,7 @@ let accountId: string;
 const cli = (args: string[]) => runCli(args, { home, service });
 
 function start(args: string[], extra: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, TOKENTRAY_HOME: home, TOKENTRAY_KEYCHAIN_SERVICE: service, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
-  );
-  return { child, done };
+  return startCli(args, { home, service, extra });
 }
 
 /** Makes the stored token expired, as after a night asleep, so the next `token` must refresh. */

@@ -1,7 +1,7 @@
 // The shared store against a real PostgreSQL and real `tokentray` processes: three simulated
 // machines (their own TOKENTRAY_HOME and keychain service, one team key file) sharing one
 // amoCRM account whose refresh tokens are single-use (the emulator counts every reuse).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { fingerprintOf } from '../../electron/core/vault/vault';
 import { MemorySecretStore } from '../fakes/memory-store';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
-import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
+import { amocrmSetArgs, runCli, startCli, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { readAllFiles, uniqueKeychainService } from '../support/test-core';
@@ -47,18 +47,7 @@ function start(
   args: string[],
   extra: Record<string, string> = {},
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, TOKENTRAY_HOME: m.home, TOKENTRAY_KEYCHAIN_SERVICE: m.service, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
-  );
-  return { child, done };
+  return startCli(args, { home: m.home, service: m.service, extra });
 }
 
 async function ok(r: Promise<CliResult>): Promise<CliResult> {

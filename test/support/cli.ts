@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export const CLI = resolve('dist/cli/tokentray.cjs');
@@ -29,6 +29,28 @@ export function runCli(
     if (stdin !== undefined) child.stdin.end(stdin);
     else child.stdin.end();
   });
+}
+
+/**
+ * Starts the built `tokentray` and hands back the process too, for tests that signal it mid-run
+ * (SIGSTOP, SIGKILL); `done` resolves when it has exited.
+ */
+export function startCli(
+  args: string[],
+  env: { home: string; service: string; extra?: Record<string, string> },
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, TOKENTRAY_HOME: env.home, TOKENTRAY_KEYCHAIN_SERVICE: env.service, ...env.extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<CliResult>((resolvePromise) =>
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr })),
+  );
+  return { child, done };
 }
 
 /** `tokentray provider set amocrm …` pointed at an amoCRM emulator; the secret goes on stdin. */
