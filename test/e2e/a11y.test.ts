@@ -3,7 +3,7 @@
 // core and keychain, the demo provider): light and dark, English, Russian and
 // German, 0 serious and 0 critical violations, the violations printed when any
 // appear. Then one keyboard-only pass through the main journey.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
-import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
 import { controlledCore, type ControlledCore } from './demo-control';
-import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup } from './support';
+import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup, tearDownRun } from './support';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -203,15 +202,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  await bridge?.close();
-  await demo?.close();
-  if (service) {
-    const store = new KeytarSecretStore(service);
-    for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
-  }
-  if (home) rmSync(home, { recursive: true, force: true });
-  if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
+  await tearDownRun({ context, bridge, demo, service, home, rendererDir });
 });
 
 describe('accessibility (axe-core): 0 serious and 0 critical violations', () => {

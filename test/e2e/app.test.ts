@@ -3,7 +3,6 @@
 // order: connect through the browser, refresh, inspect, browse 10,000 tasks,
 // switch language, get revoked, disconnect; every IPC frame and every screen is
 // checked for the account's tokens.
-import { rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
   requireChromium,
   screenshot,
   signInThroughPopup,
+  tearDownRun,
 } from './support';
 
 const TASKS = 10_000;
@@ -100,15 +100,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  await bridge?.close();
-  await demo?.close();
-  if (service) {
-    const store = new KeytarSecretStore(service);
-    for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
-  }
-  if (home) rmSync(home, { recursive: true, force: true });
-  if (rendererDir) rmSync(rendererDir, { recursive: true, force: true });
+  await tearDownRun({ context, bridge, demo, service, home, rendererDir });
 });
 
 describe('Tokentray in Chromium over the development bridge', () => {

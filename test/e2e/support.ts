@@ -2,10 +2,11 @@
 // downloaded one), a renderer built into a temp folder, and a recorder for
 // every WebSocket frame between the page and the development bridge.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 
 export const CHROMIUM = process.env['TOKENTRAY_CHROMIUM'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = resolve('test-output', 'screenshots');
@@ -95,4 +96,27 @@ export async function signInThroughPopup(context: BrowserContext, page: Page): P
   await consent.getByRole('button', { name: 'Allow' }).click();
   await page.getByTestId('connect-done').waitFor();
   await consent.close();
+}
+
+/**
+ * Ends an E2E run: browser, bridge and demo closed, then the run's keychain items, state folder
+ * and renderer build removed. Each piece may be missing when beforeAll failed part-way.
+ */
+export async function tearDownRun(run: {
+  context?: BrowserContext | undefined;
+  bridge?: { close(): Promise<void> } | undefined;
+  demo?: { close(): Promise<void> } | undefined;
+  service?: string | undefined;
+  home?: string | undefined;
+  rendererDir?: string | undefined;
+}): Promise<void> {
+  await run.context?.close();
+  await run.bridge?.close();
+  await run.demo?.close();
+  if (run.service) {
+    const store = new KeytarSecretStore(run.service);
+    for (const key of await store.keys().catch(() => [])) await store.delete(key).catch(() => undefined);
+  }
+  if (run.home) rmSync(run.home, { recursive: true, force: true });
+  if (run.rendererDir) rmSync(run.rendererDir, { recursive: true, force: true });
 }

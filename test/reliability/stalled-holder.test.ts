@@ -77,24 +77,32 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/**
+ * Starts `tokentray token` and freezes it (SIGSTOP) the moment the provider has spent the refresh
+ * token and its answer is on the way: a holder with a token request in flight.
+ */
+async function startFrozenHolder(): Promise<{ child: ChildProcess; done: Promise<CliResult> }> {
+  let frozen!: () => void;
+  const isFrozen = new Promise<void>((r) => (frozen = r));
+  const holder = start(['token', accountId]);
+  // Armed in the same tick as the spawn: the request cannot arrive before.
+  emu.setTokenHooks({
+    after: () => {
+      holder.child.kill('SIGSTOP');
+      frozen();
+    },
+  });
+  await isFrozen;
+  emu.setTokenHooks({});
+  return holder;
+}
+
 describe('a stalled or dead lock holder (real processes, single-use refresh tokens)', () => {
   it('a holder frozen mid-request is waited for, never overtaken: no reuse, both get the one new token, the account stays ok', async () => {
     const old = await expireStoredToken();
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
-    let frozen!: () => void;
-    const isFrozen = new Promise<void>((r) => (frozen = r));
-    const a = start(['token', accountId]);
-    // Armed in the same tick as the spawn: the request cannot arrive before.
-    // The provider has spent the refresh token and its answer is on the way: freeze the holder there.
-    emu.setTokenHooks({
-      after: () => {
-        a.child.kill('SIGSTOP');
-        frozen();
-      },
-    });
-    await isFrozen;
-    emu.setTokenHooks({});
+    const a = await startFrozenHolder();
     const b = start(['token', accountId]);
     await sleep(FROZEN_MS);
     expect(b.child.exitCode, 'the second process must still be waiting for the frozen holder').toBeNull();
@@ -141,18 +149,7 @@ describe('a stalled or dead lock holder (real processes, single-use refresh toke
     await expireStoredToken();
     const grants = emu.stats.refreshGrants;
     const reuse = emu.stats.refreshTokenReuse;
-    let frozen!: () => void;
-    const isFrozen = new Promise<void>((r) => (frozen = r));
-    const a = start(['token', accountId]);
-    // Armed in the same tick as the spawn: the request cannot arrive before.
-    emu.setTokenHooks({
-      after: () => {
-        a.child.kill('SIGSTOP');
-        frozen();
-      },
-    });
-    await isFrozen;
-    emu.setTokenHooks({});
+    const a = await startFrozenHolder();
     const b = await start(['token', accountId, '--json'], { TOKENTRAY_LOCK_WAIT_MS: '1500' }).done;
     a.child.kill('SIGCONT');
     expect(b.code).toBe(4);
