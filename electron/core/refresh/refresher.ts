@@ -26,7 +26,6 @@ export interface RefresherOptions {
   onChange?: () => void;
 }
 
-const TRANSIENT = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
 /** Pauses between keychain write attempts after the provider rotated the tokens (~7 s in all; account-lock.ts counts on it). */
 const SAVE_RETRY_MS = [250, 1_000, 2_000, 4_000];
 
@@ -97,7 +96,7 @@ export class Refresher {
       return fresh.accessToken;
     } catch (error) {
       // An early refresh that failed for a passing reason still leaves a usable token.
-      if (error instanceof TokentrayError && TRANSIENT.has(error.code) && stillValid) return tokens.accessToken;
+      if (error instanceof TokentrayError && RETRYABLE_CODES.has(error.code) && stillValid) return tokens.accessToken;
       throw error;
     }
   }
@@ -144,7 +143,7 @@ export class Refresher {
       return (await this.refreshOnce(accountId, meta.fingerprint, false, minValidMs)).accessToken;
     } catch (error) {
       // An early refresh that failed for a passing reason still leaves a usable token.
-      if (error instanceof TokentrayError && TRANSIENT.has(error.code) && meta.expiresAt !== null) {
+      if (error instanceof TokentrayError && RETRYABLE_CODES.has(error.code) && meta.expiresAt !== null) {
         const { secret } = await this.o.repo.load(accountId);
         const left = secret.tokens.expiresAt === null ? Infinity : secret.tokens.expiresAt - this.o.clock.now();
         if (left > minValidMs) return secret.tokens.accessToken;
