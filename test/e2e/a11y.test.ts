@@ -158,20 +158,67 @@ async function focused(target: Page = page): Promise<Focus> {
 /** Every Tab stop on the way that had no visible focus, or lost focus to the page: reported at the end. */
 const focusProblems: string[] = [];
 
-/** Presses Tab (Shift+Tab with back) until the focused element matches; checks every stop on the way. */
-async function tabTo(matches: (f: Focus) => boolean, what: string, options: { back?: boolean; max?: number } = {}) {
+/** What a Tab stop is known by: its accessible name as `focused` reads it, its test id, its tag. */
+interface Stop {
+  name?: string;
+  testId?: string;
+  tag?: string;
+}
+
+const isStop = (f: Focus, stop: Stop): boolean =>
+  (stop.name === undefined || f.name === stop.name) &&
+  (stop.testId === undefined || f.testId === stop.testId) &&
+  (stop.tag === undefined || f.tag === stop.tag);
+
+/**
+ * Waits until the page shows an enabled, focusable element for the stop, as a user waits for a
+ * button to stop being greyed out: a disabled control is skipped by Tab, and tabbing for it before
+ * the app has answered would cycle through the page and measure the machine's load, not the app.
+ */
+async function waitFocusable(stop: Stop, what: string): Promise<void> {
+  await page
+    .waitForFunction(
+      (wanted) =>
+        [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')].some(
+          (el) => {
+            const name = (el.getAttribute('aria-label') ?? el.getAttribute('placeholder') ?? el.textContent ?? '')
+              .replace(/\s+/g, ' ')
+              .trim();
+            return (
+              (wanted.name === undefined || name === wanted.name) &&
+              (wanted.testId === undefined || el.getAttribute('data-testid') === wanted.testId) &&
+              (wanted.tag === undefined || el.tagName.toLowerCase() === wanted.tag) &&
+              el.tabIndex >= 0 &&
+              !el.matches(':disabled') &&
+              el.getClientRects().length > 0
+            );
+          },
+        ),
+      stop,
+      { timeout: 20_000 },
+    )
+    .catch(() => {
+      throw new Error(`${what} never became an enabled, visible Tab stop within 20 s`);
+    });
+}
+
+/** Presses Tab (Shift+Tab with back) until the focused element is the stop; checks every stop on the way. */
+async function tabTo(stop: Stop, what: string, options: { back?: boolean; max?: number } = {}): Promise<Focus> {
+  await waitFocusable(stop, what);
+  const visited: string[] = [];
   for (let i = 0; i < (options.max ?? 60); i += 1) {
     await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
     const now = await focused();
+    visited.push(now.onBody ? '(page)' : `<${now.tag}> "${now.name}"`);
     if (now.onBody) focusProblems.push(`focus fell to the page while tabbing to ${what}`);
     else if (!now.visible) focusProblems.push(`no visible focus on <${now.tag}> "${now.name}" (tabbing to ${what})`);
-    if (matches(now)) return now;
+    if (isStop(now, stop)) return now;
   }
-  throw new Error(`Tab never reached ${what}`);
+  throw new Error(`Tab never reached ${what}; the stops were: ${visited.join(', ')}`);
 }
 
-const named = (name: string) => (f: Focus) => f.name === name;
-const testId = (id: string) => (f: Focus) => f.testId === id;
+/** Polls slower answers than vitest's 1 s default allows: the app talks to the core over the bridge. */
+const POLL = { timeout: 15_000, interval: 50 } as const;
 
 beforeAll(async () => {
   requireChromium();
@@ -246,52 +293,54 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     await setLook('light', 'en');
     await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
     // The view's title takes focus on arrival: a screen reader starts there, Tab continues from it.
-    expect((await focused()).tag).toBe('h1');
+    await expect.poll(async () => (await focused()).tag, POLL).toBe('h1');
 
-    await tabTo(named('Try the demo'), '"Try the demo"');
+    await tabTo({ name: 'Try the demo' }, '"Try the demo"');
     await page.keyboard.press('Enter');
     await page.getByTestId('connect-methods').waitFor();
-    await tabTo(testId('connect-submit'), 'the sign-in button');
+    await tabTo({ testId: 'connect-submit' }, 'the sign-in button');
     const consentOpened = context.waitForEvent('page');
     await page.keyboard.press('Enter');
     const consent = await consentOpened;
     // The consent page (the provider's, here the demo's) is keyboard-operable too: Allow has focus.
+    // Chromium applies autofocus on a rendering step after the button appears, so wait for the focus itself.
     await consent.getByRole('button', { name: 'Allow' }).waitFor();
+    await expect.poll(async () => (await focused(consent)).name, POLL).toBe('Allow');
     await consent.keyboard.press('Enter');
     await page.getByTestId('connect-done').waitFor();
     await consent.close();
     await page.bringToFront();
-    await tabTo(named('View accounts'), '"View accounts"');
+    await tabTo({ name: 'View accounts' }, '"View accounts"');
     await page.keyboard.press('Enter');
     const card = page.getByTestId('account-card').first();
     await card.waitFor();
 
     // Refresh with Space: focus stays on the button while it works, so the user is not thrown to the top.
-    await tabTo(named('Refresh'), 'Refresh');
+    await tabTo({ name: 'Refresh' }, 'Refresh');
     await page.keyboard.press('Space');
     await page.getByText(/was refreshed/).waitFor();
     const afterRefresh = await focused();
     expect(afterRefresh.onBody, 'focus after refreshing').toBe(false);
 
-    await tabTo(named('Copy token'), 'Copy token');
+    await tabTo({ name: 'Copy token' }, 'Copy token');
     await page.keyboard.press('Enter');
     await page.getByText('Token copied to the clipboard').waitFor();
     expect(clipboard).toHaveLength(1);
 
-    await tabTo(named('Inspect token'), 'Inspect token', { back: true });
+    await tabTo({ name: 'Inspect token' }, 'Inspect token', { back: true });
     await page.keyboard.press('Enter');
     await page.getByTestId('fingerprint').waitFor();
-    expect((await focused()).tag).toBe('h1');
-    await tabTo(named('Accounts'), 'the back link', { back: true });
+    await expect.poll(async () => (await focused()).tag, POLL).toBe('h1');
+    await tabTo({ name: 'Accounts' }, 'the back link', { back: true });
     await page.keyboard.press('Enter');
     await card.waitFor();
 
     // Tasks: through the sidebar, the search field, then the list with the arrow keys.
-    await tabTo(testId('nav-tasks'), 'Tasks in the sidebar', { back: true });
+    await tabTo({ testId: 'nav-tasks' }, 'Tasks in the sidebar', { back: true });
     await page.keyboard.press('Enter');
     const list = page.getByTestId('task-list');
     await list.locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
-    await tabTo((f) => f.tag === 'input' && f.name === 'Search tasks', 'the task search');
+    await tabTo({ tag: 'input', name: 'Search tasks' }, 'the task search');
     const title = (await list.locator('.task-row__title').first().innerText()).trim();
     const word = title.split(/\s+/).find((w) => w.length > 4) ?? title;
     await page.keyboard.type(word);
@@ -299,57 +348,57 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
       .getByTestId('task-count')
       .filter({ hasNotText: /^280 tasks$/ })
       .waitFor();
-    await tabTo(testId('task-list'), 'the task list');
+    await tabTo({ testId: 'task-list' }, 'the task list');
     await page.keyboard.press('ArrowDown');
     // The list renders through React's scheduler (and its rows may still be arriving): wait for the frame.
-    await expect.poll(() => list.getAttribute('aria-activedescendant')).toMatch(/^task-\d+$/);
+    await expect.poll(() => list.getAttribute('aria-activedescendant'), POLL).toMatch(/^task-\d+$/);
     const activeId = await list.getAttribute('aria-activedescendant');
     const activeRow = page.locator(`#${activeId ?? 'none'}`);
-    await expect.poll(() => activeRow.getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => activeRow.getAttribute('aria-selected'), POLL).toBe('true');
     expect((await activeRow.innerText()).toLowerCase()).toContain(word.toLowerCase());
     await screenshot(page, 'a11y-keyboard-tasks');
 
     // Disconnect: the dialog takes focus, Escape closes it and gives focus back to the button that opened it.
-    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    await tabTo({ testId: 'nav-accounts' }, 'Accounts in the sidebar', { back: true });
     await page.keyboard.press('Enter');
     await card.waitFor();
-    await tabTo(named('Disconnect'), 'Disconnect');
+    await tabTo({ name: 'Disconnect' }, 'Disconnect');
     await page.keyboard.press('Enter');
     await page.locator('dialog[open]').waitFor();
-    expect(await focused()).toMatchObject({ name: 'Cancel', visible: true });
+    await expect.poll(() => focused(), POLL).toMatchObject({ name: 'Cancel', visible: true });
     await page.keyboard.press('Escape');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
-    expect(await focused()).toMatchObject({ name: 'Disconnect', visible: true });
+    await expect.poll(() => focused(), POLL).toMatchObject({ name: 'Disconnect', visible: true });
     await page.keyboard.press('Enter');
     await page.locator('dialog[open]').waitFor();
-    await tabTo((f) => f.name === 'Disconnect' && f.tag === 'button', 'the confirming Disconnect');
+    await tabTo({ name: 'Disconnect', tag: 'button' }, 'the confirming Disconnect');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
     // The card (and the button that opened the dialog) is gone: focus goes to the view's title, not to nowhere.
-    await expect.poll(async () => (await focused()).tag).toBe('h1');
+    await expect.poll(async () => (await focused()).tag, POLL).toBe('h1');
     await screenshot(page, 'a11y-keyboard-disconnected');
 
     // Settings: the start-at-login switch is a switch to assistive technology, and Space flips it through IPC.
-    await tabTo(testId('nav-settings'), 'Settings in the sidebar', { back: true });
+    await tabTo({ testId: 'nav-settings' }, 'Settings in the sidebar', { back: true });
     await page.keyboard.press('Enter');
     const toggle = page.getByRole('switch', { name: 'Start Tokentray when I log in' });
     await toggle.waitFor();
     // The switch is disabled (skipped by Tab) until main answers with the login item's state; a
     // loaded machine answers late, and tabbing before then runs off the end of the page.
-    await expect.poll(() => toggle.isEnabled()).toBe(true);
+    await expect.poll(() => toggle.isEnabled(), POLL).toBe(true);
     expect(await toggle.isChecked()).toBe(false);
-    await tabTo(testId('start-at-login-switch'), 'the start-at-login switch');
+    await tabTo({ testId: 'start-at-login-switch' }, 'the start-at-login switch');
     await page.keyboard.press('Space');
-    await expect.poll(() => toggle.isChecked()).toBe(true);
+    await expect.poll(() => toggle.isChecked(), POLL).toBe(true);
     expect(loginItem).toBe(true);
     await page.keyboard.press('Space');
-    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await expect.poll(() => toggle.isChecked(), POLL).toBe(false);
     expect(loginItem).toBe(false);
     expect((await focused()).testId).toBe('start-at-login-switch');
 
     expect(focusProblems).toEqual([]);
     // The ring check itself can fail: the same stop with its outline taken away is reported as invisible.
-    await tabTo(testId('nav-accounts'), 'Accounts in the sidebar', { back: true });
+    await tabTo({ testId: 'nav-accounts' }, 'Accounts in the sidebar', { back: true });
     expect((await focused()).visible).toBe(true);
     await page.evaluate(() => {
       (document.activeElement as HTMLElement).style.outline = 'none';
@@ -358,7 +407,8 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
     await page.evaluate(() => {
       (document.activeElement as HTMLElement).style.outline = '';
     });
-  });
+    // About 150 key presses, each answered by the page before the next: minutes, not seconds, on a loaded runner.
+  }, 180_000);
 
   it('connects the demo account for the screens that need one', async () => {
     await setLook('light', 'en');
