@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
 import { uniqueKeychainService } from '../support/test-core';
@@ -155,6 +155,9 @@ async function focused(target: Page = page): Promise<Focus> {
   });
 }
 
+/** Where the keyboard journey was, printed if it fails or times out (a timeout names no line). */
+let journeyStep = 'starting';
+
 /** Every Tab stop on the way that had no visible focus, or lost focus to the page: reported at the end. */
 const focusProblems: string[] = [];
 
@@ -204,6 +207,7 @@ async function waitFocusable(stop: Stop, what: string): Promise<void> {
 
 /** Presses Tab (Shift+Tab with back) until the focused element is the stop; checks every stop on the way. */
 async function tabTo(stop: Stop, what: string, options: { back?: boolean; max?: number } = {}): Promise<Focus> {
+  journeyStep = `tabbing to ${what}`;
   await waitFocusable(stop, what);
   const visited: string[] = [];
   for (let i = 0; i < (options.max ?? 60); i += 1) {
@@ -290,6 +294,10 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
   }
 
   it('a keyboard-only user connects the demo, refreshes, copies, inspects, searches tasks and disconnects', async () => {
+    onTestFailed(async () => {
+      console.log(`The keyboard journey stopped while ${journeyStep}; focus is on ${JSON.stringify(await focused())}`);
+      await screenshot(page, 'a11y-keyboard-failed');
+    });
     await setLook('light', 'en');
     await page.getByRole('heading', { name: 'No accounts yet' }).waitFor();
     // The view's title takes focus on arrival: a screen reader starts there, Tab continues from it.
