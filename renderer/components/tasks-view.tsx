@@ -6,10 +6,11 @@ import { useApp } from '../state/app-context';
 import { useNow } from '../state/use-now';
 import { useGroupedRows } from '../state/use-grouped-rows';
 import { PAGE_ROWS, useTaskView } from '../state/use-task-view';
-import { CheckIcon, ExternalIcon, ListIcon, OfflineIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
+import { CheckIcon, ExternalIcon, ListIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
 import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
+import { WarningBanner } from './warning-banner';
 import './tasks-view.css';
 
 const HEADER_HEIGHT = 40;
@@ -291,26 +292,23 @@ export function TasksView({ accountId }: { accountId: string | null }) {
         </span>
       </div>
       {offline.length > 0 ? (
-        <div className="offline-banner" data-testid="offline-badge">
-          <OfflineIcon size={16} className="offline-banner__icon" />
-          <div className="offline-banner__text">
-            <span>
-              <strong className="offline-banner__badge">{i18n.t('tasks.offline')}</strong>
-              {oldest
-                ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })
-                : i18n.t('tasks.cachedNever')}
-            </span>
-            {offline
-              .map((l) => l.error)
-              .filter((e): e is AppError => e !== null)
-              .slice(0, 1)
-              .map((e) => (
-                <span key={e.code} className="offline-banner__reason">
-                  {i18n.errorTitle(e.code)} · {e.message}
-                </span>
-              ))}
-          </div>
-        </div>
+        <WarningBanner testId="offline-badge">
+          <span>
+            <strong className="warning-banner__badge">{i18n.t('tasks.offline')}</strong>
+            {oldest
+              ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })
+              : i18n.t('tasks.cachedNever')}
+          </span>
+          {offline
+            .map((l) => l.error)
+            .filter((e): e is AppError => e !== null)
+            .slice(0, 1)
+            .map((e) => (
+              <span key={e.code} className="warning-banner__reason">
+                {i18n.errorTitle(e.code)} · {e.message}
+              </span>
+            ))}
+        </WarningBanner>
       ) : null}
       {view?.failures.map((f) => (
         <div key={f.accountId} className="view__inset">
