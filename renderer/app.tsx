@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { TokentrayApi } from '../electron/shared/ipc-contract';
-import type { AccountSummary, AppError, ProviderSummary } from '../electron/shared/models';
+import type { AccountSummary, AppError, ProviderSummary, StorageStatus } from '../electron/shared/models';
 import { AccountsView } from './components/accounts-view';
 import { ConnectView } from './components/connect-view';
 import { InspectorView } from './components/inspector-view';
 import { SettingsView } from './components/settings-view';
 import { Sidebar } from './components/sidebar';
+import { StorageBanner } from './components/storage-banner';
 import { TasksView } from './components/tasks-view';
 import { Toasts } from './components/toasts';
 import { createTranslator, resolveLanguage, type Language } from './i18n';
@@ -27,6 +28,7 @@ export function App({ api }: { api: TokentrayApi }) {
   const [accountsError, setAccountsError] = useState<AppError | null>(null);
   const [providers, setProviders] = useState<ProviderSummary[] | null>(null);
   const [languagePreference, setLanguagePreference] = useState<'system' | Language>('system');
+  const [storage, setStorage] = useState<StorageStatus | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const nextToast = useRef(1);
 
@@ -80,6 +82,10 @@ export function App({ api }: { api: TokentrayApi }) {
     });
     const offRefresh = api.on('refreshResult', () => void reloadAccounts());
     const offNavigate = api.on('navigate', ({ to }) => navigate(routeFromHash(`#${to}`)));
+    const offStorage = api.on('storageChanged', setStorage);
+    void api.getStorageStatus().then((result) => {
+      if (result.ok) setStorage(result.data);
+    });
     void api.getPreferences().then((result) => {
       if (result.ok) setLanguagePreference(result.data.language);
     });
@@ -87,6 +93,7 @@ export function App({ api }: { api: TokentrayApi }) {
       offAccounts();
       offRefresh();
       offNavigate();
+      offStorage();
     };
   }, [api, reloadAccounts, navigate]);
 
@@ -127,6 +134,7 @@ export function App({ api }: { api: TokentrayApi }) {
         </a>
         <Sidebar />
         <main id="main" className="main" data-route={route.name}>
+          <StorageBanner status={storage} />
           <View key={location.visit} route={route} />
         </main>
         <Toasts toasts={toasts} onDismiss={dismiss} />

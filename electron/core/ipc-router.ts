@@ -145,6 +145,7 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
   const unsubscribeService = [
     service.onAccountsChanged((accounts) => emit('accountsChanged', accounts)),
     service.onConnectProgress((progress) => emit('connectProgress', progress)),
+    service.onStorageChanged((status) => emit('storageChanged', status)),
   ];
 
   const handlers: Handlers = {
@@ -237,6 +238,7 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       return { opened: opened !== false };
     },
     ...taskViewHandlers(service, taskViews, remember),
+    getStorageStatus: async () => service.storageStatus(),
     getPreferences: async () => preferences.get(),
     setPreferences: async (patch) => {
       const next = preferencesSchema.parse({ ...(await preferences.get()), ...patch });

@@ -1,4 +1,4 @@
-import type { AccountSummary, ProviderSummary, TaskList, TokenInspection } from '../shared/models';
+import type { AccountSummary, ProviderSummary, StorageStatus, TaskList, TokenInspection } from '../shared/models';
 
 /**
  * The one facade the front doors (CLI, Electron main, development bridge) use.
@@ -92,6 +92,9 @@ export interface TokentrayService {
   onAccountsChanged(listener: AccountsListener): () => void;
   /** On a shared store: follow other machines' changes (they reach onAccountsChanged) and report reachability. */
   watchSharedStore?(onReachable?: (reachable: boolean) => void): () => void;
+  /** The keychain, or the shared store and whether it answered last (as `watchSharedStore` follows it). */
+  storageStatus(): StorageStatus;
+  onStorageChanged(listener: (status: StorageStatus) => void): () => void;
   onConnectProgress(listener: ProgressListener): () => void;
   close(): Promise<void>;
 }

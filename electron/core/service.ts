@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { endpointUrlProblem } from '../shared/endpoint-url';
-import type { AccountSummary, ProviderSummary, TaskList, TokenInspection } from '../shared/models';
+import type { AccountSummary, ProviderSummary, StorageStatus, TaskList, TokenInspection } from '../shared/models';
 import type { Clock } from './clock';
 import { TokentrayError } from './errors';
 import type { HttpClient } from './http/client';
@@ -80,6 +80,8 @@ export class TokentrayCore implements TokentrayService {
   private readonly connect: ConnectService;
   private readonly taskService: TaskService;
   private readonly events = new EventEmitter();
+  /** Reachable until the change feed says otherwise: the window shows no alarm before anything is known. */
+  private storage: StorageStatus | null = null;
   private readonly tokenCalls = new Map<string, Promise<string>>();
 
   constructor(private readonly o: CoreOptions) {
@@ -443,8 +445,27 @@ export class TokentrayCore implements TokentrayService {
           () => undefined,
         );
       },
-      onReachable,
+      onReachable: (reachable) => {
+        this.setReachable(reachable);
+        onReachable(reachable);
+      },
     });
+  }
+
+  storageStatus(): StorageStatus {
+    return this.storage ?? { backend: this.o.sharedFeed ? 'shared' : 'keychain', reachable: true };
+  }
+
+  onStorageChanged(listener: (status: StorageStatus) => void): () => void {
+    this.events.on('storage', listener);
+    return () => this.events.off('storage', listener);
+  }
+
+  /** The feed repeats "unreachable" on every reconnect attempt; listeners hear only the changes. */
+  private setReachable(reachable: boolean): void {
+    if (this.storage?.reachable === reachable) return;
+    this.storage = { backend: 'shared', reachable };
+    this.events.emit('storage', this.storage);
   }
 
   onConnectProgress(listener: ProgressListener): () => void {

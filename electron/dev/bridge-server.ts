@@ -87,6 +87,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     startAtLogin: new StartAtLogin(installedAppBackend(), join(home, 'start-at-login.json')),
     ...options.actions,
   });
+  // On a shared store the window hears other machines' refreshes and "shared store unreachable", as in the app.
+  const stopShared = core.watchSharedStore?.() ?? (() => undefined);
 
   const token = randomBytes(32).toString('base64url');
   let port = 0;
@@ -142,6 +144,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       closed = true;
       for (const client of wss.clients) client.terminate();
       wss.close();
+      stopShared();
       router.close();
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections?.();

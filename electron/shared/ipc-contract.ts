@@ -11,6 +11,7 @@ import {
   accountSummarySchema,
   appErrorSchema,
   providerSummarySchema,
+  storageStatusSchema,
   taskListSchema,
   tokenInspectionSchema,
   type Result,
@@ -164,6 +165,8 @@ export const ipcContract = {
   ),
   /** Allow-listed: https anywhere, http only on loopback, or a URL the core itself handed out. */
   openExternal: channel(z.strictObject({ url: z.string().trim().min(1).max(8192) }), z.object({ opened: z.boolean() })),
+  /** The keychain or the shared store, and whether the shared store answers (the window's "shared store unreachable"). */
+  getStorageStatus: channel(noRequest, storageStatusSchema),
   getPreferences: channel(noRequest, preferencesSchema),
   setPreferences: channel(preferencesSchema.partial().strict(), preferencesSchema),
   ...startAtLoginChannels,
@@ -203,6 +206,8 @@ export const ipcEvents = {
     z.object({ accountId: z.string(), ok: z.literal(true), account: accountSummarySchema }),
     z.object({ accountId: z.string(), ok: z.literal(false), error: appErrorSchema }),
   ]),
+  /** The shared store went away or came back. */
+  storageChanged: storageStatusSchema,
   /** Main asks the window to show a view (the tray's "Connect account…"). */
   navigate: z.object({ to: z.enum(['accounts', 'connect', 'tasks', 'settings']) }),
 };

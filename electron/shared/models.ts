@@ -157,3 +157,14 @@ export const taskListSchema = z.object({
   error: appErrorSchema.nullable(),
 });
 export type TaskList = z.infer<typeof taskListSchema>;
+
+/**
+ * Where this installation keeps its secrets, and whether that place answers. `shared` is the
+ * PostgreSQL store (`tokentray store use postgres://…`); while it is unreachable the app serves
+ * access tokens cached on this machine and refreshes wait for the database.
+ */
+export const storageStatusSchema = z.object({
+  backend: z.enum(['keychain', 'shared']),
+  reachable: z.boolean(),
+});
+export type StorageStatus = z.infer<typeof storageStatusSchema>;

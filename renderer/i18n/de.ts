@@ -200,6 +200,9 @@ export const de: Messages = {
   'tasks.open': '„{title}“ im Browser öffnen',
   'tasks.openShort': 'Im Browser öffnen',
   'tasks.offline': 'Offline',
+  'storage.unreachable': 'Gemeinsamer Speicher nicht erreichbar',
+  'storage.unreachableDetail':
+    'Auf diesem Rechner zwischengespeicherte Tokens werden weiter ausgegeben, bis sie ablaufen. Erneuern und Verbinden von Konten funktionieren wieder, sobald die Datenbank antwortet.',
   'tasks.updating': 'Wird aktualisiert…',
   'tasks.cachedAge': 'Angezeigt wird die Kopie von {age}.',
   'tasks.cachedNever': 'Angezeigt werden gespeicherte Aufgaben.',

@@ -200,6 +200,9 @@ export const en = {
   'tasks.open': 'Open “{title}” in the browser',
   'tasks.openShort': 'Open in the browser',
   'tasks.offline': 'Offline',
+  'storage.unreachable': 'Shared store unreachable',
+  'storage.unreachableDetail':
+    'Tokens cached on this machine are still served until they expire. Refreshing and connecting accounts work again once the database answers.',
   'tasks.updating': 'Updating…',
   'tasks.cachedAge': 'Showing the copy saved {age}.',
   'tasks.cachedNever': 'Showing saved tasks.',

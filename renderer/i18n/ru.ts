@@ -214,6 +214,9 @@ export const ru: Messages = {
   'tasks.open': 'Открыть «{title}» в браузере',
   'tasks.openShort': 'Открыть в браузере',
   'tasks.offline': 'Офлайн',
+  'storage.unreachable': 'Общее хранилище недоступно',
+  'storage.unreachableDetail':
+    'Токены, сохранённые на этом компьютере, выдаются и дальше, пока не истекут. Обновление и подключение аккаунтов заработают, когда база данных снова ответит.',
   'tasks.updating': 'Обновление…',
   'tasks.cachedAge': 'Показана копия, сохранённая {age}.',
   'tasks.cachedNever': 'Показаны сохранённые задачи.',

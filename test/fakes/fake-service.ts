@@ -19,6 +19,7 @@ import type {
   AccountSummary,
   ProviderSummary,
   RefreshEvent,
+  StorageStatus,
   Task,
   TaskList,
   TokenInspection,
@@ -499,6 +500,23 @@ export class FakeTokentrayService implements TokentrayService {
   onConnectProgress(listener: ProgressListener): () => void {
     this.events.on('progress', listener);
     return () => this.events.off('progress', listener);
+  }
+
+  private storage: StorageStatus = { backend: 'keychain', reachable: true };
+
+  /** Test control: plays a shared store going away or coming back. */
+  setStorage(status: StorageStatus): void {
+    this.storage = status;
+    this.events.emit('storage', status);
+  }
+
+  storageStatus(): StorageStatus {
+    return this.storage;
+  }
+
+  onStorageChanged(listener: (status: StorageStatus) => void): () => void {
+    this.events.on('storage', listener);
+    return () => this.events.off('storage', listener);
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,7 @@ describe('the IPC contract', () => {
         'disconnect',
         'getPreferences',
         'getStartAtLogin',
+        'getStorageStatus',
         'inspect',
         'listAccounts',
         'listProviders',
@@ -80,6 +81,7 @@ describe('the IPC contract', () => {
       'connectResult',
       'navigate',
       'refreshResult',
+      'storageChanged',
     ]);
   });
 

@@ -285,6 +285,20 @@ describe('the IPC router', () => {
     expect(await router.handle('setPreferences', { language: 'xx' })).toMatchObject({ ok: false });
   });
 
+  it('tells the window whether the shared store answers, and pushes each change as it happens', async () => {
+    const { fake, router, events } = harness();
+    expect(await router.handle('getStorageStatus', undefined)).toEqual({
+      ok: true,
+      data: { backend: 'keychain', reachable: true },
+    });
+    fake.setStorage({ backend: 'shared', reachable: false });
+    expect(events).toContainEqual({ event: 'storageChanged', payload: { backend: 'shared', reachable: false } });
+    expect(await router.handle('getStorageStatus', {})).toEqual({
+      ok: true,
+      data: { backend: 'shared', reachable: false },
+    });
+  });
+
   it('stops pushing to a subscriber once it unsubscribes, and survives a throwing one', async () => {
     const { fake, router } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
     const got: IpcEvent[] = [];

@@ -23,7 +23,7 @@ import {
   quoteExecArgument,
   readAutostart,
 } from '../../electron/core/login-item/xdg-autostart';
-import type { TokentrayService } from '../../electron/core/service-api';
+import { FakeTokentrayService } from '../fakes/fake-service';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -234,10 +234,7 @@ describe('start at login setting', () => {
   });
 
   it('crosses the IPC contract: get and set through the router, unsupported reported as such', async () => {
-    const service = {
-      onAccountsChanged: () => () => undefined,
-      onConnectProgress: () => () => undefined,
-    } as unknown as TokentrayService;
+    const service = new FakeTokentrayService();
     const backend = memoryBackend();
     const router = createIpcRouter(service, {
       copyToken: async () => undefined,
