@@ -200,6 +200,15 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     return from;
   };
 
+  // A keyboard user in the list when a new result lands (a late search answer, a refilter) keeps an
+  // active task, its first, as on arriving by Tab: focus never sits in a listbox that has none.
+  useEffect(() => {
+    if (active >= 0 || document.activeElement !== scrollRef.current) return;
+    let first = 0;
+    while (headers.has(first)) first += 1;
+    if (first < total) setActive(first);
+  }, [active, headers, total]);
+
   const onListKey = (e: KeyboardEvent<HTMLDivElement>): void => {
     let next = active;
     if (e.key === 'ArrowDown') next = move(active, 1);
