@@ -280,10 +280,13 @@ describe('Tokentray in Chromium over the development bridge', () => {
       Number((await page.getByTestId('task-count').innerText()).replace(/\D/g, ''));
     await page.waitForFunction(() => document.querySelector('[data-testid="task-list"] [data-task-row]') !== null);
     await expect
-      .poll(async () => {
-        const titles = await list.locator('[data-task-row] .task-row__title').allInnerTexts();
-        return titles.length > 0 && titles.every((t) => t.toLowerCase().includes(word));
-      })
+      .poll(
+        async () => {
+          const titles = await list.locator('[data-task-row] .task-row__title').allInnerTexts();
+          return titles.length > 0 && titles.every((t) => t.toLowerCase().includes(word));
+        },
+        { timeout: 15_000 },
+      )
       .toBe(true);
     const matched = await counted();
     expect(matched).toBeGreaterThan(0);

@@ -166,7 +166,9 @@ describe('the development bridge: paged tasks view', () => {
     ws.close();
     // The socket is gone: its view was closed in the core, not left holding the list.
     await expect
-      .poll(async () => bridge.router.handle('taskViewWindow', { viewId, ...query, offset: 0, count: 1 }))
+      .poll(async () => bridge.router.handle('taskViewWindow', { viewId, ...query, offset: 0, count: 1 }), {
+        timeout: 10_000,
+      })
       .toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
   });
 });
