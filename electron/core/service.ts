@@ -81,7 +81,7 @@ export class TokentrayCore implements TokentrayService {
   private readonly taskService: TaskService;
   private readonly events = new EventEmitter();
   /** Reachable until the change feed says otherwise: the window shows no alarm before anything is known. */
-  private storage: StorageStatus | null = null;
+  private storeReachable = true;
   private readonly tokenCalls = new Map<string, Promise<string>>();
 
   constructor(private readonly o: CoreOptions) {
@@ -453,7 +453,7 @@ export class TokentrayCore implements TokentrayService {
   }
 
   storageStatus(): StorageStatus {
-    return this.storage ?? { backend: this.o.sharedFeed ? 'shared' : 'keychain', reachable: true };
+    return { backend: this.o.sharedFeed ? 'shared' : 'keychain', reachable: this.storeReachable };
   }
 
   onStorageChanged(listener: (status: StorageStatus) => void): () => void {
@@ -463,9 +463,9 @@ export class TokentrayCore implements TokentrayService {
 
   /** The feed repeats "unreachable" on every reconnect attempt; listeners hear only the changes. */
   private setReachable(reachable: boolean): void {
-    if (this.storage?.reachable === reachable) return;
-    this.storage = { backend: 'shared', reachable };
-    this.events.emit('storage', this.storage);
+    if (this.storeReachable === reachable) return;
+    this.storeReachable = reachable;
+    this.events.emit('storage', this.storageStatus());
   }
 
   onConnectProgress(listener: ProgressListener): () => void {

@@ -15,9 +15,7 @@ export function StorageBanner({ status }: { status: StorageStatus | null }) {
     <div className="storage-banner" role="status">
       {status?.backend === 'shared' && !status.reachable ? (
         <WarningBanner testId="storage-unreachable">
-          <span>
-            <strong className="warning-banner__badge">{i18n.t('storage.unreachable')}</strong>
-          </span>
+          <strong className="warning-banner__badge">{i18n.t('storage.unreachable')}</strong>
           <span className="warning-banner__reason">{i18n.t('storage.unreachableDetail')}</span>
         </WarningBanner>
       ) : null}
