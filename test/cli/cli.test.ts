@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
-import { CLI, amocrmSetArgs, runCli, type CliResult } from '../support/cli';
+import { CLI, amocrmSetArgs, runCli, spawnCaptured, type CliResult } from '../support/cli';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, uniqueKeychainService } from '../support/test-core';
 
@@ -23,29 +22,21 @@ async function cli(args: string[], stdin?: string, extra?: Record<string, string
 
 /** Runs `tokentray connect` with the loopback flow and plays the user in the browser. */
 async function connectThroughBrowser(user: string, label: string): Promise<CliResult> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'connect', 'amocrm', '--no-browser', '--timeout', '30', '--label', label],
-    {
-      env: { ...process.env, TOKENTRAY_HOME: home, TOKENTRAY_KEYCHAIN_SERVICE: service },
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const args = [CLI, 'connect', 'amocrm', '--no-browser', '--timeout', '30', '--label', label];
+  const { child, done } = spawnCaptured(process.execPath, args, { home, service });
+  let seen = '';
   const authorizeUrl = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/oauth\?\S+)/.exec(stderr);
-      if (m && stderr.includes('Waiting')) resolve(m[1]!);
+    child.stderr!.on('data', (c: Buffer) => {
+      seen += c.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/oauth\?\S+)/.exec(seen);
+      if (m && seen.includes('Waiting')) resolve(m[1]!);
     });
-    child.on('close', () => reject(new Error(`connect exited early: ${stderr}`)));
+    void done.then((r) => reject(new Error(`connect exited early: ${r.stderr}`)));
   });
   const redirected = await emu.consent(authorizeUrl, { user });
   const page = await fetch(redirected);
   expect(page.status).toBe(200);
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  const result = { code, stdout, stderr };
+  const result = await done;
   outputs.push(result);
   return result;
 }

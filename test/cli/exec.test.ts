@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envNameFromLabel, parseEnvSpec } from '../../electron/cli/commands/exec';
 import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { connectPersonalAndOauth, startClickupCore } from '../support/clickup-core';
-import { CLI } from '../support/cli';
+import { CLI, spawnCaptured, type CliResult } from '../support/cli';
 import { readAllFiles, type TestCore } from '../support/test-core';
 
 let emu: ClickupEmulatorHandle;
@@ -30,29 +29,12 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(args: string[], onSpawn?: (pid: number, stdout: () => string) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'exec', ...args], {
-      env: { ...process.env, TOKENTRAY_HOME: t.home, TOKENTRAY_KEYCHAIN_SERVICE: t.service },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    onSpawn?.(child.pid!, () => stdout);
-    child.on('close', (code, signal) => {
-      printed.push(stdout, stderr);
-      resolve({ code, signal, stdout, stderr });
-    });
+function exec(args: string[], onSpawn?: (pid: number, stdout: () => string) => void): Promise<CliResult> {
+  const { child, output, done } = spawnCaptured(process.execPath, [CLI, 'exec', ...args], t);
+  onSpawn?.(child.pid!, output);
+  return done.then((r) => {
+    printed.push(r.stdout, r.stderr);
+    return r;
   });
 }
 

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { connectPersonalAndOauth, startClickupCore } from '../support/clickup-core';
-import { CLI, runCli } from '../support/cli';
+import { CLI, runCli, spawnCaptured, type CliResult } from '../support/cli';
 import type { TestCore } from '../support/test-core';
 
 let emu: ClickupEmulatorHandle;
@@ -33,22 +32,11 @@ afterAll(async () => {
 });
 
 /** Async on purpose: the emulator answers from this process, so a blocking spawn would deadlock it. */
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, TOKENTRAY_HOME: t.home, TOKENTRAY_KEYCHAIN_SERVICE: t.service },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function run(command: string, args: string[]): Promise<CliResult> {
+  return spawnCaptured(command, args, t).done;
 }
 
-function tokentray(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function tokentray(args: string[]): Promise<CliResult> {
   return run(process.execPath, ['-r', tracer, CLI, ...args]);
 }
 
