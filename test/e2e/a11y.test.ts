@@ -9,11 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
+import type { BridgeHandle } from '../../electron/dev/bridge-server';
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
 import { uniqueKeychainService } from '../support/test-core';
 import { controlledCore, type ControlledCore } from './demo-control';
-import { buildRenderer, launchBrowser, requireChromium, screenshot, signInThroughPopup, tearDownRun } from './support';
+import {
+  buildRenderer,
+  launchBrowser,
+  requireChromium,
+  screenshot,
+  signInThroughPopup,
+  startRecordingBridge,
+  tearDownRun,
+} from './support';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -233,18 +241,7 @@ beforeAll(async () => {
   process.env['TOKENTRAY_DEMO_TASKS'] = '300';
   rendererDir = buildRenderer();
   demo = await controlledCore(home, service);
-  bridge = await startBridge({
-    core: demo.core,
-    home,
-    keychainService: service,
-    rendererDir,
-    actions: {
-      copyToken: async (id) => {
-        clipboard.push(await bridge.core.getAccessToken(id, { minValidSeconds: 60 }));
-      },
-      startAtLogin,
-    },
-  });
+  bridge = await startRecordingBridge(demo.core, { home, service, rendererDir }, clipboard, { startAtLogin });
   context = await launchBrowser();
   await context.grantPermissions(['clipboard-read', 'clipboard-write']).catch(() => undefined);
   page = await context.newPage();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
+import type { BridgeHandle } from '../../electron/dev/bridge-server';
 import type { TokentrayCore } from '../../electron/core/service';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import { uniqueKeychainService } from '../support/test-core';
@@ -21,6 +21,7 @@ import {
   requireChromium,
   screenshot,
   signInThroughPopup,
+  startRecordingBridge,
   tearDownRun,
 } from './support';
 
@@ -83,17 +84,7 @@ beforeAll(async () => {
 
   rendererDir = buildRenderer();
   demo = await controlledCore(home, service);
-  bridge = await startBridge({
-    core: demo.core,
-    home,
-    keychainService: service,
-    rendererDir,
-    actions: {
-      copyToken: async (id) => {
-        clipboard.push(await bridge.core.getAccessToken(id, { minValidSeconds: 60 }));
-      },
-    },
-  });
+  bridge = await startRecordingBridge(demo.core, { home, service, rendererDir }, clipboard);
   context = await launchBrowser();
   page = await context.newPage();
   frames = recordFrames(page);

@@ -6,7 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { IpcActions } from '../../electron/core/ipc-router';
+import type { TokentrayService } from '../../electron/core/service-api';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
+import { startBridge, type BridgeHandle } from '../../electron/dev/bridge-server';
 
 export const CHROMIUM = process.env['TOKENTRAY_CHROMIUM'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = resolve('test-output', 'screenshots');
@@ -85,6 +88,30 @@ export async function pageText(page: Page): Promise<string> {
       JSON.stringify(sessionStorage),
       JSON.stringify(localStorage),
     ].join('\n');
+  });
+}
+
+/**
+ * The development bridge over a test's core, with "Copy token" recorded into `clipboard` for the
+ * test to read (and scan) instead of reaching this machine's clipboard.
+ */
+export function startRecordingBridge(
+  core: TokentrayService,
+  run: { home: string; service: string; rendererDir: string },
+  clipboard: string[],
+  actions: Partial<IpcActions> = {},
+): Promise<BridgeHandle> {
+  return startBridge({
+    core,
+    home: run.home,
+    keychainService: run.service,
+    rendererDir: run.rendererDir,
+    actions: {
+      copyToken: async (id) => {
+        clipboard.push(await core.getAccessToken(id, { minValidSeconds: 60 }));
+      },
+      ...actions,
+    },
   });
 }
 
