@@ -284,7 +284,7 @@ describe('amoCRM as most of its users see it', () => {
     // The cached list is served with the error, which says to wait minutes, not to reconnect.
     expect(list.offline).toBe(true);
     expect(list.error?.code).toBe('PROVIDER_UNAVAILABLE');
-    expect(list.error?.message).toMatch(/blocked requests from this computer.*minutes/);
+    expect(list.error?.message).toMatch(/blocked API requests for a while after too many requests per second.*minutes/);
     expect(list.error?.retryAfterSeconds).toBeGreaterThanOrEqual(60);
     expect(emu.stats.refreshGrants - grants).toBe(0);
     expect((await t.core.listAccounts())[0]?.status).toBe('ok');
@@ -358,5 +358,143 @@ describe('amoCRM token errors are read by status and hint, in any language', () 
   ] as const)('HTTP %i %j → %s', (status, body, kind) => {
     const c = classifyAmoTokenError(status, body);
     expect(c.kind).toBe(kind);
+  });
+});
+
+describe('amoCRM 403s: only the documented rights refusal is FORBIDDEN', () => {
+  const RIGHTS = {
+    title: 'Forbidden',
+    type: 'https://httpstatus.es/403',
+    status: 403,
+    detail: 'Insufficient rights to call this method',
+  };
+  const problemJson = { 'content-type': 'application/problem+json' };
+
+  it.each([
+    [
+      'an HTML page from the edge',
+      { raw: '<html><body><h1>403 Forbidden</h1></body></html>', headers: { 'content-type': 'text/html' } },
+    ],
+    ['an empty answer', { raw: '' }],
+    ['a JSON body that is not the rights error', { json: { title: 'Forbidden', status: 403 }, headers: problemJson }],
+  ])('a 403 with %s is temporary (exit 4) on a first read and the account stays ok', async (_what, answer) => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    emu.inject({ path: /^\/api\/v4\/tasks$/, status: 403, times: 100, ...answer });
+    let first: unknown;
+    try {
+      await t.core.tasks(account.id);
+    } catch (error) {
+      first = error;
+    }
+    emu.clearFaults();
+    expect(first).toBeInstanceOf(TokentrayError);
+    expect((first as TokentrayError).code).toBe('PROVIDER_UNAVAILABLE');
+    expect((first as TokentrayError).message).toMatch(/403.*block of this computer's address.*try again in 10 minutes/);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('a 403 with an HTML page after a good read serves the saved tasks with the offline badge', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    expect((await t.core.tasks(account.id)).tasks).toHaveLength(600);
+    emu.inject({ path: /^\/api\/v4\/tasks$/, status: 403, raw: '<html>Forbidden</html>', times: 100 });
+    const list = await t.core.tasks(account.id);
+    emu.clearFaults();
+    expect(list.offline).toBe(true);
+    expect(list.tasks).toHaveLength(600);
+    expect(list.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('code 113 names the IP address and the allow-list, not an administrator granting access', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    emu.setIpAllowList(true);
+    let error: unknown;
+    try {
+      await t.core.tasks(account.id);
+    } catch (e) {
+      error = e;
+    } finally {
+      emu.setIpAllowList(false);
+    }
+    expect((error as TokentrayError).code).toBe('PROVIDER_UNAVAILABLE');
+    expect((error as TokentrayError).message).toMatch(/IP address \(code 113.*allow-list/);
+    expect((error as TokentrayError).message).not.toMatch(/ask an administrator for access/);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('the rights refusal is FORBIDDEN on a first read, and passing on tasks this login read before', async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'alice');
+    emu.inject({ path: /^\/api\/v4\/tasks$/, status: 403, json: RIGHTS, headers: problemJson, times: 1 });
+    expect(await code(t.core.tasks(account.id))).toBe('FORBIDDEN');
+    emu.clearFaults();
+    expect((await t.core.tasks(account.id)).offline).toBe(false);
+    emu.inject({ path: /^\/api\/v4\/tasks$/, status: 403, json: RIGHTS, headers: problemJson, times: 100 });
+    const list = await t.core.tasks(account.id);
+    emu.clearFaults();
+    expect(list.offline).toBe(true);
+    expect(list.tasks).toHaveLength(600);
+    expect(list.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(list.error?.message).toMatch(/refused tasks, which this login has read before/);
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+});
+
+describe('amoCRM due dates', () => {
+  it("groups each task by its day in the account's time zone and shows 23:59 as all day", async () => {
+    const t = await setUp();
+    const account = await connectInBrowser(t, 'bob');
+    const list = await t.core.tasks(account.id);
+    // The emulator's account is on Europe/Moscow, UTC+3 all year: its day is the UTC day of the instant + 3 h.
+    const moscowDay = (ms: number): string => new Date(ms + 3 * 3_600_000).toISOString().slice(0, 10);
+    const allDay = list.tasks.filter((x) => x.due?.dateTime === null);
+    const timed = list.tasks.filter((x) => x.due?.dateTime);
+    // Every fifth task of the emulator is due "all day".
+    expect(allDay).toHaveLength(120);
+    expect(timed).toHaveLength(480);
+    for (const task of timed) {
+      expect(task.due!.date).toBe(moscowDay(Date.parse(task.due!.dateTime!)));
+      expect(task.due!.timeZone).toBe('Europe/Moscow');
+    }
+    // An all-day task's day is the Moscow day of its 23:59, which in UTC is 20:59 the same day.
+    const sample = allDay.find((x) => x.id === '90000002')!;
+    expect(sample.due).toEqual({ date: sample.due!.date, dateTime: null, timeZone: 'Europe/Moscow' });
+    expect(sample.due!.date).toMatch(/^\d{4}-\d\d-\d\d$/);
+  });
+
+  it('reads the day in the time zone the account uses, east of Moscow too', async () => {
+    const far = await startAmocrmEmulator({
+      redirectUri,
+      taskCount: 50,
+      requestsPerSecond: 10_000,
+      timeZone: 'Asia/Vladivostok',
+    });
+    try {
+      const t = makeTestCore({ keychain: false, providers: [amocrm] });
+      cores.push(t);
+      await t.core.setProvider('amocrm', {
+        clientId: far.clientId,
+        clientSecret: far.clientSecret,
+        redirectUri,
+        authorizeUrl: `${far.url}/oauth`,
+        apiUrl: far.url,
+      });
+      const account = await t.core.completeConnectWithCode('amocrm', far.issueAuthorizationCode({ user: 'alice' }), {
+        host: far.host,
+      });
+      const list = await t.core.tasks(account.id);
+      // Vladivostok is UTC+10 all year.
+      for (const task of list.tasks.filter((x) => x.due?.dateTime)) {
+        expect(task.due!.date).toBe(
+          new Date(Date.parse(task.due!.dateTime!) + 10 * 3_600_000).toISOString().slice(0, 10),
+        );
+      }
+      expect(list.tasks.filter((x) => x.due?.dateTime === null)).toHaveLength(10);
+    } finally {
+      await far.close();
+    }
   });
 });

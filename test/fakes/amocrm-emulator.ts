@@ -34,6 +34,8 @@ export interface AmocrmEmulatorOptions {
   requestsPerSecond?: number;
   /** 429 answers in a row before the emulator blocks the client with 403, like the real IP block. */
   blockAfterRateLimited?: number;
+  /** The account's time zone (Settings → General), answered in `datetime_settings`; Europe/Moscow by default. */
+  timeZone?: string;
 }
 
 export interface EmulatorHandle {
@@ -47,6 +49,10 @@ export interface EmulatorHandle {
   clientSecret: string;
   host: string;
   stats: EmulatorStats & { pagesServed: number; blocked: boolean };
+  /** The account's time zone. */
+  timeZone: string;
+  /** The account limits API access to an allow-list of IP addresses that does not hold 127.0.0.1. */
+  setIpAllowList(on: boolean): void;
   /** Tasks created (POST /api/v4/tasks) or edited (PATCH /api/v4/tasks/{id}) through the API, by id. */
   written: Map<number, Record<string, unknown>>;
   /** Plays the user at the consent screen; returns the URL the browser is sent to. */
@@ -115,6 +121,29 @@ function problem(status: number, title: string, hint: string): HttpFailure {
   );
 }
 
+/** Seconds east of UTC of a time zone at an instant. */
+function zoneOffsetSeconds(zone: string, atSeconds: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(atSeconds * 1000));
+  const n = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return (Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) / 1000 - atSeconds) | 0;
+}
+
+/** 23:59 of the account-local day `atSeconds` falls on, as a Unix time. */
+export function endOfDayIn(zone: string, atSeconds: number): number {
+  const offset = zoneOffsetSeconds(zone, atSeconds);
+  const localDayStart = Math.floor((atSeconds + offset) / 86_400) * 86_400;
+  return localDayStart + 23 * 3600 + 59 * 60 - offset;
+}
+
 export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promise<EmulatorHandle> {
   const clientId = randomUUID();
   const clientSecret = secretToken('amo_secret_', 32);
@@ -136,6 +165,8 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     }
   };
   const now = Math.floor(Date.now() / 1000);
+  const timeZone = options.timeZone ?? 'Europe/Moscow';
+  let ipAllowList = false;
 
   const userOf = (name: string): { id: number; name: string; admin: boolean } => {
     const user = USERS[name];
@@ -297,7 +328,12 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       task_type_id: (i % 3) + 1,
       text: `${TEXTS[i % TEXTS.length]!} #${i + 1}`,
       result: [],
-      complete_till: now + (i % 60) * 86_400 - 20 * 86_400,
+      // developers.amocrm.ru, "Tasks", complete_till: a Unix time; 23:59 in the account's time zone
+      // is shown as "All day" («Весь день»). Every fifth task is such an all-day task.
+      complete_till:
+        i % 5 === 2
+          ? endOfDayIn(timeZone, now + (i % 60) * 86_400 - 20 * 86_400)
+          : now + (i % 60) * 86_400 - 20 * 86_400,
       account_id: ACCOUNT_ID,
       _links: { self: { href: `https://${host}/api/v4/tasks/${90_000_000 + i}` } },
     };
@@ -305,6 +341,22 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
 
   function api(req: EmulatorRequest): EmulatorReply {
     book.stats.apiRequests += 1;
+    if (ipAllowList) {
+      // amocrm.com/developers/content/api/errors, "Responses during authorization": code 113, 403,
+      // "Access to this account is prohibited from your IP address", when the account's security
+      // settings filter API access by an allow-list ("whitelist") of IP addresses.
+      throw new HttpFailure(
+        403,
+        {
+          title: 'Forbidden',
+          type: 'https://httpstatus.es/403',
+          status: 403,
+          detail: 'Access to this account is prohibited from your IP address',
+          error_code: 113,
+        },
+        { 'content-type': 'application/problem+json' },
+      );
+    }
     rateGate();
     const auth = book.authenticate(req.bearer);
     if (!auth.ok) {
@@ -342,6 +394,26 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
           is_helpbot_enabled: false,
           is_technical_account: false,
           contact_name_display_order: 1,
+          // "Account parameters", with=datetime_settings: the account's date and time settings.
+          ...(req.url.searchParams.get('with')?.split(',').includes('datetime_settings')
+            ? {
+                _embedded: {
+                  datetime_settings: {
+                    date_pattern: 'd.m.Y H:i',
+                    short_date_pattern: 'd.m.Y',
+                    short_time_pattern: 'H:i',
+                    date_format: 'd.m.Y',
+                    time_format: 'H:i:s',
+                    timezone: timeZone,
+                    timezone_offset: (() => {
+                      const off = zoneOffsetSeconds(timeZone, now);
+                      const abs = Math.abs(off);
+                      return `${off < 0 ? '-' : '+'}${String(Math.floor(abs / 3600)).padStart(2, '0')}:${String(Math.floor((abs % 3600) / 60)).padStart(2, '0')}`;
+                    })(),
+                  },
+                },
+              }
+            : {}),
           _links: { self: { href: `https://${host}/api/v4/account` } },
         },
       };
@@ -467,6 +539,10 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     clientSecret,
     host,
     stats,
+    timeZone,
+    setIpAllowList: (on) => {
+      ipAllowList = on;
+    },
     written,
     consent: approveConsent,
     issueAuthorizationCode: ({ user }) => {

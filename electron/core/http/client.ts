@@ -82,10 +82,20 @@ export interface ApiRequest extends HttpRequest {
   what?: string;
   isRateLimited?: (res: HttpResponse) => boolean;
   /**
-   * A refusal that is a temporary block rather than a missing permission (amoCRM
-   * blocks an IP after a burst with 403): how long to back off, in ms, or null.
+   * A 403 that is a temporary refusal rather than a missing permission (amoCRM blocks an IP
+   * after a burst, an edge answers HTML): what to tell the user and how long to back off, or
+   * null for a real FORBIDDEN.
    */
-  blockedForMs?: (res: HttpResponse) => number | null;
+  temporaryRefusal?: (res: HttpResponse) => TemporaryRefusal | null;
+}
+
+export interface TemporaryRefusal {
+  /** How long to wait before trying again, in ms. */
+  waitMs: number;
+  /** One sentence naming what the provider refused and when to try again. */
+  message: string;
+  /** The block covers every request under this rate key (a blocked IP): every process holds off. */
+  holdOff: boolean;
 }
 
 export interface HttpResponse {
@@ -255,16 +265,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       }
       const what = req.what ?? pathOf(req.url);
       if (res.status === 403) {
-        const blockedMs = req.blockedForMs?.(res) ?? null;
-        if (blockedMs !== null) {
-          // Every process backs off together: the block is per IP, not per process.
-          if (req.rateKey) await limiter.pause(req.rateKey, blockedMs);
-          const minutes = Math.max(1, Math.ceil(blockedMs / 60_000));
-          throw new TokentrayError(
-            'PROVIDER_UNAVAILABLE',
-            `${req.providerName} has blocked requests from this computer for now (${describe(res)}); the account is fine, try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-            { retryAfterSeconds: Math.ceil(blockedMs / 1000) },
-          );
+        const refusal = req.temporaryRefusal?.(res) ?? null;
+        if (refusal !== null) {
+          // A blocked IP is blocked for every process: they all back off together.
+          if (refusal.holdOff && req.rateKey) await limiter.pause(req.rateKey, refusal.waitMs);
+          throw new TokentrayError('PROVIDER_UNAVAILABLE', refusal.message, {
+            retryAfterSeconds: Math.ceil(refusal.waitMs / 1000),
+          });
         }
         // A refusal, not a lost grant: the token works, this user may not see this.
         throw new TokentrayError(

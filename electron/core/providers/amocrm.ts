@@ -17,7 +17,8 @@
 import { z } from 'zod';
 import type { Task } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
-import type { HttpClient, HttpResponse } from '../http/client';
+import { allDayDue, calendarDayIn, clockIn, timedDue, validTimeZone } from '../tasks/due-date';
+import type { HttpClient, HttpResponse, TemporaryRefusal } from '../http/client';
 import { decodeJwt } from '../oauth/jwt';
 import { isHostName } from '../oauth/callback';
 import { parseStandardTokenResponse } from '../oauth/standard';
@@ -37,6 +38,8 @@ const PAGE_LIMIT = 250;
 const REQUESTS_PER_SECOND = 7;
 /** How long to leave an IP block alone before trying again: amoCRM does not say, blocks last minutes. */
 const BLOCK_BACKOFF_MS = 10 * 60_000;
+/** A rights refusal on something this login read before: worth asking again soon, without holding off others. */
+const RIGHTS_RECHECK_MS = 60_000;
 /**
  * The account hosts amoCRM's redirect may name in `referer`; the client secret is posted to
  * `https://{referer}/oauth2/access_token` (developers.amocrm.ru, "OAuth 2.0: step 2, the
@@ -53,14 +56,94 @@ export function isAmoAccountHost(host: string): boolean {
 }
 
 /**
- * A 403 that is amoCRM's temporary IP block rather than a missing right. The errors
- * reference (developers.amocrm.ru, "API errors": code 113 / 403 "access from your IP is
- * prohibited", and 403 "account blocked for repeatedly exceeding the requests-per-second
- * limit") words both as a block; a missing right reads "Insufficient rights".
+ * amoCRM's documented refusal of a right: problem+json whose detail reads "Insufficient rights
+ * to call this method" (developers.amocrm.ru, "Users API", GET /api/v4/users: 403 "Не хватает
+ * прав для вызова данного метода", Content-Type application/problem+json).
  */
-export function amoBlockedForMs(res: HttpResponse): number | null {
-  const { hint, title } = problemText(res.body);
-  return /block|заблокир|\bip\b/i.test(`${hint} ${title}`) ? BLOCK_BACKOFF_MS : null;
+const RIGHTS_REFUSAL = /insufficient rights|не хватает прав|недостаточно прав/i;
+/**
+ * Code 113: "Access to this account is prohibited from your IP address", which amoCRM also
+ * answers when the account limits API access to an allow-list of IP addresses
+ * (amocrm.com/developers/content/api/errors, "Responses during authorization": 113, 403).
+ */
+const IP_REFUSAL = /\b113\b|ip address|ip-адрес|your ip|вашего ip|\bip\b/i;
+/**
+ * "Account blocked for repeatedly exceeding the requests-per-second limit" (developers.kommo.com/
+ * docs/limitations, "Requests and IP block": past 7 requests per second 429, then a 403 block).
+ */
+const BURST_BLOCK = /block|заблокир|exceed|превыш|too many/i;
+
+function minutes(ms: number): string {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+/** The text and numeric code of an amoCRM error body, whatever its generation (v4 problem+json, v2 response.error). */
+function refusalText(body: unknown): { text: string; json: boolean } {
+  if (!body || typeof body !== 'object') return { text: typeof body === 'string' ? body : '', json: false };
+  const o = body as Record<string, unknown>;
+  const inner = o['response'] && typeof o['response'] === 'object' ? (o['response'] as Record<string, unknown>) : {};
+  const parts = [
+    o['hint'],
+    o['title'],
+    o['detail'],
+    o['error'],
+    o['error_code'],
+    o['code'],
+    inner['error'],
+    inner['error_code'],
+  ];
+  return { text: parts.filter((p) => typeof p === 'string' || typeof p === 'number').join(' '), json: true };
+}
+
+/**
+ * What a 403 from amoCRM's API means. Only the documented "insufficient rights" problem+json
+ * is a refusal (FORBIDDEN) — and not even that on an endpoint this login has read before, where
+ * it is a passing state, not a right the user never had. Everything else is temporary: amoCRM's
+ * IP block (code 113, also an allow-list), the block after too many requests, or an HTML or empty
+ * 403 from the edge in front of the API. Temporary refusals keep the account `ok` and serve the
+ * saved task list.
+ */
+export function classifyAmo403(
+  res: HttpResponse,
+  o: { name: string; what: string; readBefore: boolean },
+): TemporaryRefusal | null {
+  const { text, json } = refusalText(res.body);
+  const detail = safeDetail(text, 100);
+  const wait = BLOCK_BACKOFF_MS;
+  if (json && BURST_BLOCK.test(text)) {
+    return {
+      waitMs: wait,
+      holdOff: true,
+      message: `${o.name} has blocked API requests for a while after too many requests per second${detail ? ` (${detail})` : ''}; the account is fine, try again in ${minutes(wait)}.`,
+    };
+  }
+  if (json && IP_REFUSAL.test(text)) {
+    return {
+      waitMs: wait,
+      holdOff: true,
+      message: `${o.name} refused requests from this computer's IP address (code 113: blocked for now, or not on the account's allow-list of IP addresses); the account is fine, try again in ${minutes(wait)} or ask the account's administrator to allow this address.`,
+    };
+  }
+  if (json && RIGHTS_REFUSAL.test(text)) {
+    if (!o.readBefore) return null;
+    return {
+      waitMs: RIGHTS_RECHECK_MS,
+      holdOff: false,
+      message: `${o.name} refused ${o.what}, which this login has read before (${detail}); the account is fine, try again in ${minutes(RIGHTS_RECHECK_MS)}, and if it lasts ask the account's administrator whether your rights changed.`,
+    };
+  }
+  const said =
+    typeof res.body === 'string' && res.body.trim()
+      ? 'an HTML page'
+      : json
+        ? `"${detail || 'no reason'}"`
+        : 'an empty answer';
+  return {
+    waitMs: wait,
+    holdOff: true,
+    message: `${o.name} answered ${o.what} with 403 and ${said} instead of its rights error, which is how a block of this computer's address looks; the account is fine, try again in ${minutes(wait)}.`,
+  };
 }
 
 const accountSchema = z.object({
@@ -68,6 +151,10 @@ const accountSchema = z.object({
   name: z.string(),
   subdomain: z.string(),
   current_user_id: z.number().int(),
+  // GET /api/v4/account?with=datetime_settings (developers.amocrm.ru, "Account parameters":
+  // _embedded.datetime_settings.timezone, e.g. "Europe/Moscow"; the official PHP library's
+  // AccountModel/DateTimeSettings read the same keys).
+  _embedded: z.object({ datetime_settings: z.object({ timezone: z.string().nullish() }).nullish() }).nullish(),
 });
 
 const userPageSchema = z.object({
@@ -93,7 +180,6 @@ const taskPageSchema = z.object({
   }),
   _links: z.object({ next: z.object({ href: z.string() }).optional() }).optional(),
 });
-type AmoTask = z.infer<typeof taskPageSchema>['_embedded']['tasks'][number];
 
 const ENTITY_PATHS: Record<string, string> = {
   leads: 'leads/detail',
@@ -169,21 +255,36 @@ export function classifyAmoTokenError(status: number, body: unknown): TokenError
   return { kind: 'bad_code', detail };
 }
 
-function dueOf(t: AmoTask): Task['due'] {
-  if (t.complete_till === null || t.complete_till <= 0) return null;
-  const iso = new Date(t.complete_till * 1000).toISOString();
-  return { date: iso.slice(0, 10), dateTime: iso, timeZone: null };
+/**
+ * `complete_till` is a Unix time; its day is the day in the account's time zone. A task due at
+ * 23:59 there is an all-day task: "if the time is 23:59, the interface shows 'All day' instead of a
+ * time" (developers.amocrm.ru, "Tasks", complete_till: «Если указано время 23:59, то в интерфейсах
+ * системы вместо времени будет отображаться "Весь день"»).
+ */
+export function amoDue(completeTill: number | null, zone: string | null): Task['due'] {
+  if (completeTill === null || completeTill <= 0) return null;
+  const instant = new Date(completeTill * 1000);
+  const { hour, minute } = clockIn(instant, zone);
+  if (hour === 23 && minute === 59) return allDayDue(calendarDayIn(instant, zone), zone);
+  return timedDue(instant, zone);
 }
 
 function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: number): ProviderDefinition {
-  const get = (http: HttpClient, ctx: AccountContext, path: string, what: string): Promise<HttpResponse> =>
+  /** `readBefore`: this login has read `path` successfully before, so a rights 403 there is passing. */
+  const get = (
+    http: HttpClient,
+    ctx: AccountContext,
+    path: string,
+    what: string,
+    readBefore = false,
+  ): Promise<HttpResponse> =>
     http.api({
       method: 'GET',
       url: `${def.apiBase(ctx, ctx.tokens)}${path}`,
       headers: { authorization: def.authorizationHeader(ctx.tokens) },
       providerName: name,
       what,
-      blockedForMs: amoBlockedForMs,
+      temporaryRefusal: (res) => classifyAmo403(res, { name, what, readBefore }),
       rateKey: def.apiPacing!(ctx).rateKey,
       requestsPerSecond: REQUESTS_PER_SECOND,
     });
@@ -213,8 +314,17 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     return names;
   }
 
-  const accountOf = async (http: HttpClient, ctx: AccountContext): Promise<z.infer<typeof accountSchema>> =>
-    parsed(accountSchema, await get(http, ctx, '/api/v4/account', 'the account details'), name, 'account details');
+  const accountOf = async (
+    http: HttpClient,
+    ctx: AccountContext,
+    readBefore: boolean,
+  ): Promise<z.infer<typeof accountSchema>> =>
+    parsed(
+      accountSchema,
+      await get(http, ctx, '/api/v4/account?with=datetime_settings', 'the account details', readBefore),
+      name,
+      'account details',
+    );
 
   const def: ProviderDefinition = {
     id,
@@ -284,7 +394,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     async identify(http, ctx) {
       // `/api/v4/account` answers every user, administrator or not (developers.amocrm.ru,
       // "Account parameters": id, name, subdomain, current_user_id, country, currency, …).
-      const account = await accountOf(http, ctx);
+      const account = await accountOf(http, ctx, false);
       const users = await userNames(http, ctx);
       const host = ctx.tokens.host ?? `${account.subdomain}.${site}`;
       const user = users.get(account.current_user_id);
@@ -299,15 +409,24 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
 
     async *fetchTasks(http, ctx, onProgress) {
       const users = await userNames(http, ctx);
-      // Accounts connected before the user id was kept ask once more; it is one cheap call.
-      const me = Number(ctx.extra['currentUserId'] ?? (await accountOf(http, ctx)).current_user_id);
+      // Every fetch asks for the account once: its time zone decides each task's day, and the
+      // account may change it. Connecting read this endpoint, so a rights 403 on it is passing.
+      const account = await accountOf(http, ctx, true);
+      const me = account.current_user_id;
+      const zone = validTimeZone(account._embedded?.datetime_settings?.timezone);
       const assignee = (userId: number): string => users.get(userId) ?? (userId === me ? 'you' : `user ${userId}`);
       const host = ctx.extra['host'] ?? ctx.tokens.host ?? site;
       const workspace = ctx.workspaces[0]?.name ?? null;
       let count = 0;
       // `_links.next` names the account's public host; paging by number keeps --api-url overrides working.
       for (let page = 1; page < 100_000; page += 1) {
-        const res = await get(http, ctx, `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}`, 'tasks');
+        const res = await get(
+          http,
+          ctx,
+          `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}`,
+          'tasks',
+          ctx.tasksReadBefore === true,
+        );
         if (res.status === 204) break;
         const body = parsed(taskPageSchema, res, name, 'a task list');
         const tasks = body._embedded.tasks.map((t): Task => ({
@@ -316,7 +435,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
           provider: id,
           title: t.text,
           status: t.is_completed ? 'done' : 'open',
-          due: dueOf(t),
+          due: amoDue(t.complete_till, zone),
           // amoCRM tasks have no priority.
           priority: { level: 0, original: null },
           project: t.entity_type ? `${t.entity_type} #${t.entity_id ?? ''}` : null,

@@ -122,6 +122,11 @@ export interface AccountContext extends ProviderContext {
   tokens: StoredTokens;
   workspaces: Workspace[];
   extra: Record<string, string>;
+  /**
+   * This login's task list has been read in full before (a saved list exists): a provider may
+   * read a refusal of it as passing rather than as a right never granted (amoCRM's 403).
+   */
+  tasksReadBefore?: boolean;
 }
 
 export interface ApiPacing {

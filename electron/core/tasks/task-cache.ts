@@ -33,6 +33,11 @@ export class TaskCache {
     return info ? `${info.mtimeMs}:${info.size}:${info.ino}` : null;
   }
 
+  /** Whether a list was ever saved for the account, without reading it. */
+  async has(accountId: string): Promise<boolean> {
+    return (await this.stamp(accountId)) !== null;
+  }
+
   async read(accountId: string): Promise<{ fetchedAt: number; tasks: Task[] } | null> {
     const stamp = await this.stamp(accountId);
     if (stamp === null) return null;

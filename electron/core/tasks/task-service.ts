@@ -79,6 +79,7 @@ export class TaskService {
         tokens: secret.tokens,
         workspaces: meta.workspaces,
         extra: meta.extra,
+        tasksReadBefore: await this.o.cache.has(accountId),
       })) {
         for (const task of page) all.push(task);
       }
