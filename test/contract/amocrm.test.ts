@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokentrayError } from '../../electron/core/errors';
 import { createHttpClient } from '../../electron/core/http/client';
 import { amocrm, classifyAmoTokenError, kommo } from '../../electron/core/providers/amocrm';
-import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
+import { amoHostRouting, startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
 
@@ -496,5 +496,67 @@ describe('amoCRM due dates', () => {
     } finally {
       await far.close();
     }
+  });
+});
+
+describe("amoCRM's account host is the account's, never the token's api_domain", () => {
+  let moving: EmulatorHandle;
+  beforeAll(async () => {
+    moving = await startAmocrmEmulator({ redirectUri, taskCount: 30, requestsPerSecond: 10_000 });
+  });
+  afterAll(async () => {
+    await moving.close();
+  });
+
+  /** No --api-url: requests go to the real account address, which the test routes to the emulator. */
+  async function realHosts(): Promise<TestCore> {
+    const t = makeTestCore({
+      keychain: false,
+      providers: [amocrm],
+      http: amoHostRouting(createHttpClient({ sleep: async () => undefined }), moving.url),
+    });
+    cores.push(t);
+    await t.core.setProvider('amocrm', {
+      clientId: moving.clientId,
+      clientSecret: moving.clientSecret,
+      redirectUri,
+      authorizeUrl: `${moving.url}/oauth`,
+    });
+    return t;
+  }
+
+  it('a pasted token without --host is refused before anything is sent, asking for the address', async () => {
+    const t = await realHosts();
+    const token = moving.issueLongLivedToken({ user: 'alice', ttlSeconds: 90 * 86_400 });
+    const sent = moving.stats.requests;
+    const error = await t.core.connectWithToken('amocrm', token).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TokentrayError);
+    expect((error as TokentrayError).code).toBe('USAGE');
+    expect((error as TokentrayError).message).toMatch(/--host example\.amocrm\.ru/);
+    expect(moving.stats.requests).toBe(sent);
+    // With the address it connects.
+    const account = await t.core.connectWithToken('amocrm', token, { host: moving.host });
+    expect(account.status).toBe('ok');
+  });
+
+  it('after the subdomain changes, the new address is looked up with the refresh token and the account keeps working', async () => {
+    const t = await realHosts();
+    const account = await t.core.completeConnectWithCode('amocrm', moving.issueAuthorizationCode({ user: 'alice' }), {
+      host: moving.host,
+    });
+    expect((await t.core.tasks(account.id)).tasks).toHaveLength(30);
+    const grants = moving.stats.refreshGrants;
+    moving.renameAccount('renamed.amocrm.ru');
+    const list = await t.core.tasks(account.id);
+    expect(list.offline).toBe(false);
+    expect(list.tasks).toHaveLength(30);
+    expect(moving.stats.refreshGrants - grants).toBe(1);
+    expect(moving.stats.refreshTokenReuse).toBe(0);
+    expect((await t.core.repo.load(account.id)).secret.tokens.host).toBe('renamed.amocrm.ru');
+    expect((await t.core.listAccounts())[0]?.status).toBe('ok');
+    // Later fetches go straight to the new address, and links point there.
+    const again = await t.core.tasks(account.id);
+    expect(moving.stats.refreshGrants - grants).toBe(1);
+    expect(again.tasks.every((x) => x.url?.startsWith('https://renamed.amocrm.ru/'))).toBe(true);
   });
 });

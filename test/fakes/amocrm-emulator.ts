@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { HttpClient, HttpRequest } from '../../electron/core/http/client';
 import {
   GrantBook,
   HttpFailure,
@@ -53,6 +54,12 @@ export interface EmulatorHandle {
   timeZone: string;
   /** The account limits API access to an allow-list of IP addresses that does not hold 127.0.0.1. */
   setIpAllowList(on: boolean): void;
+  /**
+   * The account's subdomain changes (Settings → General → account address). From then on a
+   * request that names the old host in `x-emulated-host` is answered as for an account that does
+   * not exist; tests route `https://{host}` to the emulator with that header (amoHostRouting).
+   */
+  renameAccount(newHost: string): void;
   /** Tasks created (POST /api/v4/tasks) or edited (PATCH /api/v4/tasks/{id}) through the API, by id. */
   written: Map<number, Record<string, unknown>>;
   /** Plays the user at the consent screen; returns the URL the browser is sent to. */
@@ -144,10 +151,13 @@ export function endOfDayIn(zone: string, atSeconds: number): number {
   return localDayStart + 23 * 3600 + 59 * 60 - offset;
 }
 
+/** The shared API server amoCRM names in the `api_domain` claim of its access tokens. */
+export const SHARED_API_DOMAIN = 'api-b.amocrm.ru';
+
 export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promise<EmulatorHandle> {
   const clientId = randomUUID();
   const clientSecret = secretToken('amo_secret_', 32);
-  const host = options.host ?? 'example.amocrm.ru';
+  let host = options.host ?? 'example.amocrm.ru';
   const ttl = options.accessTokenTtlSeconds ?? 86_400;
   const taskCount = options.taskCount ?? 120;
   const book = new GrantBook({ singleUseRefresh: true, codeTtlSeconds: 1200 });
@@ -186,7 +196,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       sub: String(user.id),
       account_id: ACCOUNT_ID,
       base_domain: host.split('.').slice(1).join('.'),
-      api_domain: 'api-b.amocrm.ru',
+      api_domain: SHARED_API_DOMAIN,
       scopes: ['crm', 'notifications'],
     });
     const refresh = secretToken('def50200', 48);
@@ -519,9 +529,49 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     throw new HttpFailure(404, { title: 'Not Found', status: 404 });
   }
 
+  /**
+   * The shared API server (amocrm/amocrm-api-php, AmoCRMOAuth::getAccountDomainByRefreshToken and
+   * examples/get_account_subdomain.php): `GET https://{api_domain}/oauth2/account/current/subdomain`
+   * with `X-Refresh-Token: {refresh_token}` answers the account's current address as
+   * `{ id, subdomain, domain, top_level_domain }`; the refresh token is not spent.
+   */
+  function sharedApi(req: EmulatorRequest): EmulatorReply {
+    if (req.url.pathname !== '/oauth2/account/current/subdomain' || req.method !== 'GET') {
+      throw new HttpFailure(404, { title: 'Not Found', status: 404 });
+    }
+    const refreshToken = req.headers['x-refresh-token'];
+    if (typeof refreshToken !== 'string' || book.peekRefreshToken(refreshToken) === null) {
+      throw problem(401, 'Unauthorized', 'Refresh token is invalid');
+    }
+    const [subdomain, ...rest] = host.split('.');
+    return {
+      status: 200,
+      json: { id: ACCOUNT_ID, subdomain, domain: host, top_level_domain: rest[rest.length - 1] ?? 'ru' },
+    };
+  }
+
   const server = await startEmulatorServer((req) => {
     book.stats.requests += 1;
     if (outage) throw new HttpFailure(503, { title: 'Service Unavailable', status: 503 });
+    const asked = req.headers['x-emulated-host'];
+    if (typeof asked === 'string') {
+      if (asked === SHARED_API_DOMAIN) return sharedApi(req);
+      if (asked !== host) {
+        // amocrm.com/developers/content/api/errors, "Responses during authorization": code 101,
+        // 401, "a request to a non-existent account (subdomain)" — what the old address answers.
+        throw new HttpFailure(
+          401,
+          {
+            title: 'Unauthorized',
+            type: 'https://httpstatus.es/401',
+            status: 401,
+            detail: 'Account not found',
+            error_code: 101,
+          },
+          { 'content-type': 'application/problem+json' },
+        );
+      }
+    }
     if (req.url.pathname === '/oauth') return authorize(req);
     if (req.url.pathname === '/oauth2/access_token' && req.method === 'POST') return token(req);
     if (req.url.pathname.startsWith('/api/v4/')) return api(req);
@@ -537,7 +587,12 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     url: server.url,
     clientId,
     clientSecret,
-    host,
+    get host() {
+      return host;
+    },
+    renameAccount: (newHost) => {
+      host = newHost;
+    },
     stats,
     timeZone,
     setIpAllowList: (on) => {
@@ -561,7 +616,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
         sub: String(USERS[user]!.id),
         account_id: ACCOUNT_ID,
         base_domain: 'amocrm.ru',
-        api_domain: 'api-b.amocrm.ru',
+        api_domain: SHARED_API_DOMAIN,
         scopes: ['crm'],
       });
       book.addAccessToken(token, { user, extra: { host } }, ttlSeconds);
@@ -581,4 +636,23 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     revokeAccessTokens: () => book.revokeAccessTokens(),
     close: () => server.close(),
   };
+}
+
+/**
+ * An HttpClient that sends amoCRM's real addresses (`https://example.amocrm.ru/…`,
+ * `https://api-b.amocrm.ru/…`) to the emulator, naming the host it was meant for in
+ * `x-emulated-host`: tests of the account host itself (a changed subdomain) run without the
+ * --api-url override that makes the host irrelevant.
+ */
+export function amoHostRouting(http: HttpClient, emulatorUrl: string): HttpClient {
+  const route = <R extends HttpRequest>(req: R): R => {
+    const url = new URL(req.url);
+    if (url.protocol !== 'https:' || !/\.(amocrm\.ru|amocrm\.com|kommo\.com)$/.test(url.hostname)) return req;
+    return {
+      ...req,
+      url: `${emulatorUrl}${url.pathname}${url.search}`,
+      headers: { ...(req.headers ?? {}), 'x-emulated-host': url.hostname },
+    };
+  };
+  return { send: (req) => http.send(route(req)), api: (req) => http.api(route(req)) };
 }

@@ -126,6 +126,13 @@ export class GrantBook {
     return { ok: true, grant: { user: record.user, extra: record.extra } };
   }
 
+  /** The grant behind a live refresh token, without spending it (amoCRM's subdomain lookup reads it). */
+  peekRefreshToken(token: string): Grant | null {
+    const record = this.refresh.get(token);
+    if (!record || record.revoked || record.spent) return null;
+    return { user: record.user, extra: record.extra };
+  }
+
   /** The grant behind a bearer token, or why there is none. */
   authenticate(
     token: string | null,

@@ -24,15 +24,29 @@ export async function exchangeToken(
     if ('tokens' in outcome) return complete(outcome.tokens);
     res = outcome.refused;
   } else {
-    const spec = provider.buildTokenRequest(ctx, grant);
-    res = await http.send({
-      method: spec.method,
-      url: spec.url,
-      headers: spec.headers,
-      body: spec.body,
-      timeoutMs: 20_000,
-    });
+    const send = async (g: Grant): Promise<HttpResponse> => {
+      const spec = provider.buildTokenRequest(ctx, g);
+      return http.send({
+        method: spec.method,
+        url: spec.url,
+        headers: spec.headers,
+        body: spec.body,
+        timeoutMs: 20_000,
+      });
+    };
+    res = await send(grant);
     if (res.status >= 200 && res.status < 300) return complete(provider.parseTokenResponse(res.body));
+    if (grant.kind === 'refresh_token' && provider.relocateAccount) {
+      // The account may have moved (amoCRM: a new subdomain); ask where, and try there once.
+      const host = await provider.relocateAccount(http, ctx, grant, res);
+      if (host !== null && host !== grant.host) {
+        const moved = await send({ ...grant, host });
+        if (moved.status >= 200 && moved.status < 300) {
+          return complete({ ...provider.parseTokenResponse(moved.body), host });
+        }
+        res = moved;
+      }
+    }
   }
   const { kind, detail } = provider.classifyTokenError(res.status, res.body);
   const said = detail ? ` (${detail.replace(/[.!\s]+$/, '')})` : '';

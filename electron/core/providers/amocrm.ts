@@ -24,6 +24,7 @@ import { isHostName } from '../oauth/callback';
 import { parseStandardTokenResponse } from '../oauth/standard';
 import type {
   AccountContext,
+  Grant,
   ProviderContext,
   ProviderDefinition,
   StoredTokens,
@@ -196,16 +197,52 @@ function parsed<T>(schema: z.ZodType<T>, res: HttpResponse, name: string, what: 
   return result.data;
 }
 
-/** The host the account lives on: the one the redirect named, else the token's own `api_domain`. */
+/**
+ * The host the account lives on: the one the redirect named or the user gave with --host.
+ * Never the token's `api_domain`: that is amoCRM's shared API server (api-a/api-b.amocrm.ru),
+ * which the official PHP library (amocrm/amocrm-api-php, AmoCRMOAuth::getSharedApiDomain) uses
+ * only for shared methods such as looking up an account's subdomain, not the account's API.
+ */
 function accountHost(tokens: StoredTokens, name: string): string {
   if (tokens.host) return tokens.host;
-  const claims = decodeJwt(tokens.accessToken)?.claims ?? {};
-  const apiDomain = claims['api_domain'];
-  if (typeof apiDomain === 'string' && isHostName(apiDomain)) return apiDomain;
   throw new TokentrayError(
     'USAGE',
-    `Tokentray does not know which ${name} account this token belongs to; connect again with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
+    `Tokentray does not know which ${name} account this token belongs to (a token names only ${name}'s shared API server); connect again with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
   );
+}
+
+const subdomainSchema = z.object({ subdomain: z.string(), domain: z.string() });
+
+/**
+ * Where an account lives after its subdomain changed, as the official PHP library finds it
+ * (amocrm/amocrm-api-php, AmoCRMOAuth::getAccessTokenByRefreshToken: on a 401 or 404 refresh it
+ * calls getAccountDomainByRefreshToken, `GET https://{api_domain}/oauth2/account/current/subdomain`
+ * with an `X-Refresh-Token` header, answered `{ id, subdomain, domain, top_level_domain }`, then
+ * retries the refresh on `domain`). `api_domain` is a claim of access tokens issued since
+ * 21.08.2024. Only amoCRM's own hosts are asked or believed; with --api-url/--token-url set the
+ * account host plays no part, so nothing is looked up.
+ */
+async function relocateAmoAccount(
+  http: HttpClient,
+  ctx: ProviderContext,
+  grant: Extract<Grant, { kind: 'refresh_token' }>,
+  refused: HttpResponse,
+): Promise<string | null> {
+  if (refused.status !== 401 && refused.status !== 404) return null;
+  if (ctx.config.apiUrl || ctx.config.tokenUrl || !grant.accessToken) return null;
+  const apiDomain = decodeJwt(grant.accessToken)?.claims['api_domain'];
+  if (typeof apiDomain !== 'string' || !isAmoAccountHost(apiDomain)) return null;
+  const res = await http.send({
+    method: 'GET',
+    url: `https://${apiDomain}/oauth2/account/current/subdomain`,
+    headers: { 'x-refresh-token': grant.refreshToken },
+    timeoutMs: 20_000,
+  });
+  if (res.status !== 200) return null;
+  const found = subdomainSchema.safeParse(res.body);
+  if (!found.success) return null;
+  const domain = found.data.domain.toLowerCase();
+  return isAmoAccountHost(domain) ? domain : null;
 }
 
 function baseFor(ctx: ProviderContext, host: string | null): string {
@@ -385,6 +422,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
 
     parseTokenResponse: parseStandardTokenResponse,
     classifyTokenError: classifyAmoTokenError,
+    relocateAccount: relocateAmoAccount,
     authorizationHeader: (tokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx, tokens) => baseFor(ctx, ctx.config.apiUrl ? null : accountHost(tokens, name)),
 
@@ -415,7 +453,8 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       const me = account.current_user_id;
       const zone = validTimeZone(account._embedded?.datetime_settings?.timezone);
       const assignee = (userId: number): string => users.get(userId) ?? (userId === me ? 'you' : `user ${userId}`);
-      const host = ctx.extra['host'] ?? ctx.tokens.host ?? site;
+      // The tokens' host follows the account when its subdomain changes; extra keeps the first one.
+      const host = ctx.tokens.host ?? ctx.extra['host'] ?? site;
       const workspace = ctx.workspaces[0]?.name ?? null;
       let count = 0;
       // `_links.next` names the account's public host; paging by number keeps --api-url overrides working.

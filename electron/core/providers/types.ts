@@ -62,7 +62,13 @@ export interface CallbackParams {
 
 export type Grant =
   | { kind: 'authorization_code'; code: string; codeVerifier: string | null; host: string | null }
-  | { kind: 'refresh_token'; refreshToken: string; host: string | null };
+  | {
+      kind: 'refresh_token';
+      refreshToken: string;
+      host: string | null;
+      /** The access token being replaced: amoCRM reads its shared API domain from it (relocateAccount). */
+      accessToken?: string;
+    };
 
 export interface HttpRequestSpec {
   method: 'POST' | 'GET';
@@ -80,6 +86,8 @@ export interface TokenResponse {
   expiresAt: number | null;
   scopes: string[] | null;
   tokenType: string | null;
+  /** The account host the tokens belong to now, when a refresh found the account moved (amoCRM). */
+  host?: string;
 }
 
 /**
@@ -192,6 +200,16 @@ export interface ProviderBehaviour {
    */
   completeTokenResponse?(http: HttpClient, ctx: ProviderContext, response: TokenResponse): Promise<TokenResponse>;
   classifyTokenError(status: number, body: unknown): TokenErrorClassification;
+  /**
+   * A refresh the account host refused: where the account lives now, or null. amoCRM moves an
+   * account when its subdomain changes; the refresh is sent once more to the host this returns.
+   */
+  relocateAccount?(
+    http: HttpClient,
+    ctx: ProviderContext,
+    grant: Extract<Grant, { kind: 'refresh_token' }>,
+    refused: HttpResponse,
+  ): Promise<string | null>;
   /** The value of the Authorization header for API calls. */
   authorizationHeader(tokens: StoredTokens): string;
   /** The API base for this account (amoCRM: the account host unless overridden). */

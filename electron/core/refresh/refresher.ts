@@ -230,7 +230,7 @@ export class Refresher {
           this.o.http,
           provider,
           ctx,
-          { kind: 'refresh_token', refreshToken, host: secret.tokens.host },
+          { kind: 'refresh_token', refreshToken, host: secret.tokens.host, accessToken: secret.tokens.accessToken },
           this.o.clock.now(),
         );
       } catch (error) {
@@ -256,7 +256,8 @@ export class Refresher {
       tokenType: response.tokenType ?? secret.tokens.tokenType,
       expiresAt: expiryFrom(response, issuedAt),
       issuedAt,
-      host: secret.tokens.host,
+      // A refresh that found the account moved (amoCRM's new subdomain) keeps its new home.
+      host: response.host ?? secret.tokens.host,
       personal: false,
     };
     const updated = this.o.repo.withHistory(

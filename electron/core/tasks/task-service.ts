@@ -71,6 +71,13 @@ export class TaskService {
       tokens: secret.tokens,
       header: (tokens) => provider.authorizationHeader(tokens),
       recover: (rejected) => this.o.refresher.refreshAfterRejection(accountId, rejected),
+      base: (tokens) => {
+        try {
+          return provider.apiBase(ctx, tokens);
+        } catch {
+          return null;
+        }
+      },
     });
     try {
       for await (const page of provider.fetchTasks(http, {

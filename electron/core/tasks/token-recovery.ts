@@ -13,6 +13,11 @@ export interface TokenRecoveryOptions {
   header(tokens: StoredTokens): string;
   /** Refreshes after the API refused `rejectedAccessToken` (Refresher.refreshAfterRejection). */
   recover(rejectedAccessToken: string): Promise<StoredTokens>;
+  /**
+   * The API base for a set of tokens, or null when unknown. A refresh that moved the account
+   * (amoCRM: a new subdomain) changes it, and the retried and later requests go to the new base.
+   */
+  base?(tokens: StoredTokens): string | null;
 }
 
 /**
@@ -27,13 +32,20 @@ export function withTokenRecovery(http: HttpClient, o: TokenRecoveryOptions): Ht
   let current = o.tokens;
   let recovery: Promise<StoredTokens> | null = null;
 
+  const originalBase = o.base?.(o.tokens) ?? null;
+
   const withHeader = (req: ApiRequest, value: string): ApiRequest => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) {
       // Only the account's own token is swapped; a request that carries another header keeps it.
       headers[k] = k.toLowerCase() === 'authorization' && v === original ? value : v;
     }
-    return { ...req, headers };
+    const base = current === o.tokens ? null : (o.base?.(current) ?? null);
+    const url =
+      originalBase !== null && base !== null && base !== originalBase && req.url.startsWith(`${originalBase}/`)
+        ? `${base}${req.url.slice(originalBase.length)}`
+        : req.url;
+    return { ...req, url, headers };
   };
 
   return {
