@@ -6,7 +6,7 @@ import { basecamp } from '../../electron/core/providers/basecamp';
 import { clickup } from '../../electron/core/providers/clickup';
 import { ticktick } from '../../electron/core/providers/ticktick';
 import type { ProviderDefinition } from '../../electron/core/providers/types';
-import { startAmocrmEmulator } from '../fakes/amocrm-emulator';
+import { amoHostRouting, startAmocrmEmulator } from '../fakes/amocrm-emulator';
 import { startBasecampEmulator } from '../fakes/basecamp-emulator';
 import { startClickupEmulator } from '../fakes/clickup-emulator';
 import type { EmulatorStats, Fault } from '../fakes/emulator-kit';
@@ -448,3 +448,169 @@ describe('status matrix: provider × failure × phase', () => {
     expect(measured).toHaveLength(4 * FAULTS.length * PHASES.length);
   }, 120_000);
 });
+
+// ---------------------------------------------------------------------------------------------
+// amoCRM: its 403s and a moved account (issue 21). A block of its own, beside the provider ×
+// failure table above: amoCRM's 403 means different things by its body, and whether this login
+// read the endpoint before matters, so its rows add a phase ("tasks, read before": a saved list
+// exists) and a result ("cached": the saved list served with the offline badge, CLI exit 0).
+// ---------------------------------------------------------------------------------------------
+
+type AmoPhase = 'identity' | 'tasks first' | 'tasks again' | 'refresh';
+const AMO_PHASES: AmoPhase[] = ['identity', 'tasks first', 'tasks again', 'refresh'];
+const AMO_FAULTS = ['HTML 403', 'empty 403', 'code-113 403', 'rights 403'] as const;
+type AmoFault = (typeof AMO_FAULTS)[number];
+
+/**
+ * "tasks first": the first task fetch after connecting; "tasks again": a fetch after a good one.
+ * Only the documented rights refusal on something never read is FORBIDDEN; every other 403 is
+ * temporary (exit 4, or the saved list) and the account stays ok. At the token endpoint any 403
+ * is amoCRM's block, never a lost grant. "subdomain change" is the account's address changing
+ * between two fetches: the next fetch looks the new one up and carries on after one refresh.
+ */
+const EXPECTED_AMO = `
+amocrm   | HTML 403         | identity    | PROVIDER_UNAVAILABLE 4        | —  | 0
+amocrm   | HTML 403         | tasks first | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | HTML 403         | tasks again | cached PROVIDER_UNAVAILABLE 0 | ok | 0
+amocrm   | HTML 403         | refresh     | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | empty 403        | identity    | PROVIDER_UNAVAILABLE 4        | —  | 0
+amocrm   | empty 403        | tasks first | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | empty 403        | tasks again | cached PROVIDER_UNAVAILABLE 0 | ok | 0
+amocrm   | empty 403        | refresh     | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | code-113 403     | identity    | PROVIDER_UNAVAILABLE 4        | —  | 0
+amocrm   | code-113 403     | tasks first | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | code-113 403     | tasks again | cached PROVIDER_UNAVAILABLE 0 | ok | 0
+amocrm   | code-113 403     | refresh     | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | rights 403       | identity    | FORBIDDEN 1                   | —  | 0
+amocrm   | rights 403       | tasks first | FORBIDDEN 1                   | ok | 0
+amocrm   | rights 403       | tasks again | cached PROVIDER_UNAVAILABLE 0 | ok | 0
+amocrm   | rights 403       | refresh     | PROVIDER_UNAVAILABLE 4        | ok | 0
+amocrm   | subdomain change | tasks again | ok 0                          | ok | 1
+`;
+
+/** amoCRM's answers, each as its documentation (or its edge) gives it; see amocrm-emulator.ts. */
+function amoFault(fault: AmoFault, path: RegExp): Fault {
+  const problem = { 'content-type': 'application/problem+json' };
+  switch (fault) {
+    case 'HTML 403':
+      return { path, status: 403, raw: '<html><body><h1>403 Forbidden</h1></body></html>', times: 50 };
+    case 'empty 403':
+      return { path, status: 403, raw: '', times: 50 };
+    case 'code-113 403':
+      // amocrm.com/developers/content/api/errors: 113, 403, "Access to this account is prohibited from your IP address".
+      return {
+        path,
+        status: 403,
+        headers: problem,
+        json: {
+          title: 'Forbidden',
+          status: 403,
+          detail: 'Access to this account is prohibited from your IP address',
+          error_code: 113,
+        },
+        times: 50,
+      };
+    case 'rights 403':
+      // developers.amocrm.ru, "Users API": 403 "Insufficient rights to call this method", problem+json.
+      return {
+        path,
+        status: 403,
+        headers: problem,
+        json: {
+          title: 'Forbidden',
+          type: 'https://httpstatus.es/403',
+          status: 403,
+          detail: 'Insufficient rights to call this method',
+        },
+        times: 50,
+      };
+  }
+}
+
+const AMO_PATHS: Record<AmoPhase, RegExp> = {
+  identity: /^\/api\/v4\/account$/,
+  'tasks first': /^\/api\/v4\/tasks$/,
+  'tasks again': /^\/api\/v4\/tasks$/,
+  refresh: /^\/oauth2\/access_token$/,
+};
+
+async function runAmoRow(fault: AmoFault | 'subdomain change', phase: AmoPhase): Promise<string> {
+  const redirect = `http://127.0.0.1:${await freePort()}/callback/amocrm`;
+  const emu = await startAmocrmEmulator({ redirectUri: redirect, taskCount: 30, requestsPerSecond: 100_000 });
+  // No --api-url: requests go to the account's real address, routed to the emulator, so a changed subdomain matters.
+  const http = amoHostRouting(fastHttp({ ms: 5_000 }), emu.url);
+  const t = makeTestCore({ keychain: false, providers: [amocrm], http });
+  try {
+    await t.core.setProvider('amocrm', {
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      redirectUri: redirect,
+      authorizeUrl: `${emu.url}/oauth`,
+    });
+    const connect = () =>
+      t.core.completeConnectWithCode('amocrm', emu.issueAuthorizationCode({ user: 'alice' }), { host: emu.host });
+    const accountId = phase === 'identity' ? null : (await connect()).id;
+    if (phase === 'tasks again') await t.core.tasks(accountId!);
+    const before = emu.stats.refreshGrants;
+    if (fault === 'subdomain change') emu.renameAccount('renamed.amocrm.ru');
+    else emu.inject(amoFault(fault, AMO_PATHS[phase]));
+    let result = 'ok 0';
+    try {
+      if (phase === 'identity') await connect();
+      else if (phase === 'refresh') await t.core.refresh(accountId!);
+      else {
+        const list = await t.core.tasks(accountId!);
+        if (list.offline) result = `cached ${list.error?.code ?? 'none'} 0`;
+      }
+    } catch (error) {
+      if (!(error instanceof TokentrayError)) throw error;
+      result = `${error.code} ${exitCodeFor(error.code)}`;
+    }
+    const accounts = await t.core.listAccounts();
+    return `${result} | ${accounts[0]?.status ?? '—'} | ${emu.stats.refreshGrants - before}`;
+  } finally {
+    await t.cleanup();
+    await emu.close();
+  }
+}
+
+describe("status matrix: amoCRM's 403s and a moved account", () => {
+  it('every row answers as the table says', async () => {
+    const expected = parseExpectedAmo();
+    const rows: Array<[AmoFault | 'subdomain change', AmoPhase]> = [
+      ...AMO_FAULTS.flatMap((f) => AMO_PHASES.map((p): [AmoFault, AmoPhase] => [f, p])),
+      ['subdomain change', 'tasks again'],
+    ];
+    const block: string[] = [];
+    const mismatches: string[] = [];
+    for (const [fault, phase] of rows) {
+      const got = await runAmoRow(fault, phase);
+      const key = `amocrm|${fault}|${phase}`;
+      const line = `amocrm   | ${fault.padEnd(17)}| ${phase.padEnd(12)}| ${got}`;
+      const ok = expected.get(key) === got;
+      block.push(ok ? line : `${line}   <- expected ${expected.get(key) ?? '(no row)'}`);
+      if (!ok) mismatches.push(`${key}: expected ${expected.get(key) ?? '(no row)'}, got ${got}`);
+    }
+    console.log(block.join('\n'));
+    expect(mismatches).toEqual([]);
+    expect(block).toHaveLength(expected.size);
+  }, 120_000);
+});
+
+function parseExpectedAmo(): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const line of EXPECTED_AMO.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length !== 6) continue;
+    const [provider, fault, phase, result, status, refreshes] = cells as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    rows.set(`${provider}|${fault}|${phase}`, `${result.replace(/\s+/g, ' ')} | ${status} | ${refreshes}`);
+  }
+  return rows;
+}
