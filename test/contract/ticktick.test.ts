@@ -225,7 +225,8 @@ describe('TickTick against its emulator', () => {
     const list = await t.core.tasks(alice.id);
     expect(list.offline).toBe(false);
     const tasks = list.tasks;
-    expect(tasks).toHaveLength(2 + 3 + 2 + 4);
+    // The undone tasks of the inbox and three lists, and the two completed in the last week.
+    expect(tasks).toHaveLength(2 + 3 + 2 + 4 + 2);
     for (const task of tasks) expect(taskSchema.parse(task)).toEqual(task);
     const byTitle = new Map<string, Task>(tasks.map((x) => [x.title, x]));
     expect(new Set(tasks.map((x) => x.project))).toEqual(new Set(['Inbox', 'Work', 'Home', 'Reading list']));
@@ -251,9 +252,21 @@ describe('TickTick against its emulator', () => {
     });
     // 23:30 UTC on 1 December is still the evening of 1 December in New York.
     expect(byTitle.get('Team offsite')?.due?.date).toBe('2026-12-01');
-    // One request for the lists, one per list (the inbox and three projects): no per-task calls
-    // to eat into TickTick's rate limit.
-    expect(emu.stats.apiRequests - requestsBefore).toBe(1 + 4);
+    // Completed tasks come only from POST /task/completed and show as done in their list; one
+    // finished a month ago is outside the week asked for.
+    expect(byTitle.get('Book the flights')).toMatchObject({ status: 'done', project: 'Inbox' });
+    expect(byTitle.get('Send the invoice')).toMatchObject({ status: 'done', project: 'Work' });
+    expect(byTitle.has('Water the plants')).toBe(false);
+    const query = emu.completedQueries.at(-1)!;
+    expect(query.projectIds).toBeNull();
+    const span =
+      Date.parse(String(query.endDate).replace('+0000', 'Z')) -
+      Date.parse(String(query.startDate).replace('+0000', 'Z'));
+    expect(span).toBe(7 * 86_400_000);
+    expect(String(query.startDate)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+    // One request for the lists, one per list (the inbox and three projects), one for the completed
+    // tasks: no per-task calls to eat into TickTick's rate limit.
+    expect(emu.stats.apiRequests - requestsBefore).toBe(1 + 4 + 1);
   });
 
   it('treats the 500 "exceed_query_limit" as a rate limit: backs off and completes the fetch', async () => {
@@ -272,7 +285,7 @@ describe('TickTick against its emulator', () => {
       const limitedBefore = emu.stats.rateLimited;
       const list = await paced.core.tasks(alice.id);
       expect(list.offline).toBe(false);
-      expect(list.tasks).toHaveLength(11);
+      expect(list.tasks).toHaveLength(13);
       expect(emu.stats.rateLimited).toBeGreaterThan(limitedBefore);
       expect(emu.stats.peakRequestsPerSecond).toBeLessThanOrEqual(Math.ceil(ticktick.requestsPerSecond) + 1);
     } finally {
@@ -288,7 +301,7 @@ describe('TickTick against its emulator', () => {
     try {
       const list = await t.core.tasks(alice.id);
       expect(list).toMatchObject({ offline: true, error: { code: 'RATE_LIMITED' } });
-      expect(list.tasks).toHaveLength(11);
+      expect(list.tasks).toHaveLength(13);
       // Bob has never fetched, so there is nothing to fall back on.
       await expect(t.core.tasks(bob.id)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
       expect((await account('Bob at work')).status).toBe('ok');
@@ -303,7 +316,7 @@ describe('TickTick against its emulator', () => {
     try {
       const list = await t.core.tasks(alice.id);
       expect(list).toMatchObject({ offline: true, error: { code: 'PROVIDER_UNAVAILABLE' } });
-      expect(list.tasks).toHaveLength(11);
+      expect(list.tasks).toHaveLength(13);
       expect(list.ageSeconds).not.toBeNull();
     } finally {
       emu.setOutage(false);
@@ -356,7 +369,7 @@ describe('Dida365 against a second emulator with its own hosts', () => {
     expect(alice).toMatchObject({ provider: 'dida365', providerName: 'Dida365', status: 'ok', canRefresh: false });
     expect(alice.label).toBe(`Dida365 ${dida.inboxIdOf('alice').slice(5)}`);
     const list = await t.core.tasks(alice.id);
-    expect(list.tasks).toHaveLength(11);
+    expect(list.tasks).toHaveLength(13);
     for (const task of list.tasks) {
       expect(task.provider).toBe('dida365');
       expect(task.url?.startsWith('https://dida365.com/webapp/#p/')).toBe(true);

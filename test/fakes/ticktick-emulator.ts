@@ -18,8 +18,9 @@ import {
  * TickTick's Open API as users meet it (Dida365 is the same service on other
  * hosts, so one emulator serves both): authorization code with HTTP Basic
  * client auth, a ~174-day access token and no refresh token, lists and their
- * undone tasks, the hidden per-user inbox reachable as project `inbox`, and the
- * undocumented query limit answered as a 500 with `exceed_query_limit`.
+ * undone tasks, the hidden per-user inbox reachable as project `inbox`, completed
+ * tasks only through `POST /open/v1/task/completed`, and the undocumented query
+ * limit answered as a 500 with `exceed_query_limit`.
  */
 
 export interface TicktickEmulatorOptions {
@@ -70,6 +71,8 @@ export interface TicktickEmulatorHandle {
   revokeAll(): void;
   expireAccessTokens(): void;
   readonly stats: TicktickStats;
+  /** The bodies of every `POST /open/v1/task/completed`, in order. */
+  readonly completedQueries: Array<{ startDate: unknown; endDate: unknown; projectIds: unknown[] | null }>;
   close(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ interface WireTask {
   content: string;
   priority: number;
   status: number;
+  completedTime?: string;
   dueDate?: string;
   startDate?: string;
   isAllDay: boolean;
@@ -105,7 +109,21 @@ interface Project {
 interface UserData {
   inboxId: string;
   projects: Project[];
+  /** Undone tasks by project: all `GET /project/{id}/data` returns. */
   tasks: Map<string, WireTask[]>;
+  /** Completed tasks (status 2, with completedTime), answered only by `POST /task/completed`. */
+  completed: WireTask[];
+}
+
+/** TickTick's wire format for instants: `2026-03-01T00:58:20.000+0000`. */
+function wireDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
+function parseWireDate(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const ms = Date.parse(value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(ms) ? null : ms;
 }
 
 function hex(seed: string, length: number): string {
@@ -202,7 +220,16 @@ function buildUser(user: string, options: TicktickEmulatorOptions): UserData {
       task(user, reading.id, i, { title: `Chapter ${i + 1}`, priority: i % 2 === 0 ? 0 : 1 }),
     ),
   );
-  return { inboxId, projects: [work, home, reading], tasks };
+  const now = Date.now();
+  const done = (projectId: string, n: number, title: string, agoMs: number): WireTask =>
+    task(user, projectId, 100 + n, { title, status: 2, completedTime: wireDate(now - agoMs) });
+  const completed = [
+    done(inboxId, 0, 'Book the flights', 3_600_000),
+    done(work.id, 1, 'Send the invoice', 2 * 86_400_000),
+    // Finished a month ago: outside the window Tokentray asks for.
+    done(home.id, 2, 'Water the plants', 30 * 86_400_000),
+  ];
+  return { inboxId, projects: [work, home, reading], tasks, completed };
 }
 
 export async function startTicktickEmulator(options: TicktickEmulatorOptions = {}): Promise<TicktickEmulatorHandle> {
@@ -220,6 +247,7 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
   let rate = new RateWindow(options.rateLimit?.limit ?? 100, options.rateLimit?.windowMs ?? 60_000);
   let outage = false;
   let tokenRequests = 0;
+  const completedQueries: TicktickEmulatorHandle['completedQueries'] = [];
   const name = options.name ?? 'TickTick';
 
   const dataOf = (user: string): UserData => {
@@ -335,6 +363,29 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
       if (!project) return { status: 404, json: { errorCode: 'project_not_found', errorMessage: 'Project not found' } };
       return { status: 200, json: { project, tasks: data.tasks.get(project.id) ?? [], columns: [] } };
     }
+    // developer.dida365.com/docs#/openapi, "List Completed Tasks": POST /open/v1/task/completed with a
+    // JSON object whose fields are all optional: projectIds (list), startDate and endDate (inclusive
+    // bounds on completedTime, e.g. "2026-03-01T00:58:20.000+0000"); answers a Task array.
+    if (req.method === 'POST' && path === '/task/completed') {
+      let body: Record<string, unknown> = {};
+      try {
+        const parsed = JSON.parse(req.text || '{}') as unknown;
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+      } catch {
+        return { status: 400, json: { errorCode: 'param_error', errorMessage: 'Invalid request body' } };
+      }
+      const ids = Array.isArray(body['projectIds']) ? (body['projectIds'] as unknown[]) : null;
+      const from = parseWireDate(body['startDate']);
+      const to = parseWireDate(body['endDate']);
+      const found = data.completed.filter((t) => {
+        const at = parseWireDate(t.completedTime) ?? 0;
+        return (
+          (ids === null || ids.includes(t.projectId)) && (from === null || at >= from) && (to === null || at <= to)
+        );
+      });
+      completedQueries.push({ startDate: body['startDate'], endDate: body['endDate'], projectIds: ids });
+      return { status: 200, json: found };
+    }
     return { status: 404, json: { errorCode: 'not_found', errorMessage: 'Resource not found' } };
   }
 
@@ -359,6 +410,7 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
     issueAuthorizationCode: ({ user, redirectUri }) =>
       book.issueCode({ user, extra: { scope: 'tasks:read tasks:write' } }, redirectUri ?? redirectUris[0]!),
     inboxIdOf: (user) => dataOf(user).inboxId,
+    completedQueries,
     setOutage: (down) => {
       outage = down;
     },

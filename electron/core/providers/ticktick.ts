@@ -21,6 +21,8 @@ const INBOX_ALIAS = 'inbox';
 const FOURTEEN_DAYS_SECONDS = 14 * 24 * 3600;
 /** A list count far beyond any real account: a server looping its list would otherwise keep us fetching. */
 const MAX_PROJECTS = 2_000;
+/** How far back completed tasks are shown ("recently completed", as the other providers' done tasks). */
+const COMPLETED_WINDOW_MS = 7 * 86_400_000;
 
 const projectSchema = z.object({
   id: z.string().min(1),
@@ -35,6 +37,7 @@ const wireTaskSchema = z.object({
   priority: z.number().int().nullish(),
   status: z.number().int().nullish(),
   dueDate: z.string().nullish(),
+  completedTime: z.string().nullish(),
   isAllDay: z.boolean().nullish(),
   timeZone: z.string().nullish(),
   modifiedTime: z.string().nullish(),
@@ -79,6 +82,11 @@ export function ticktickDue(t: Pick<WireTask, 'dueDate' | 'isAllDay' | 'timeZone
   return { ...timedDue(instant, zone ?? 'UTC'), timeZone: zone };
 }
 
+/** An instant in TickTick's wire format, `2026-03-01T00:58:20.000+0000`. */
+export function ticktickDate(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
 function isQueryLimit(res: HttpResponse): boolean {
   if (res.status !== 500) return false;
   const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
@@ -112,6 +120,28 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
       ...provider.apiPacing!(ctx),
       requestsPerSecond: provider.requestsPerSecond,
     });
+
+  /**
+   * Tasks completed in the last week. `GET /project/{id}/data` returns undone tasks only; the
+   * Open API documents completed ones separately (developer.dida365.com/docs#/openapi, "List
+   * Completed Tasks": `POST /open/v1/task/completed`, a JSON object of optional filters —
+   * `projectIds`, and `startDate`/`endDate` as inclusive bounds on `completedTime` — answered
+   * with a Task array). Without projectIds it covers every list, the inbox included.
+   */
+  const completedTasks = async (http: HttpClient, ctx: AccountContext): Promise<WireTask[]> => {
+    const now = Date.now();
+    const res = await http.api({
+      method: 'POST',
+      url: `${provider.apiBase(ctx, ctx.tokens)}/task/completed`,
+      headers: { authorization: provider.authorizationHeader(ctx.tokens), 'content-type': 'application/json' },
+      body: JSON.stringify({ startDate: ticktickDate(now - COMPLETED_WINDOW_MS), endDate: ticktickDate(now) }),
+      providerName: hosts.name,
+      what: 'completed tasks',
+      ...provider.apiPacing!(ctx),
+      requestsPerSecond: provider.requestsPerSecond,
+    });
+    return parsed(z.array(wireTaskSchema), res, 'completed tasks', hosts.name);
+  };
 
   const projectData = async (http: HttpClient, ctx: AccountContext, projectId: string) =>
     parsed(
@@ -221,13 +251,26 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
         .slice(0, MAX_PROJECTS);
       const lists: Array<{ id: string; name: string }> = [{ id: INBOX_ALIAS, name: 'Inbox' }, ...projects];
       let count = 0;
+      const seen = new Set<string>();
       for (const list of lists) {
         const data = await projectData(http, ctx, list.id);
         const tasks = (data.tasks ?? []).map((t) => toTask(t, ctx, list.name));
+        for (const t of tasks) seen.add(t.id);
         count += tasks.length;
         onProgress?.(count);
         if (tasks.length > 0) yield tasks;
       }
+      const names = new Map(projects.map((p) => [p.id, p.name]));
+      const done = (await completedTasks(http, ctx))
+        .filter((t) => !seen.has(t.id))
+        // Whatever the status field says, this endpoint lists completed tasks only.
+        .map((t) => ({
+          ...toTask(t, ctx, names.get(t.projectId) ?? (t.projectId.startsWith(INBOX_ALIAS) ? 'Inbox' : null)),
+          status: 'done' as const,
+        }));
+      count += done.length;
+      onProgress?.(count);
+      if (done.length > 0) yield done;
     },
   };
   return provider;
