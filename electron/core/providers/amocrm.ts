@@ -207,7 +207,7 @@ function accountHost(tokens: StoredTokens, name: string): string {
   if (tokens.host) return tokens.host;
   throw new TokentrayError(
     'USAGE',
-    `Tokentray does not know which ${name} account this token belongs to (a token names only ${name}'s shared API server); connect again with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
+    `Tokentray does not know which ${name} account this token belongs to (a token names only ${name}'s shared API server); give the account's address with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
   );
 }
 
