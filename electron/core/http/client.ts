@@ -86,6 +86,12 @@ export interface ApiRequest extends HttpRequest {
    * blocks an IP after a burst with 403): how long to back off, in ms, or null.
    */
   blockedForMs?: (res: HttpResponse) => number | null;
+  /**
+   * The provider's own reading of a 4xx refusal, before the general one: an answer that refuses
+   * one workspace or list rather than the token (ClickUp's "Team not authorized" 401, Basecamp's
+   * inactive-account 404). The error to throw, or null for the general reading.
+   */
+  refusal?: (res: HttpResponse) => TokentrayError | null;
 }
 
 export interface HttpResponse {
@@ -236,6 +242,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         await sleep(next.waitMs);
         continue;
       }
+      const refused = res.status >= 400 && res.status < 500 ? (req.refusal?.(res) ?? null) : null;
+      if (refused !== null) throw refused;
       if (res.status === 401) {
         throw new TokenRejectedError(
           `${req.providerName} no longer accepts this account's token (${describe(res)}); reconnect the account.`,
