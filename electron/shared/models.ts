@@ -131,7 +131,12 @@ export const taskSchema = z.object({
   provider: z.string(),
   title: z.string(),
   status: z.enum(['open', 'done']),
-  /** date: YYYY-MM-DD for all-day items; dateTime: ISO 8601 with offset; timeZone: IANA name when the provider gives one. */
+  /**
+   * date: the YYYY-MM-DD day the task is due, in `timeZone` (or the user's zone when null): the
+   * view groups by it. dateTime: ISO 8601 instant, or null for a date with no time (all-day,
+   * date-only; shown as the day alone). timeZone: IANA name the provider's date belongs to.
+   * Providers build it with electron/core/tasks/due-date.ts (timedDue / allDayDue).
+   */
   due: z.object({ date: z.string(), dateTime: z.string().nullable(), timeZone: z.string().nullable() }).nullable(),
   /** 0 none, 1 low, 2 normal, 3 high, 4 urgent; original is the provider's own value. */
   priority: z.object({

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Task, Workspace } from '../../shared/models';
 import { TokentrayError } from '../errors';
+import { allDayDue, calendarDayIn, timedDue, validTimeZone } from '../tasks/due-date';
 import type { HttpClient, HttpResponse } from '../http/client';
 import { classifyStandardTokenError, standardAuthorizeUrl } from '../oauth/standard';
 import type { AccountContext, Identity, ProviderDefinition, StoredTokens, TokenErrorClassification } from './types';
@@ -63,26 +64,6 @@ export function parseTicktickDate(value: string): Date | null {
   return Number.isNaN(ms) ? null : new Date(ms);
 }
 
-function validTimeZone(zone: string | null | undefined): string | null {
-  if (!zone) return null;
-  try {
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
-    return zone;
-  } catch {
-    return null;
-  }
-}
-
-/** The calendar date of an instant as seen in a time zone (YYYY-MM-DD). */
-function dateIn(instant: Date, zone: string | null): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone ?? 'UTC',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(instant);
-}
-
 /**
  * All-day tasks are stored as midnight in the task's own zone, expressed in
  * UTC (Asia/Shanghai's 14 August is 2026-08-13T16:00:00+0000), so the day
@@ -93,8 +74,9 @@ export function ticktickDue(t: Pick<WireTask, 'dueDate' | 'isAllDay' | 'timeZone
   const instant = parseTicktickDate(t.dueDate);
   if (!instant) return null;
   const zone = validTimeZone(t.timeZone);
-  if (t.isAllDay) return { date: dateIn(instant, zone), dateTime: null, timeZone: zone };
-  return { date: dateIn(instant, zone), dateTime: instant.toISOString(), timeZone: zone };
+  // A task without a zone of its own was stored by TickTick in UTC.
+  if (t.isAllDay) return allDayDue(calendarDayIn(instant, zone ?? 'UTC'), zone);
+  return { ...timedDue(instant, zone ?? 'UTC'), timeZone: zone };
 }
 
 function isQueryLimit(res: HttpResponse): boolean {
