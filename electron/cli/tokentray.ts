@@ -358,10 +358,17 @@ export function buildProgram(): Command {
     .action(async (ref: string, opts: { json?: boolean; offline?: boolean }) => {
       const list = await (await getCore()).tasks(ref, { offline: opts.offline === true });
       if (list.offline) {
+        // A list saved seconds ago is "from just now", not "from in 0 s".
         const age =
-          list.ageSeconds === null ? 'unknown age' : `${relativeTime(Date.now() - list.ageSeconds * 1000, Date.now())}`;
+          list.ageSeconds === null
+            ? 'unknown age'
+            : list.ageSeconds < 45
+              ? 'just now'
+              : relativeTime(Date.now() - list.ageSeconds * 1000, Date.now());
         say(`Showing the saved task list from ${age}${list.error ? ` because: ${list.error.message}` : ''}.`);
       }
+      // What the provider refused while the rest came (a workspace, a list), one sentence each.
+      for (const skipped of list.skipped ?? []) say(`Skipped: ${skipped.message}`);
       if (opts.json) return printJson(list);
       const rows = [['DUE', 'STATUS', 'PRIORITY', 'TITLE', 'PROJECT']];
       for (const t of list.tasks)

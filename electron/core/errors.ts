@@ -50,15 +50,29 @@ export function exitCodeFor(code: ErrorCode): number {
   return EXIT_CODES[code] ?? 1;
 }
 
-/** Provider-supplied text (error descriptions, hints) cut short and stripped of anything token-shaped. */
+/** Runs of the characters tokens are made of (base64, base64url, hex), long enough to be one. */
+const TOKEN_SHAPED = /\b(pk_[A-Za-z0-9_]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*|[A-Za-z0-9_\-+/=]{32,})/g;
+/** A URL path segment that names a resource: a number, or a short lower-case word ("buckets", "v2", "todo_lists"). */
+const PATH_SEGMENT = /^(\d+|[a-z][a-z0-9_-]{0,30})$/;
+
+/**
+ * A URL path like `/99999991/buckets/1004/todolists/1006/todos` matches the token pattern (it is
+ * long and `/` is a base64 character) but names the resource that failed, which the user needs to
+ * see. It is kept when every segment is a number or a short lower-case word; a token's segments mix
+ * cases, so a token with slashes in it is still redacted.
+ */
+function redactToken(run: string): string {
+  if (!run.includes('/')) return '[redacted]';
+  const segments = run.split('/').filter((segment) => segment !== '');
+  return segments.length > 0 && segments.every((segment) => PATH_SEGMENT.test(segment)) ? run : '[redacted]';
+}
+
+/** Provider-supplied text (error descriptions, hints, URL paths) cut short and stripped of anything token-shaped. */
 export function safeDetail(text: unknown, max = 160): string {
   if (typeof text !== 'string') return '';
   const cleaned = text
     .replace(/[\r\n\t]+/g, ' ')
-    .replace(
-      /\b(pk_[A-Za-z0-9_]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*|[A-Za-z0-9_\-+/=]{32,})/g,
-      '[redacted]',
-    )
+    .replace(TOKEN_SHAPED, redactToken)
     .trim();
   return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
 }

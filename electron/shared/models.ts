@@ -151,6 +151,23 @@ export const taskSchema = z.object({
 });
 export type Task = z.infer<typeof taskSchema>;
 
+/**
+ * A part of an account's tasks the provider would not hand over while the rest came: one
+ * workspace (a Basecamp account that is inactive or expired, a ClickUp workspace the token may not
+ * read) or one list (deleted, or hidden from this login). The account itself stays connected.
+ */
+export const skippedSourceSchema = z.object({
+  kind: z.enum(['workspace', 'project', 'list']),
+  /** The workspace (Basecamp account, ClickUp workspace) it belongs to. */
+  workspace: z.string(),
+  /** What was skipped: the workspace, the project, or "project / list". */
+  name: z.string(),
+  reason: z.enum(['inactive', 'expired', 'not_found', 'not_authorized']),
+  /** One sentence for the user: what was skipped and why. */
+  message: z.string(),
+});
+export type SkippedSource = z.infer<typeof skippedSourceSchema>;
+
 export const taskListSchema = z.object({
   accountId: z.string(),
   tasks: z.array(taskSchema),
@@ -160,6 +177,8 @@ export const taskListSchema = z.object({
   ageSeconds: z.number().nullable(),
   /** Why the cache was served, when the live fetch failed. */
   error: appErrorSchema.nullable(),
+  /** What the live fetch skipped while listing the rest; absent or empty when nothing was. */
+  skipped: z.array(skippedSourceSchema).optional(),
 });
 export type TaskList = z.infer<typeof taskListSchema>;
 

@@ -3,7 +3,7 @@
 // (headers and tasks) and gets group headers and totals with every answer, so
 // no message grows with the list. Spread into `ipcContract` as one block.
 import { z } from 'zod';
-import { appErrorSchema, taskSchema } from './models';
+import { appErrorSchema, skippedSourceSchema, taskSchema } from './models';
 
 export const dueGroupSchema = z.enum(['overdue', 'today', 'tomorrow', 'week', 'later', 'none']);
 export type DueGroup = z.infer<typeof dueGroupSchema>;
@@ -76,6 +76,8 @@ export const taskViewSourceSchema = z.object({
   offline: z.boolean(),
   ageSeconds: z.number().nullable(),
   error: appErrorSchema.nullable(),
+  /** Workspaces and lists the live fetch skipped while listing the rest (TaskList.skipped). */
+  skipped: z.array(skippedSourceSchema),
 });
 export type TaskViewSource = z.infer<typeof taskViewSourceSchema>;
 

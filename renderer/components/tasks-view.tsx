@@ -6,12 +6,15 @@ import { useApp } from '../state/app-context';
 import { useNow } from '../state/use-now';
 import { useGroupedRows } from '../state/use-grouped-rows';
 import { PAGE_ROWS, useTaskView } from '../state/use-task-view';
-import { CheckIcon, ExternalIcon, ListIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
+import { AlertIcon, CheckIcon, ExternalIcon, ListIcon, PlusIcon, RefreshIcon, SearchIcon } from './icons';
 import { PageHeader } from './page-header';
 import { ProviderIcon } from './provider-icon';
 import { EmptyState, ErrorState, Spinner } from './states';
 import { WarningBanner } from './warning-banner';
 import './tasks-view.css';
+
+/** A saved copy younger than this reads "saved just now", not "saved now" or "in 0 seconds". */
+const JUST_NOW_MS = 45_000;
 
 const HEADER_HEIGHT = 40;
 const ROW_HEIGHT = 60;
@@ -236,6 +239,9 @@ export function TasksView({ accountId }: { accountId: string | null }) {
     null,
   );
   const selected = accountId ? list.find((a) => a.id === accountId) : undefined;
+  // What a live fetch could not read while the rest came (a Basecamp account gone inactive, a ClickUp
+  // workspace the token was not granted, a deleted list): named, so a missing task has a reason.
+  const skipped = view && !view.stale ? view.sources.flatMap((l) => l.skipped) : [];
 
   return (
     <div className="view view--fill">
@@ -304,9 +310,11 @@ export function TasksView({ accountId }: { accountId: string | null }) {
         <WarningBanner testId="offline-badge">
           <span>
             <strong className="warning-banner__badge">{i18n.t('tasks.offline')}</strong>
-            {oldest
-              ? i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })
-              : i18n.t('tasks.cachedNever')}
+            {!oldest
+              ? i18n.t('tasks.cachedNever')
+              : now - Date.parse(oldest) < JUST_NOW_MS
+                ? i18n.t('tasks.cachedJustNow')
+                : i18n.t('tasks.cachedAge', { age: formatRelative(oldest, now, i18n.locale) })}
           </span>
           {offline
             .map((l) => l.error)
@@ -317,6 +325,18 @@ export function TasksView({ accountId }: { accountId: string | null }) {
                 {i18n.errorTitle(e.code)} · {e.message}
               </span>
             ))}
+        </WarningBanner>
+      ) : null}
+      {skipped.length > 0 ? (
+        <WarningBanner testId="skipped-notice" icon={<AlertIcon size={16} className="warning-banner__icon" />}>
+          <strong className="warning-banner__badge">{i18n.tn('tasks.skipped', skipped.length)}</strong>
+          <ul className="warning-banner__list">
+            {skipped.map((s) => (
+              <li key={`${s.kind}|${s.workspace}|${s.name}`} className="warning-banner__reason">
+                {s.message}
+              </li>
+            ))}
+          </ul>
         </WarningBanner>
       ) : null}
       {view?.failures.map((f) => (

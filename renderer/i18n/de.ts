@@ -206,6 +206,11 @@ export const de: Messages = {
   'tasks.updating': 'Wird aktualisiert…',
   'tasks.cachedAge': 'Angezeigt wird die Kopie von {age}.',
   'tasks.cachedNever': 'Angezeigt werden gespeicherte Aufgaben.',
+  'tasks.cachedJustNow': 'Angezeigt wird die gerade eben gespeicherte Kopie.',
+  'tasks.skipped': {
+    one: '{n} Teil konnte nicht gelesen werden; alles andere wird angezeigt',
+    other: '{n} Teile konnten nicht gelesen werden; alles andere wird angezeigt',
+  },
   'tasks.noAccountsTitle': 'Keine Konten für Aufgaben',
   'tasks.noAccountsBody': 'Verbinde ein Konto, dann erscheinen seine Aufgaben hier, nach Fälligkeit gruppiert.',
   'tasks.emptyTitle': 'Nichts zu tun',

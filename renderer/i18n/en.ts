@@ -206,6 +206,11 @@ export const en = {
   'tasks.updating': 'Updating…',
   'tasks.cachedAge': 'Showing the copy saved {age}.',
   'tasks.cachedNever': 'Showing saved tasks.',
+  'tasks.cachedJustNow': 'Showing the copy saved just now.',
+  'tasks.skipped': {
+    one: '{n} part could not be read; everything else is shown',
+    other: '{n} parts could not be read; everything else is shown',
+  },
   'tasks.noAccountsTitle': 'No accounts to show tasks for',
   'tasks.noAccountsBody': 'Connect an account and its tasks appear here, grouped by due date.',
   'tasks.emptyTitle': 'Nothing to do',

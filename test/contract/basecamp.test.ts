@@ -70,12 +70,14 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
   it('connects through the loopback flow: one grant, one account, one workspace per Basecamp 4 account', async () => {
     const attempt = await s.t.core.startConnect('basecamp');
     const url = new URL(attempt.authorizeUrl);
+    // bc3-api sections/authentication.md: the standard parameters, not the legacy type=web_server.
     expect(Object.fromEntries(url.searchParams)).toMatchObject({
-      type: 'web_server',
+      response_type: 'code',
       client_id: s.emu.clientId,
       redirect_uri: s.emu.redirectUri,
     });
     expect(url.searchParams.get('state')).toBeTruthy();
+    expect(url.searchParams.has('type')).toBe(false);
     expect(url.searchParams.has('code_challenge')).toBe(false);
     attempt.cancel();
     await attempt.result.catch(() => undefined);
@@ -88,8 +90,9 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
       { id: '99999992', name: 'Fried Family', url: 'https://3.basecamp.com/99999992' },
     ]);
     expect(Date.parse(jason.expiresAt!) - Date.now()).toBeGreaterThan(TWO_WEEKS_MS - 60_000);
-    // Token requests use the legacy form Launchpad has always accepted.
-    expect(s.emu.stats.legacyTokenRequests).toBe(s.emu.stats.authorizationCodeGrants);
+    // Token requests use grant_type, never the legacy type= ("still accepted but not recommended").
+    expect(s.emu.stats.authorizationCodeGrants).toBeGreaterThan(0);
+    expect(s.emu.stats.legacyTokenRequests).toBe(0);
   });
 
   it('keeps one account when the same login connects again', async () => {
@@ -121,9 +124,10 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
     expect(new Set(list.tasks.map((t) => t.id))).toEqual(new Set(expected.map((t) => String(t.id))));
     for (const task of list.tasks) expect(taskSchema.parse(task)).toEqual(task);
     // Pagination really happened: 2 items a page over projects (4 incl. the one without to-dos) and to-dos.
-    // Per project: the to-do set, its list index, per list 4 + 2 pages of to-dos and a group index,
-    // and the group's 1 + 1 pages.
-    expect(s.emu.stats.apiRequests - before).toBe(2 * (2 + 3 * (1 + 1 + 2 * (4 + 2 + 1) + 2)));
+    // authorization.json once (which accounts are expired); per project: the to-do set, its list index,
+    // per list 4 + 2 pages of to-dos and a group index, and the group's 1 + 1 pages.
+    expect(s.emu.stats.apiRequests - before).toBe(1 + 2 * (2 + 3 * (1 + 1 + 2 * (4 + 2 + 1) + 2)));
+    expect(list.skipped).toEqual([]);
 
     const wire = expected.find((t) => t.completed && t.due_on && t.assignees.length > 0)!;
     expect(list.tasks.find((t) => t.id === String(wire.id))).toEqual({
@@ -168,13 +172,104 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
     }
   });
 
-  it('asks for a reconnect once the user removes the app at Launchpad', async () => {
+  it('asks for a reconnect once the user removes the app at Launchpad (the refresh answers 401)', async () => {
     const nicole = (await s.t.core.listAccounts()).find((a) => a.id !== jason.id)!;
     s.emu.revokeAll();
     await expect(s.t.core.tasks(jason.id)).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
     await expect(s.t.core.refresh(nicole.id)).rejects.toMatchObject({ code: 'RECONNECT_REQUIRED' });
     const accounts = await s.t.core.listAccounts();
     expect(accounts.map((a) => a.status)).toEqual(['reconnect', 'reconnect']);
+    // The sentence says to reconnect, not to fix the client secret.
+    expect(accounts.map((a) => a.statusDetail)).toEqual([
+      expect.stringMatching(/reconnect|connect/i),
+      expect.stringMatching(/reconnect|connect/i),
+    ]);
+  });
+});
+
+describe('Basecamp accounts and lists this login may not read (bc3-api README, "404 Not Found")', () => {
+  let s: Setup;
+  let account: AccountSummary;
+  const HONCHO = 99_999_991;
+  const FAMILY = 99_999_992;
+  beforeAll(async () => {
+    s = await setUp({ projectsPerAccount: 2, listsPerProject: 2, openTodosPerList: 3, completedTodosPerList: 1 });
+    account = await connect(s, 'jason');
+  });
+  afterAll(() => tearDown(s));
+
+  const idsOf = (tasks: Array<{ id: string }>): Set<string> => new Set(tasks.map((t) => t.id));
+  const todosIn = (accountName: string): string[] =>
+    s.emu
+      .todosOf('jason')
+      .filter((t) => t.accountName === accountName)
+      .map((t) => String(t.id));
+
+  it('skips an inactive account (404 with Reason: Account Inactive), names it, and lists the other one', async () => {
+    s.emu.setAccountInactive(FAMILY, true);
+    try {
+      const list = await s.t.core.tasks(account.id);
+      expect(list).toMatchObject({ offline: false, error: null });
+      expect(idsOf(list.tasks)).toEqual(new Set(todosIn('Honcho Design')));
+      expect(list.skipped).toEqual([
+        {
+          kind: 'workspace',
+          workspace: 'Fried Family',
+          name: 'Fried Family',
+          reason: 'inactive',
+          message: expect.stringContaining('“Fried Family” is inactive') as unknown,
+        },
+      ]);
+      expect((await s.t.core.listAccounts())[0]).toMatchObject({ status: 'ok', statusDetail: null });
+    } finally {
+      s.emu.setAccountInactive(FAMILY, false);
+    }
+  });
+
+  it('skips an account authorization.json flags expired without calling it', async () => {
+    s.emu.setAccountExpired(HONCHO, true);
+    try {
+      const list = await s.t.core.tasks(account.id);
+      expect(idsOf(list.tasks)).toEqual(new Set(todosIn('Fried Family')));
+      expect(list.skipped).toEqual([
+        expect.objectContaining({ kind: 'workspace', name: 'Honcho Design', reason: 'expired' }),
+      ]);
+      expect((await s.t.core.listAccounts())[0]?.status).toBe('ok');
+    } finally {
+      s.emu.setAccountExpired(HONCHO, false);
+    }
+  });
+
+  it('skips a to-do list that answers 404 (deleted or hidden), names it, and keeps every other to-do', async () => {
+    const hidden = s.emu.hideList(HONCHO, 1, 1);
+    const list = await s.t.core.tasks(account.id);
+    expect(list).toMatchObject({ offline: false, error: null });
+    const expected = s.emu
+      .todosOf('jason')
+      .map((t) => String(t.id))
+      .filter((id) => !hidden.todoIds.includes(Number(id)));
+    expect(idsOf(list.tasks)).toEqual(new Set(expected));
+    expect(hidden.todoIds.length).toBeGreaterThan(0);
+    expect(list.skipped).toEqual([
+      {
+        kind: 'list',
+        workspace: 'Honcho Design',
+        name: `${hidden.projectName} / ${hidden.listName}`,
+        reason: 'not_found',
+        message: expect.stringContaining(`“${hidden.listName}” in “${hidden.projectName}”`) as unknown,
+      },
+    ]);
+    expect((await s.t.core.listAccounts())[0]?.status).toBe('ok');
+  });
+
+  it('names the resource that failed in the error, not "[redacted]"', async () => {
+    s.emu.inject({ path: /\/todolists\/\d+\/todos\.json$/, status: 403, json: { error: 'Forbidden' }, times: 1 });
+    const error = await s.t.core.tasks(account.id).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/the to-do list “List \d”/) });
+    expect((error as Error).message).not.toContain('[redacted]');
   });
 });
 
@@ -227,6 +322,8 @@ describe('Basecamp token answers without refresh_token or expires_in', () => {
     expect(second).toMatchObject({ status: 'ok' });
     expect(second.fingerprint).not.toBe(first.fingerprint);
     expect(s.emu.stats.refreshGrants).toBe(2);
+    expect(s.emu.stats.refreshesWithRedirectUri).toBe(0);
+    expect(s.emu.stats.legacyTokenRequests).toBe(0);
     expect((await s.t.core.tasks(account!.id)).tasks).toHaveLength(s.emu.todosOf('jason').length);
   });
 
@@ -259,32 +356,41 @@ describe('Basecamp rate limit', () => {
 });
 
 describe('Basecamp wire details', () => {
-  it('classifies token errors: dead grant → reconnect, bad client → config, 5xx/429 transient', () => {
+  it('classifies token errors: dead grant or any other 401 → reconnect, bad client → config, 5xx/429 transient', () => {
     const c = basecamp.classifyTokenError;
     expect(c(400, { error: 'invalid_grant' }).kind).toBe('reconnect');
     expect(c(400, { error: 'authorization_expired' }).kind).toBe('reconnect');
+    // basecamp/basecamp-sdk oauth/exchange.ts: a 401 from the token endpoint is "auth_required".
+    expect(c(401, { error: 'Your authorization has been revoked.' }).kind).toBe('reconnect');
+    expect(c(401, '').kind).toBe('reconnect');
     expect(c(401, { error: 'invalid_client' }).kind).toBe('client_config');
     expect(c(400, { error: 'invalid_request' }).kind).toBe('bad_code');
     expect(c(503, 'down').kind).toBe('unavailable');
     expect(c(429, null).kind).toBe('rate_limited');
   });
 
-  it('builds legacy token requests with the client secret and redirect URI in the form', () => {
+  it('builds standard token requests: grant_type, redirect_uri on the code exchange only', () => {
     const ctx = {
       config: { clientId: 'id' } as never,
       endpoints: { tokenUrl: 'https://l.example/authorization/token' } as never,
       clientSecret: 'sec',
       redirectUri: 'http://127.0.0.1:8976/callback',
     };
-    const refresh = new URLSearchParams(
-      basecamp.buildTokenRequest!(ctx, { kind: 'refresh_token', refreshToken: 'r', host: null }).body!,
-    );
-    expect(Object.fromEntries(refresh)).toEqual({
-      type: 'refresh',
+    const form = (grant: Parameters<NonNullable<typeof basecamp.buildTokenRequest>>[1]) =>
+      Object.fromEntries(new URLSearchParams(basecamp.buildTokenRequest!(ctx, grant).body!));
+    expect(form({ kind: 'authorization_code', code: 'c', codeVerifier: null, host: null })).toEqual({
+      grant_type: 'authorization_code',
+      code: 'c',
+      redirect_uri: 'http://127.0.0.1:8976/callback',
+      client_id: 'id',
+      client_secret: 'sec',
+    });
+    // bc3-api sections/authentication.md, "Refreshing access tokens": no redirect_uri listed.
+    expect(form({ kind: 'refresh_token', refreshToken: 'r', host: null })).toEqual({
+      grant_type: 'refresh_token',
       refresh_token: 'r',
       client_id: 'id',
       client_secret: 'sec',
-      redirect_uri: 'http://127.0.0.1:8976/callback',
     });
   });
 

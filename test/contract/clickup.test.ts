@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpClient } from '../../electron/core/http/client';
-import { clickup } from '../../electron/core/providers/clickup';
+import { createHttpClient, type HttpClient } from '../../electron/core/http/client';
+import { clickup, clickupDateOnlyDay, clickupDue, clickupPace } from '../../electron/core/providers/clickup';
+import { calendarDayIn } from '../../electron/core/tasks/due-date';
 import type { ProviderContext, StoredTokens } from '../../electron/core/providers/types';
 import { taskSchema, type AccountSummary, type Task } from '../../electron/shared/models';
-import { startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
+import { clickupDateOnly, startClickupEmulator, type ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { freePort } from '../support/free-port';
 import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
 import { providerContext } from '../support/provider-context';
@@ -69,7 +70,7 @@ describe('clickup provider definition', () => {
     personal,
   });
 
-  it('asks for consent without PKCE and sends client id, secret and code in a form body', () => {
+  it('asks for consent without PKCE and sends client id, secret and code as JSON', () => {
     const url = new URL(clickup.buildAuthorizeUrl(ctx, { state: 'st', codeChallenge: null }));
     expect(`${url.origin}${url.pathname}`).toBe('https://app.clickup.com/api');
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -84,7 +85,9 @@ describe('clickup provider definition', () => {
       host: null,
     });
     expect(spec.url).toBe('https://api.clickup.com/api/v2/oauth/token');
-    expect(Object.fromEntries(new URLSearchParams(spec.body ?? ''))).toEqual({
+    // ClickUp FAQ: "always use the content type application/json; form encoded data is not fully supported".
+    expect(spec.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(spec.body ?? '')).toEqual({
       client_id: 'cid',
       client_secret: 'sec',
       code: 'c1',
@@ -194,14 +197,20 @@ describe('clickup against the emulator and the real keychain', () => {
       accountId: alice.id,
       status: 'open',
       priority: { level: 4, original: 'urgent' },
-      due: { date: '2026-01-05', dateTime: '2026-01-05T00:00:00.000Z', timeZone: null },
+      // A date-only due (due_date_time false): the day, no invented time.
+      due: { date: '2026-01-05', dateTime: null, timeZone: null },
       project: 'List 1',
       assignees: ['Alice', 'Dave'],
       updatedAt: '2026-01-05T00:00:00.000Z',
     });
     expect(nth(0).url).toMatch(/^https:\/\/app\.clickup\.com\/t\/86/);
-    expect(nth(1)).toMatchObject({ priority: { level: 3, original: 'high' }, due: { date: '2026-01-06' } });
-    expect(nth(1).due?.dateTime).toBe('2026-01-06T13:00:00.000Z');
+    // A timed due keeps its instant and is grouped by the user's own day.
+    expect(nth(1)).toMatchObject({
+      priority: { level: 3, original: 'high' },
+      due: { date: calendarDayIn(new Date('2026-01-06T13:00:00Z'), null), dateTime: '2026-01-06T13:00:00.000Z' },
+    });
+    expect(emu.stats.nonJsonTokenRequests).toBe(0);
+    expect(emu.stats.tokenRequests).toBeGreaterThan(0);
     expect(nth(2)).toMatchObject({ priority: { level: 2 }, due: null });
     expect(nth(3)).toMatchObject({ status: 'done', priority: { level: 1, original: 'low' } });
     expect(nth(4)).toMatchObject({ status: 'done', priority: { level: 0, original: null } });
@@ -255,30 +264,167 @@ describe('clickup against the emulator and the real keychain', () => {
   });
 });
 
-describe('clickup rate limits and volume', () => {
-  it('waits for X-RateLimit-Reset after a 429 and still fetches everything', { timeout: 30_000 }, async () => {
-    const limited = await startClickupEmulator({
-      redirectUri: 'http://127.0.0.1:8977/callback/clickup',
-      taskCount: 500,
-      teams: [{ id: '42', name: 'Tiny plan' }],
-      requestsPerMinute: 3,
-      rateWindowMs: 1500,
-    });
-    // Real sleeps here: the point is that no request goes out before the announced reset.
-    const own = makeTestCore({ keychain: true, providers: [clickup], http: createHttpClient() });
+describe('clickup workspaces the token may not read', () => {
+  it('skips a workspace answering "Team not authorized" (OAUTH_027), names it, lists the rest, stays ok', async () => {
+    const own = await startClickupEmulator({ redirectUri: 'http://127.0.0.1:8977/callback/clickup', taskCount: 120 });
+    const core = makeTestCore({ keychain: false, providers: [clickup] });
     try {
-      await configure(own.core, limited);
-      const account = await own.core.connectWithToken('clickup', limited.issuePersonalToken('erin'));
-      const list = await own.core.tasks(account.id);
+      await configure(core.core, own);
+      const account = await core.core.connectWithToken('clickup', own.issuePersonalToken('alice'));
+      const [kept, lost] = own.teams as [(typeof own.teams)[0], (typeof own.teams)[0]];
+      own.withdrawTeam(lost.id);
+      const list = await core.core.tasks(account.id);
       expect(list).toMatchObject({ offline: false, error: null });
-      expect(list.tasks).toHaveLength(500);
-      expect(limited.stats.rateLimited).toBeGreaterThan(0);
-      expect(limited.stats.requestsBeforeReset).toBe(0);
+      expect(list.tasks).toHaveLength(120);
+      expect(new Set(list.tasks.map((x) => x.workspace))).toEqual(new Set([kept.name]));
+      expect(list.skipped).toEqual([
+        {
+          kind: 'workspace',
+          workspace: lost.name,
+          name: lost.name,
+          reason: 'not_authorized',
+          message: expect.stringContaining(`“${lost.name}” (OAUTH_027, "Team not authorized")`) as unknown,
+        },
+      ]);
+      expect((await core.core.listAccounts())[0]).toMatchObject({ status: 'ok', statusDetail: null });
     } finally {
-      await own.cleanup();
-      await limited.close();
+      await core.cleanup();
+      await own.close();
     }
   });
+});
+
+describe("clickup due dates (ClickUp FAQ: a date without a time is stored at 04:00 in the setter's zone)", () => {
+  it('shows the calendar day of a date-only due east of UTC, where the UTC day is the day before', async () => {
+    const own = await startClickupEmulator({
+      redirectUri: 'http://127.0.0.1:8977/callback/clickup',
+      taskCount: 4,
+      teams: [{ id: '5', name: 'Tokyo office' }],
+      userTimeZone: 'Asia/Tokyo',
+    });
+    const core = makeTestCore({ keychain: false, providers: [clickup] });
+    try {
+      await configure(core.core, own);
+      const account = await core.core.connectWithToken('clickup', own.issuePersonalToken('alice'));
+      const first = (await core.core.tasks(account.id)).tasks.find((x) => x.title === 'Tokyo office task 1');
+      // 04:00 in Tokyo on 5 January is 19:00 UTC on the 4th.
+      expect(first?.due).toEqual({ date: '2026-01-05', dateTime: null, timeZone: null });
+    } finally {
+      await core.cleanup();
+      await own.close();
+    }
+  });
+
+  it('finds the day whichever zone from UTC−10 to UTC+13 set it, and uses the profile zone first', () => {
+    const jan5 = Date.UTC(2026, 0, 5);
+    for (const zone of [
+      'Pacific/Honolulu',
+      'America/Los_Angeles',
+      'UTC',
+      'Europe/Berlin',
+      'Asia/Tokyo',
+      'Pacific/Auckland',
+    ]) {
+      expect(clickupDateOnlyDay(new Date(clickupDateOnly(jan5, zone)), null)).toBe('2026-01-05');
+      expect(clickupDateOnlyDay(new Date(clickupDateOnly(jan5, zone)), zone)).toBe('2026-01-05');
+    }
+    // UTC−11 and UTC+14 are past the rule's reach; the user's own profile zone still places them.
+    expect(clickupDateOnlyDay(new Date(clickupDateOnly(jan5, 'Pacific/Kiritimati')), 'Pacific/Kiritimati')).toBe(
+      '2026-01-05',
+    );
+    expect(clickupDateOnlyDay(new Date(clickupDateOnly(jan5, 'Pacific/Pago_Pago')), 'Pacific/Pago_Pago')).toBe(
+      '2026-01-05',
+    );
+  });
+
+  it('groups a timed due by the local day, not the UTC day', () => {
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'Asia/Yekaterinburg';
+    try {
+      // 21:30 UTC on 4 January is 02:30 on the 5th in Yekaterinburg (UTC+5).
+      const due = clickupDue({ due_date: String(Date.UTC(2026, 0, 4, 21, 30)), due_date_time: true }, null);
+      expect(due).toEqual({ date: '2026-01-05', dateTime: '2026-01-04T21:30:00.000Z', timeZone: null });
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+});
+
+describe('clickup pacing (developer.clickup.com/docs/rate-limits)', () => {
+  it('reads the plan from X-RateLimit-Limit and slows down when what remains must last until the reset', () => {
+    const now = Date.UTC(2026, 0, 5, 12, 0, 0);
+    const reset = String(now / 1000 + 60);
+    expect(
+      clickupPace({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': reset }, now),
+    ).toBeCloseTo(1000 / 60, 1);
+    expect(
+      clickupPace({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '10', 'x-ratelimit-reset': reset }, now),
+    ).toBeCloseTo(10 / 60);
+    expect(clickupPace({}, now)).toBeNull();
+  });
+
+  it('starts at the documented floor (100 a minute) and follows the first answer that says more', async () => {
+    const own = await startClickupEmulator({
+      redirectUri: 'http://127.0.0.1:8977/callback/clickup',
+      taskCount: 450,
+      teams: [{ id: '8', name: 'Business Plus' }],
+      requestsPerMinute: 1000,
+    });
+    const paces: number[] = [];
+    const base = createHttpClient({ sleep: async () => undefined });
+    const recording: HttpClient = {
+      send: (req) => base.send(req),
+      api: (req) => {
+        paces.push(req.requestsPerSecond ?? 0);
+        return base.api(req);
+      },
+    };
+    const core = makeTestCore({ keychain: false, providers: [clickup], http: recording });
+    try {
+      await configure(core.core, own);
+      const account = await core.core.connectWithToken('clickup', own.issuePersonalToken('grace'));
+      expect((await core.core.tasks(account.id)).tasks).toHaveLength(450);
+      expect(paces[0]).toBeCloseTo(100 / 60);
+      expect(paces.length).toBeGreaterThan(5);
+      for (const pace of paces.slice(1)) expect(pace).toBeGreaterThan(10);
+    } finally {
+      await core.cleanup();
+      await own.close();
+    }
+  });
+});
+
+describe('clickup rate limits and volume', () => {
+  it(
+    'paces by the X-RateLimit-* headers, so a tiny plan is never exceeded, and fetches everything',
+    { timeout: 30_000 },
+    async () => {
+      const limited = await startClickupEmulator({
+        redirectUri: 'http://127.0.0.1:8977/callback/clickup',
+        taskCount: 500,
+        teams: [{ id: '42', name: 'Tiny plan' }],
+        requestsPerMinute: 3,
+        rateWindowMs: 1500,
+      });
+      // Real sleeps here: the point is that no request goes out before the announced reset.
+      const own = makeTestCore({ keychain: true, providers: [clickup], http: createHttpClient() });
+      try {
+        await configure(own.core, limited);
+        const account = await own.core.connectWithToken('clickup', limited.issuePersonalToken('erin'));
+        const list = await own.core.tasks(account.id);
+        expect(list).toMatchObject({ offline: false, error: null });
+        expect(list.tasks).toHaveLength(500);
+        // 3 requests per 1.5 s: the headers say so from the first answer, and Tokentray keeps to it.
+        expect(limited.stats.apiRequests).toBeGreaterThan(3);
+        expect(limited.stats.rateLimited).toBe(0);
+        expect(limited.stats.requestsBeforeReset).toBe(0);
+      } finally {
+        await own.cleanup();
+        await limited.close();
+      }
+    },
+  );
 
   it('returns 10,000 normalized tasks from one account', { timeout: 30_000 }, async () => {
     const big = await startClickupEmulator({

@@ -67,8 +67,10 @@ interface Subject {
  * ("—" when connecting failed and nothing was stored), refreshes the provider performed.
  *
  * How to read the refresh column: the fault hits the token endpoint. amoCRM's 401 there is its
- * documented dead grant (reconnect); Launchpad's 401 is a wrong client (a configuration error).
- * A 404 token endpoint is a configuration error too. ClickUp and TickTick issue no refresh
+ * documented dead grant (reconnect); so is Launchpad's (basecamp/basecamp-sdk oauth/exchange.ts
+ * reads any 401 there as "auth_required"). A 404 token endpoint is a configuration error.
+ * Basecamp's task-fetch 404 lists nothing and fails nothing: every Basecamp account answering 404
+ * is skipped and named (bc3-api README, "404 Not Found"), the account stays ok. ClickUp and TickTick issue no refresh
  * tokens: `tokentray refresh` says so (exit 3, "connect again to renew") without calling them,
  * whatever the fault, and the account stays ok.
  */
@@ -102,12 +104,12 @@ amocrm   | malformed JSON     | tasks    | PROVIDER_UNAVAILABLE    4 | ok       
 amocrm   | malformed JSON     | refresh  | PROVIDER_UNAVAILABLE    4 | ok        | 0
 basecamp | 401 valid token    | identity | RECONNECT_REQUIRED      3 | —         | 0
 basecamp | 401 valid token    | tasks    | ok                      0 | ok        | 1
-basecamp | 401 valid token    | refresh  | PROVIDER_CONFIG_INVALID 1 | error     | 0
+basecamp | 401 valid token    | refresh  | RECONNECT_REQUIRED      3 | reconnect | 0
 basecamp | 403 permission     | identity | FORBIDDEN               1 | —         | 0
 basecamp | 403 permission     | tasks    | FORBIDDEN               1 | ok        | 0
 basecamp | 403 permission     | refresh  | FORBIDDEN               1 | ok        | 0
 basecamp | 404                | identity | NOT_FOUND               1 | —         | 0
-basecamp | 404                | tasks    | NOT_FOUND               1 | ok        | 0
+basecamp | 404                | tasks    | ok                      0 | ok        | 0
 basecamp | 404                | refresh  | PROVIDER_CONFIG_INVALID 1 | error     | 0
 basecamp | 429 Retry-After    | identity | RATE_LIMITED            4 | —         | 0
 basecamp | 429 Retry-After    | tasks    | RATE_LIMITED            4 | ok        | 0
@@ -614,3 +616,111 @@ function parseExpectedAmo(): Map<string, string> {
   }
   return rows;
 }
+/**
+ * Partial access: a provider refuses one workspace or list while the rest of the account reads
+ * fine. The fetch lists the rest, names what it skipped (kind:reason, as TaskList.skipped says),
+ * and the account stays ok; only a token-level refusal means reconnect.
+ * bc3-api README, "404 Not Found" (inactive account with `Reason: Account Inactive`; deleted or
+ * hidden items); developer.clickup.com/docs/common_errors ("Team not authorized" OAUTH_023, 026,
+ * 027, 029–045 refuse one workspace; "Token not found" OAUTH_019, 021, 025, 077 the token).
+ */
+const PARTIAL_EXPECTED = `
+basecamp | inactive account        | ok                 0 | ok        | workspace:inactive
+basecamp | list 404                | ok                 0 | ok        | list:not_found
+clickup  | workspace 401 OAUTH_027 | ok                 0 | ok        | workspace:not_authorized
+clickup  | workspace 401 OAUTH_041 | ok                 0 | ok        | workspace:not_authorized
+clickup  | token 401 OAUTH_019     | RECONNECT_REQUIRED 3 | reconnect | —
+`;
+
+const PARTIAL_FAULTS: Record<string, { provider: string; fault: Fault }> = {
+  'inactive account': {
+    provider: 'basecamp',
+    // The second Basecamp account of the login (Fried Family); the first one still answers.
+    fault: {
+      path: /^\/99999992\//,
+      status: 404,
+      json: { status: 404, error: 'Not Found' },
+      headers: { reason: 'Account Inactive' },
+      times: 50,
+    },
+  },
+  'list 404': {
+    provider: 'basecamp',
+    fault: {
+      path: /^\/99999991\/buckets\/\d+\/todolists\/\d+\/todos\.json$/,
+      status: 404,
+      json: { status: 404, error: 'Not Found' },
+      times: 50,
+    },
+  },
+  'workspace 401 OAUTH_027': {
+    provider: 'clickup',
+    fault: {
+      path: /^\/api\/v2\/team\/9010002\/task$/,
+      status: 401,
+      json: { err: 'Team not authorized', ECODE: 'OAUTH_027' },
+      times: 50,
+    },
+  },
+  'workspace 401 OAUTH_041': {
+    provider: 'clickup',
+    fault: {
+      path: /^\/api\/v2\/team\/9010001\/task$/,
+      status: 401,
+      json: { err: 'Team not authorized', ECODE: 'OAUTH_041' },
+      times: 50,
+    },
+  },
+  'token 401 OAUTH_019': {
+    provider: 'clickup',
+    fault: { path: /^\/api\/v2\/team\//, status: 401, json: { err: 'Token not found', ECODE: 'OAUTH_019' }, times: 50 },
+  },
+};
+
+async function runPartial(s: Subject, fault: Fault): Promise<string> {
+  const t = makeTestCore({ keychain: false, providers: [s.def], http: fastHttp({ ms: 5_000 }) });
+  try {
+    await s.configure(t);
+    const accountId = await connect(s, t);
+    s.emu.inject(fault);
+    let result = 'ok 0';
+    let skipped = '—';
+    try {
+      const list = await t.core.tasks(accountId);
+      expect(list.tasks.length).toBeGreaterThan(0);
+      skipped = [...new Set((list.skipped ?? []).map((k) => `${k.kind}:${k.reason}`))].join(',') || '—';
+    } catch (error) {
+      if (!(error instanceof TokentrayError)) throw error;
+      result = `${error.code} ${exitCodeFor(error.code)}`;
+    } finally {
+      s.emu.clearFaults();
+    }
+    const status = (await t.core.listAccounts())[0]?.status ?? '—';
+    return `${result} | ${status} | ${skipped}`;
+  } finally {
+    await t.cleanup();
+  }
+}
+
+describe('status matrix: partial access (one workspace or list refused)', () => {
+  it('every row answers as the table says', async () => {
+    const mismatches: string[] = [];
+    const block: string[] = [];
+    for (const line of PARTIAL_EXPECTED.split('\n')) {
+      const cells = line.split('|').map((c) => c.trim());
+      if (cells.length !== 5) continue;
+      const [provider, name, result, status, skipped] = cells as [string, string, string, string, string];
+      const row = PARTIAL_FAULTS[name]!;
+      expect(row.provider).toBe(provider);
+      const subject = subjects.find((x) => x.def.id === provider)!;
+      const measured = await runPartial(subject, row.fault);
+      const expected = `${result.replace(/\s+/g, ' ')} | ${status} | ${skipped}`;
+      const text = `${provider.padEnd(9)}| ${name.padEnd(24)}| ${measured}`;
+      block.push(measured === expected ? text : `${text}   <- expected ${expected}`);
+      if (measured !== expected) mismatches.push(`${provider}|${name}: expected ${expected}, got ${measured}`);
+    }
+    console.log(block.join('\n'));
+    expect(mismatches).toEqual([]);
+    expect(block).toHaveLength(Object.keys(PARTIAL_FAULTS).length);
+  }, 60_000);
+});

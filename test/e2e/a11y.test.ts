@@ -11,6 +11,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { BridgeHandle } from '../../electron/dev/bridge-server';
 import type { StartAtLoginControl } from '../../electron/core/login-item/start-at-login';
+import { startClickupEmulator } from '../fakes/clickup-emulator';
 import { uniqueKeychainService } from '../support/test-core';
 import { controlledCore, type ControlledCore } from './demo-control';
 import {
@@ -539,4 +540,41 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
       });
     }
   }
+
+  it('a workspace the provider would not hand over is named above the tasks (every theme and language)', async () => {
+    // A ClickUp login whose second workspace answers "Team not authorized" (OAUTH_027).
+    const cu = await startClickupEmulator({ redirectUri: 'http://127.0.0.1:8977/callback/clickup', taskCount: 12 });
+    let accountId: string | null = null;
+    try {
+      await demo.core.setProvider('clickup', {
+        clientId: cu.clientId,
+        clientSecret: cu.clientSecret,
+        redirectUri: cu.redirectUri,
+        authorizeUrl: `${cu.url}/api`,
+        tokenUrl: `${cu.url}/api/v2/oauth/token`,
+        apiUrl: `${cu.url}/api/v2`,
+      });
+      accountId = (
+        await demo.core.connectWithToken('clickup', cu.issuePersonalToken('alice'), { label: 'work-clickup' })
+      ).id;
+      cu.withdrawTeam(cu.teams[1]!.id);
+      const findings: Finding[] = [];
+      for (const theme of THEMES) {
+        for (const language of LANGUAGES) {
+          await setLook(theme, language);
+          await go('tasks');
+          const notice = page.getByTestId('skipped-notice');
+          await notice.waitFor({ timeout: 30_000 });
+          expect(await notice.textContent()).toContain(cu.teams[1]!.name);
+          await settle();
+          findings.push(...(await audit(`tasks-skipped/${theme}/${language}`)));
+          if (language === 'en') await screenshot(page, `a11y-tasks-skipped-${theme}`);
+        }
+      }
+      expectClean(findings);
+    } finally {
+      if (accountId !== null) await demo.core.disconnect(accountId);
+      await cu.close();
+    }
+  }, 180_000);
 });

@@ -16,11 +16,12 @@ import {
 /**
  * One 127.0.0.1 server playing both 37signals Launchpad (consent, token
  * endpoint, authorization.json) and the Basecamp 4 API (`/{account_id}/…`),
- * with the quirks Tokentray must survive: legacy `type=web_server|refresh`
- * token requests, long-lived reusable refresh tokens, refresh answers with or
- * without `refresh_token` and `expires_in`, one grant reaching several
- * Basecamp accounts, Link/X-Total-Count pagination, 400 for any request
- * without a User-Agent, and a per-IP rate limit answered with 429 + Retry-After.
+ * with the quirks Tokentray must survive: standard (`response_type=code`,
+ * `grant_type=…`) and legacy `type=web_server|refresh` token requests, long-lived
+ * reusable refresh tokens, refresh answers with or without `refresh_token` and
+ * `expires_in`, one grant reaching several Basecamp accounts, inactive and expired
+ * accounts, lists hidden from a login, Link/X-Total-Count pagination, 400 for any
+ * request without a User-Agent, and a per-IP rate limit answered with 429 + Retry-After.
  */
 
 export interface BasecampEmulatorOptions {
@@ -48,6 +49,16 @@ export interface BasecampStats extends EmulatorStats {
   legacyTokenRequests: number;
   /** Requests refused with 400 for lacking a User-Agent. */
   missingUserAgent: number;
+  /** Refresh requests that carried a redirect_uri (the docs list none on refresh). */
+  refreshesWithRedirectUri: number;
+}
+
+/** A to-do list the emulator hid from every login (its to-dos answer 404), and what went with it. */
+export interface HiddenList {
+  accountName: string;
+  projectName: string;
+  listName: string;
+  todoIds: number[];
 }
 
 export interface BasecampWireTodo {
@@ -83,6 +94,12 @@ export interface BasecampEmulatorHandle {
   todosOf(user: string): BasecampWireTodo[];
   /** The Basecamp account ids a login belongs to (Basecamp products only). */
   accountsOf(user: string): Array<{ id: number; name: string }>;
+  /** An expired trial or a suspended account: every API request to it answers 404 `Reason: Account Inactive`. */
+  setAccountInactive(accountId: number, inactive: boolean): void;
+  /** authorization.json flags the account `expired: true` (its API answers as an inactive account's does). */
+  setAccountExpired(accountId: number, expired: boolean): void;
+  /** The list stays in its to-do set's index, but its to-dos answer 404 (deleted, or access taken away). */
+  hideList(accountId: number, projectIndex: number, listIndex: number): HiddenList;
   close(): Promise<void>;
 }
 
@@ -226,6 +243,10 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
   const stats = grants.stats as BasecampStats;
   stats.legacyTokenRequests = 0;
   stats.missingUserAgent = 0;
+  stats.refreshesWithRedirectUri = 0;
+  const inactive = new Set<number>();
+  const expired = new Set<number>();
+  const hiddenLists = new Set<number>();
   const window = new RateWindow(rate.limit, rate.windowMs);
   const accessExpiry = new Map<string, number>();
   const projects = buildProjects({
@@ -300,6 +321,7 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
           ? 'refresh'
           : null;
     if (kind === null) throw new HttpFailure(400, { error: 'unsupported_grant_type' });
+    if (kind === 'refresh' && f['redirect_uri'] !== undefined) stats.refreshesWithRedirectUri += 1;
     if (f['client_id'] !== clientId || f['client_secret'] !== clientSecret) {
       throw new HttpFailure(401, { error: 'invalid_client', error_description: 'Unknown client or wrong secret.' });
     }
@@ -320,10 +342,11 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     const presented = f['refresh_token'] ?? '';
     const used = grants.useRefreshToken(presented);
     if (!used.ok) {
-      throw new HttpFailure(400, {
-        error: 'invalid_grant',
-        error_description: 'The refresh token is invalid or revoked.',
-      });
+      // A refresh token whose authorization the user removed answers 401: the official SDK
+      // (basecamp/basecamp-sdk, typescript/src/oauth/exchange.ts) reads any 401 from the token
+      // endpoint as "auth_required". Launchpad's body for it is not documented; this one names no
+      // RFC 6749 code, so only the status can tell the client that the grant is gone.
+      throw new HttpFailure(401, { error: 'Your authorization has been revoked.' });
     }
     // Refresh tokens are long-lived and reusable: the same one comes back (or none at all).
     const access = secretToken('BAhbB0kiAbB7', 48);
@@ -370,6 +393,9 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
           product: a.product,
           id: a.id,
           name: a.name,
+          // basecamp/basecamp-sdk oauth/authorization-document.ts: `expired`, "Whether the account
+          // subscription has expired" (sent only when true).
+          ...(expired.has(a.id) ? { expired: true } : {}),
           href: a.product === 'bc3' ? `${base}/${a.id}` : `${base}/bcx/${a.id}/api/v1`,
           app_href: a.product === 'bc3' ? `https://3.basecamp.com/${a.id}` : `https://basecamp.com/${a.id}`,
         })),
@@ -425,6 +451,12 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     const own = person(grant.user).accounts.some((a) => a.id === accountId && a.product === 'bc3');
     const list = projects.get(accountId);
     if (!own || !list) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+    // bc3-api README, "404 Not Found": "Inactive account. 404 Not Found response with a `Reason:
+    // Account Inactive` header. Due to an expired trial or account suspension. All API requests to
+    // an inactive account will fail."
+    if (inactive.has(accountId) || expired.has(accountId)) {
+      throw new HttpFailure(404, { status: 404, error: 'Not Found' }, { reason: 'Account Inactive' });
+    }
     const path = m[2]!;
     if (path === '/projects.json') {
       return page(req, list, (p) => ({
@@ -502,6 +534,9 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
       const project = list.find((p) => p.id === Number(todos[1]));
       const todolist = project?.lists.flatMap((l) => [l, ...l.groups]).find((l) => l.id === Number(todos[2]));
       if (!project || !todolist) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
+      // bc3-api README, "404 Not Found": "Inaccessible items. 404 Not Found response. Due to a
+      // deleted item or insufficient permissions."
+      if (hiddenLists.has(todolist.id)) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
       const completed = req.url.searchParams.get('completed') === 'true';
       const items = todolist.todos.filter((t) => t.completed === completed);
       return page(req, items, (t) => renderTodo(t, project, todolist));
@@ -550,6 +585,26 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
       person(user)
         .accounts.filter((a) => a.product === 'bc3')
         .map((a) => ({ id: a.id, name: a.name })),
+    setAccountInactive: (accountId, on) => {
+      if (on) inactive.add(accountId);
+      else inactive.delete(accountId);
+    },
+    setAccountExpired: (accountId, on) => {
+      if (on) expired.add(accountId);
+      else expired.delete(accountId);
+    },
+    hideList: (accountId, projectIndex, listIndex) => {
+      const project = projects.get(accountId)?.[projectIndex];
+      const hidden = project?.lists[listIndex];
+      if (!project || !hidden) throw new Error(`no list ${listIndex} in project ${projectIndex} of ${accountId}`);
+      hiddenLists.add(hidden.id);
+      return {
+        accountName: project.name.replace(/ project \d+$/, ''),
+        projectName: project.name,
+        listName: hidden.name,
+        todoIds: hidden.todos.map((t) => t.id),
+      };
+    },
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
     revokeAccessTokens: () => grants.revokeAccessTokens(),

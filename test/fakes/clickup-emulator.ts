@@ -20,7 +20,10 @@ import {
  * personal tokens `pk_<user id>_<random>` sent raw, OAuth tokens with or
  * without "Bearer", per-token rate limits with X-RateLimit-* headers, and team
  * task pages of 100 with `last_page`. Closed tasks and subtasks are left out
- * unless `include_closed=true` / `subtasks=true`, as ClickUp does.
+ * unless `include_closed=true` / `subtasks=true`, as ClickUp does. Due dates
+ * come with `due_date_time`: date-only ones sit at 04:00 in the setting user's
+ * time zone (ClickUp FAQ). A workspace the token was not granted (or lost)
+ * answers 401 "Team not authorized" OAUTH_027 for that workspace alone.
  */
 
 export interface ClickupTeam {
@@ -40,6 +43,8 @@ export interface ClickupEmulatorOptions {
   rateWindowMs?: number;
   /** Whether the token response carries token_type (unverified for the real ClickUp). */
   tokenTypeInResponse?: boolean;
+  /** The users' profile time zone (GET /user `timezone`); date-only dues are set at 04:00 in it. */
+  userTimeZone?: string;
 }
 
 export interface ClickupEmulatorStats extends EmulatorStats {
@@ -47,6 +52,8 @@ export interface ClickupEmulatorStats extends EmulatorStats {
   pagesServed: number;
   /** Requests a token sent after a 429 but before the X-RateLimit-Reset it was given. */
   requestsBeforeReset: number;
+  /** Token requests not sent as JSON (the FAQ: "form encoded data is not fully supported"). */
+  nonJsonTokenRequests: number;
 }
 
 export interface ClickupEmulatorHandle {
@@ -68,6 +75,8 @@ export interface ClickupEmulatorHandle {
   userId(user: string): number;
   setOutage(down: boolean): void;
   revokeAll(): void;
+  /** A workspace's admin takes the app's access away: its tasks answer 401 OAUTH_027, the token lives on. */
+  withdrawTeam(teamId: string): void;
   readonly stats: ClickupEmulatorStats;
   close(): Promise<void>;
 }
@@ -97,6 +106,30 @@ const PAGE_SIZE = 100;
 /** 2026-01-05T00:00:00Z: generated dates hang off a fixed day so tests can predict them. */
 const BASE_MS = Date.UTC(2026, 0, 5);
 
+/** Minutes a zone is ahead of UTC at an instant. */
+function zoneOffsetMinutes(ms: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(new Date(ms));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return Math.round((Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute')) - ms) / 60_000);
+}
+
+/**
+ * ClickUp FAQ (developer.clickup.com/docs/faq, due dates): a due date without a time is stored as
+ * 04:00 in the time zone of the user who set it, with `due_date_time: false`.
+ */
+export function clickupDateOnly(dayUtcMidnightMs: number, zone: string): number {
+  const four = dayUtcMidnightMs + 4 * 3_600_000;
+  return four - zoneOffsetMinutes(four, zone) * 60_000;
+}
+
 type WireTask = Record<string, unknown> & { id: string; parent: string | null; status: { type: string } };
 
 function member(name: string, id: number): Record<string, unknown> {
@@ -122,7 +155,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
   const limit = options.requestsPerMinute ?? 100;
   const windowMs = options.rateWindowMs ?? 60_000;
   const book = new GrantBook({ singleUseRefresh: false, codeTtlSeconds: 600 });
-  const extra = { tokenRequests: 0, pagesServed: 0, requestsBeforeReset: 0 };
+  const extra = { tokenRequests: 0, pagesServed: 0, requestsBeforeReset: 0, nonJsonTokenRequests: 0 };
+  const userTimeZone = options.userTimeZone ?? 'Europe/Berlin';
+  const withdrawn = new Set<string>();
   const userIds = new Map<string, number>();
   const windows = new Map<string, RateWindow>();
   const resetAnnounced = new Map<string, number>();
@@ -178,7 +213,16 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
         // Every tenth task is a subtask of the one before it.
         parent: i % 10 === 9 ? (out[i - 1]?.id ?? null) : null,
         priority: i % 5 === 4 ? null : PRIORITIES[i % 5]!,
-        due_date: i % 3 === 2 ? null : String(BASE_MS + (i % 30) * 86_400_000 + (i % 2) * 13 * 3_600_000),
+        // Odd tasks are due at 13:00 UTC; even ones on a day without a time.
+        due_date:
+          i % 3 === 2
+            ? null
+            : String(
+                i % 2 === 1
+                  ? BASE_MS + (i % 30) * 86_400_000 + 13 * 3_600_000
+                  : clickupDateOnly(BASE_MS + (i % 30) * 86_400_000, userTimeZone),
+              ),
+        due_date_time: i % 3 === 2 ? false : i % 2 === 1,
         start_date: null,
         time_estimate: null,
         time_spent: 0,
@@ -219,6 +263,7 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
 
   function token(req: EmulatorRequest): EmulatorReply {
     extra.tokenRequests += 1;
+    if (!String(req.headers['content-type'] ?? '').includes('application/json')) extra.nonJsonTokenRequests += 1;
     const { client_id: id, client_secret: secret, code } = req.fields;
     if (!id || !secret || !code) throw error(400, 'Client_id, client_secret and code are required', 'OAUTH_001');
     if (id !== clientId) throw error(401, 'Client not found', 'OAUTH_010');
@@ -245,8 +290,10 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     const announced = resetAnnounced.get(tokenValue);
     if (announced !== undefined && Date.now() < announced) extra.requestsBeforeReset += 1;
     const waitSeconds = window.hit();
+    // developer.clickup.com/docs/rate-limits: X-RateLimit-Limit is requests per minute, Reset an epoch
+    // second. A test's shortened window is announced as the per-minute rate it amounts to.
     const headers = {
-      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-limit': String(Math.round((limit * 60_000) / windowMs)),
       'x-ratelimit-remaining': String(window.remaining()),
       'x-ratelimit-reset': String(window.resetAtEpochSeconds()),
     };
@@ -279,7 +326,7 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
       const u = member(grant.user, userId(grant.user));
       return {
         status: 200,
-        json: { user: { ...u, week_start_day: 1, global_font_support: true, timezone: 'Europe/Berlin' } },
+        json: { user: { ...u, week_start_day: 1, global_font_support: true, timezone: userTimeZone } },
         headers,
       };
     }
@@ -296,7 +343,8 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     const m = /^\/team\/([^/]+)\/task$/.exec(path);
     if (m) {
       const team = grantedTeams(grant).find((t) => t.id === decodeURIComponent(m[1]!));
-      if (!team) throw error(401, 'Team not authorized', 'OAUTH_027', headers);
+      // developer.clickup.com/docs/common_errors, "Team not authorized": OAUTH_023, 026, 027, 029–045.
+      if (!team || withdrawn.has(team.id)) throw error(401, 'Team not authorized', 'OAUTH_027', headers);
       return { status: 200, json: taskPage(req, team), headers };
     }
     throw error(404, 'Route not found', 'APP_001', headers);
@@ -348,6 +396,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
       outage = down;
     },
     revokeAll: () => book.revokeAll(),
+    withdrawTeam: (teamId) => {
+      withdrawn.add(teamId);
+    },
     get stats(): ClickupEmulatorStats {
       return { ...book.stats, ...extra };
     },

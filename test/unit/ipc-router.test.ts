@@ -433,6 +433,31 @@ describe('the IPC router: paged tasks view', () => {
     expect(opened.window.matched).toBe(0);
   });
 
+  it('hands the renderer what each live fetch skipped, per source, so the tasks view can name it', async () => {
+    const { fake, router } = harness({ taskCount: 3, seed: [{ provider: 'clickup', label: 'work' }] });
+    const [id] = (await fake.listAccounts()).map((a) => a.id);
+    const skipped = {
+      kind: 'workspace' as const,
+      workspace: 'Side Projects',
+      name: 'Side Projects',
+      reason: 'not_authorized' as const,
+      message: 'ClickUp did not let this login read “Side Projects”; its tasks are skipped.',
+    };
+    fake.tasks = async (accountId) => ({
+      accountId,
+      tasks: [],
+      fetchedAt: '2025-03-10T08:00:00.000Z',
+      offline: false,
+      ageSeconds: 0,
+      error: null,
+      skipped: [skipped],
+    });
+    const opened = await ok<{ sources: Array<{ accountId: string; skipped: unknown[] }> }>(
+      router.handle('taskViewOpen', { accountIds: [id!], ...query, count: 10 }),
+    );
+    expect(opened.sources).toEqual([expect.objectContaining({ accountId: id, skipped: [skipped] })]);
+  });
+
   it('refuses a malformed window request without touching the core', async () => {
     const { fake, router } = harness();
     const before = fake.calls.length;

@@ -87,6 +87,12 @@ export interface ApiRequest extends HttpRequest {
    * null for a real FORBIDDEN.
    */
   temporaryRefusal?: (res: HttpResponse) => TemporaryRefusal | null;
+  /**
+   * The provider's own reading of a 4xx refusal, before the general one: an answer that refuses
+   * one workspace or list rather than the token (ClickUp's "Team not authorized" 401, Basecamp's
+   * inactive-account 404). The error to throw, or null for the general reading.
+   */
+  refusal?: (res: HttpResponse) => TokentrayError | null;
 }
 
 export interface TemporaryRefusal {
@@ -246,6 +252,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         await sleep(next.waitMs);
         continue;
       }
+      const refused = res.status >= 400 && res.status < 500 ? (req.refusal?.(res) ?? null) : null;
+      if (refused !== null) throw refused;
       if (res.status === 401) {
         throw new TokenRejectedError(
           `${req.providerName} no longer accepts this account's token (${describe(res)}); reconnect the account.`,

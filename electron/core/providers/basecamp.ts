@@ -16,10 +16,17 @@
  * "Pagination": "please don't build the URLs yourself") and only on the
  * account's own origin, so the token never goes elsewhere. Every list is
  * paginated with RFC 5988 `Link: rel="next"`.
+ *
+ * Partial access (bc3-api README, "Handling errors / 404 Not Found"): an inactive account answers
+ * every request 404 with `Reason: Account Inactive`, and a deleted item, or one this login may not
+ * see, answers 404. Neither is a lost grant, so neither ends the fetch: the account (workspace),
+ * project or list is skipped and named (onSkip), the rest is listed, the account stays ok. Accounts
+ * that authorization.json flags `expired` (basecamp/basecamp-sdk, oauth/authorization-document.ts:
+ * "Whether the account subscription has expired") are skipped without a request.
  */
 import { z } from 'zod';
 import { isLoopbackHostname } from '../../shared/endpoint-url';
-import type { Task, Workspace } from '../../shared/models';
+import type { SkippedSource, Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
 import type {
@@ -57,6 +64,8 @@ const authorizationSchema = z.object({
       name: z.string(),
       href: z.string(),
       app_href: z.string().nullish(),
+      // basecamp/basecamp-sdk oauth/authorization-document.ts: "Whether the account subscription has expired."
+      expired: z.boolean().nullish(),
     }),
   ),
 });
@@ -87,6 +96,8 @@ const todosetSchema = z.object({ id: z.union([z.number(), z.string()]), todolist
 const todolistsSchema = z.array(
   z.object({
     id: z.union([z.number(), z.string()]),
+    title: z.string().nullish(),
+    name: z.string().nullish(),
     todos_url: z.string(),
     groups_url: z.string().nullish(),
   }),
@@ -114,24 +125,24 @@ function parsed<T>(schema: z.ZodType<T>, res: HttpResponse, what: string): T {
   return result.data;
 }
 
-function form(ctx: ProviderContext, fields: Record<string, string>): HttpRequestSpec {
-  const body = new URLSearchParams(fields);
+/**
+ * The token request with the standard parameters (bc3-api sections/authentication.md, "Exchange
+ * the code for an access token" and "Refreshing access tokens"): the legacy `type=web_server` /
+ * `type=refresh` are "still accepted but not recommended", and a refresh lists no `redirect_uri`.
+ */
+function buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec {
+  const body =
+    grant.kind === 'authorization_code'
+      ? new URLSearchParams({ grant_type: 'authorization_code', code: grant.code, redirect_uri: ctx.redirectUri })
+      : new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken });
   body.set('client_id', ctx.config.clientId);
   if (ctx.clientSecret !== null) body.set('client_secret', ctx.clientSecret);
-  body.set('redirect_uri', ctx.redirectUri);
   return {
     method: 'POST',
     url: ctx.endpoints.tokenUrl,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: body.toString(),
   };
-}
-
-// The legacy `type=` parameters are what Launchpad has accepted longest; the standard ones are newer.
-function buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec {
-  return grant.kind === 'authorization_code'
-    ? form(ctx, { type: 'web_server', code: grant.code })
-    : form(ctx, { type: 'refresh', refresh_token: grant.refreshToken });
 }
 
 function parseTokenResponse(body: unknown): TokenResponse {
@@ -163,16 +174,23 @@ function parseTokenResponse(body: unknown): TokenResponse {
 /** Grant-is-dead answers: RFC 6749's invalid_grant and Launchpad's own wording for an ended authorization. */
 const DEAD_GRANT = new Set(['invalid_grant', 'authorization_expired', 'authorization_revoked', 'invalid_token']);
 
+/**
+ * A 401 from the token endpoint is a grant that is gone, whatever its body: the official SDK
+ * (basecamp/basecamp-sdk, typescript/src/oauth/exchange.ts) reads `status === 401 || error ===
+ * "invalid_grant"` as "auth_required" ("the authorization code or refresh token may be invalid or
+ * expired"). Only an explicit `invalid_client` / `unauthorized_client` is the app's configuration.
+ */
 function classifyTokenError(status: number, body: unknown): TokenErrorClassification {
   const o = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   const error = typeof o['error'] === 'string' ? o['error'] : typeof body === 'string' ? body : '';
   const detail = safeDetail(o['error_description'] ?? error);
   if (status === 429) return { kind: 'rate_limited', detail };
   if (status >= 500) return { kind: 'unavailable', detail };
-  if (DEAD_GRANT.has(error)) return { kind: 'reconnect', detail: detail || error };
-  if (error === 'invalid_client' || error === 'unauthorized_client' || status === 401) {
-    return { kind: 'client_config', detail: detail || error || `HTTP ${status}` };
+  if (error === 'invalid_client' || error === 'unauthorized_client') {
+    return { kind: 'client_config', detail: detail || error };
   }
+  if (status === 401 || DEAD_GRANT.has(error))
+    return { kind: 'reconnect', detail: detail || error || `HTTP ${status}` };
   return { kind: 'bad_code', detail: detail || `HTTP ${status}` };
 }
 
@@ -215,14 +233,36 @@ function completedVariant(url: string): string {
   return u.toString();
 }
 
-function get(http: HttpClient, ctx: AccountContext, url: string): Promise<HttpResponse> {
+/** An inactive Basecamp account: every request to it answers 404 with `Reason: Account Inactive`. */
+class AccountInactiveError extends TokentrayError {
+  constructor() {
+    super('NOT_FOUND', 'This Basecamp account is inactive (an expired trial or a suspended account).');
+  }
+}
+
+// bc3-api README, "Handling errors / 404 Not Found": "Inactive account. 404 Not Found response with a
+// `Reason: Account Inactive` header. Due to an expired trial or account suspension."
+function inactiveAccount(res: HttpResponse): TokentrayError | null {
+  return res.status === 404 && /account inactive/i.test(res.headers['reason'] ?? '')
+    ? new AccountInactiveError()
+    : null;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof TokentrayError && error.code === 'NOT_FOUND' && !(error instanceof AccountInactiveError);
+}
+
+/** `what` names the resource in the error message the user sees ("the to-do list “Launch” in “Website”"). */
+function get(http: HttpClient, ctx: AccountContext, url: string, what?: string): Promise<HttpResponse> {
   return http.api({
     method: 'GET',
     url,
     headers: { authorization: basecamp.authorizationHeader(ctx.tokens) },
     providerName: NAME,
+    ...(what === undefined ? {} : { what }),
     rateKey: basecamp.apiPacing!(ctx).rateKey,
     requestsPerSecond: basecamp.requestsPerSecond,
+    refusal: inactiveAccount,
   });
 }
 
@@ -255,7 +295,7 @@ async function* pages<T>(
   // A server that keeps linking to pages it already served would otherwise loop forever.
   for (let guard = 0; url !== null && !seen.has(url) && guard < PAGE_GUARD; guard += 1) {
     seen.add(url);
-    const res = await get(http, ctx, url);
+    const res = await get(http, ctx, url, what);
     yield parsed(schema, res, what);
     url = nextLink(res.headers['link'], origin);
   }
@@ -280,24 +320,143 @@ function toTask(t: WireTodo, ctx: AccountContext, where: { project: string; work
   };
 }
 
-/** A list's (or group's) to-dos: the open ones, then the completed ones, each paginated. */
-async function* todosOf(
+interface Where {
+  project: string;
+  workspace: string;
+}
+
+/**
+ * A list's (or group's) to-dos: the open ones, then the completed ones, each paginated, gathered
+ * before they are handed on, so a list that answers 404 halfway is skipped whole, not half shown.
+ */
+async function todosOf(
   http: HttpClient,
   ctx: AccountContext,
   base: string,
   todosUrl: string,
-  where: { project: string; workspace: string },
-): AsyncGenerator<Task[]> {
-  const open = followable(todosUrl, base, 'a to-do list');
+  where: Where & { list: string },
+): Promise<Task[]> {
+  const what = `the to-do list “${where.list}” in “${where.project}”`;
+  const open = followable(todosUrl, base, what);
+  const tasks: Task[] = [];
   for (const [url, done] of [
     [open, false],
     [completedVariant(open), true],
   ] as const) {
-    for await (const todos of pages(http, ctx, url, todosSchema, 'a to-do list')) {
-      const tasks = todos.map((t) => toTask(t, ctx, { ...where, done }));
-      if (tasks.length > 0) yield tasks;
+    for await (const todos of pages(http, ctx, url, todosSchema, what)) {
+      for (const t of todos) tasks.push(toTask(t, ctx, { ...where, done }));
     }
   }
+  return tasks;
+}
+
+function listName(list: {
+  id: string | number;
+  title?: string | null | undefined;
+  name?: string | null | undefined;
+}): string {
+  return safeDetail(list.title ?? list.name ?? '', 80) || `#${String(list.id)}`;
+}
+
+function skippedList(where: Where, list: string, kind: 'project' | 'list'): SkippedSource {
+  const message =
+    kind === 'project'
+      ? `Basecamp no longer shows the to-dos of “${where.project}” (${where.workspace}) to this login: deleted or hidden, so they are skipped.`
+      : `Basecamp no longer shows the to-do list “${list}” in “${where.project}” (${where.workspace}) to this login: deleted or hidden, so it is skipped.`;
+  return {
+    kind,
+    workspace: where.workspace,
+    name: kind === 'project' ? where.project : `${where.project} / ${list}`,
+    reason: 'not_found',
+    message,
+  };
+}
+
+function skippedWorkspace(workspace: Workspace, reason: 'inactive' | 'expired' | 'not_found'): SkippedSource {
+  const name = workspace.name;
+  const message =
+    reason === 'inactive'
+      ? `The Basecamp account “${name}” is inactive (an expired trial or a suspended account); its to-dos are skipped until it is active again.`
+      : reason === 'expired'
+        ? `The Basecamp account “${name}” has expired; its to-dos are skipped until its subscription is renewed.`
+        : `This login no longer reaches the Basecamp account “${name}”; its to-dos are skipped.`;
+  return { kind: 'workspace', workspace: name, name, reason, message };
+}
+
+/**
+ * One Basecamp account's to-dos, list by list. A project or list that answers 404 (deleted, or
+ * hidden from this login) is reported and skipped; an inactive account's 404 ends this account
+ * only (the caller skips it).
+ */
+async function* workspaceTasks(
+  http: HttpClient,
+  ctx: AccountContext,
+  base: string,
+  workspace: Workspace,
+  onSkip: (skipped: SkippedSource) => void,
+): AsyncGenerator<Task[]> {
+  const projectsWhat = `the project list of “${workspace.name}”`;
+  for await (const projects of pages(http, ctx, `${base}/projects.json`, projectsSchema, projectsWhat)) {
+    for (const project of projects) {
+      const todoset = (project.dock ?? []).find((d) => d.name === 'todoset' && d.enabled !== false);
+      if (!todoset) continue;
+      const where = { project: project.name, workspace: workspace.name };
+      const setWhat = `the to-dos of “${project.name}”`;
+      const lists: z.infer<typeof todolistsSchema> = [];
+      try {
+        const set = parsed(
+          todosetSchema,
+          await get(http, ctx, followable(todoset.url, base, setWhat), setWhat),
+          'a to-do set',
+        );
+        const listsUrl = followable(set.todolists_url, base, setWhat);
+        for await (const page of pages(http, ctx, listsUrl, todolistsSchema, setWhat)) lists.push(...page);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        onSkip(skippedList(where, '', 'project'));
+        continue;
+      }
+      for (const list of lists) {
+        const name = listName(list);
+        try {
+          const tasks = await todosOf(http, ctx, base, list.todos_url, { ...where, list: name });
+          if (tasks.length > 0) yield tasks;
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          onSkip(skippedList(where, name, 'list'));
+          continue;
+        }
+        if (!list.groups_url) continue;
+        const groupsWhat = `the groups of the to-do list “${name}” in “${project.name}”`;
+        const groups: z.infer<typeof todolistsSchema> = [];
+        try {
+          const groupsUrl = followable(list.groups_url, base, groupsWhat);
+          for await (const page of pages(http, ctx, groupsUrl, todolistsSchema, groupsWhat)) groups.push(...page);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          onSkip(skippedList(where, name, 'list'));
+          continue;
+        }
+        for (const group of groups) {
+          const groupName = `${name} / ${listName(group)}`;
+          try {
+            const tasks = await todosOf(http, ctx, base, group.todos_url, { ...where, list: groupName });
+            if (tasks.length > 0) yield tasks;
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+            onSkip(skippedList(where, groupName, 'list'));
+          }
+        }
+      }
+    }
+  }
+}
+
+/** What authorization.json says about each Basecamp account now: gone from the grant, expired, or fine. */
+async function accountStates(http: HttpClient, ctx: AccountContext): Promise<Map<string, 'expired' | 'ok'>> {
+  const url = `${basecamp.apiBase(ctx, ctx.tokens)}/authorization.json`;
+  const auth = parsed(authorizationSchema, await get(http, ctx, url, 'the authorization details'), 'an authorization');
+  return new Map(auth.accounts.map((a) => [String(a.id), a.expired === true ? 'expired' : 'ok']));
 }
 
 function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
@@ -342,7 +501,9 @@ export const basecamp: ProviderDefinition = {
 
   buildAuthorizeUrl(ctx, p) {
     const url = new URL(ctx.endpoints.authorizeUrl);
-    url.searchParams.set('type', 'web_server');
+    // bc3-api sections/authentication.md, "Redirect the user to Launchpad": response_type=code
+    // (the legacy type=web_server is "still accepted but not recommended").
+    url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', ctx.config.clientId);
     url.searchParams.set('redirect_uri', ctx.redirectUri);
     url.searchParams.set('state', p.state);
@@ -406,42 +567,28 @@ export const basecamp: ProviderDefinition = {
     return { subject: String(who.id), label: name || who.email_address || String(who.id), workspaces, extra };
   },
 
-  async *fetchTasks(http, ctx, onProgress) {
+  async *fetchTasks(http, ctx, onProgress, onSkip) {
     let count = 0;
+    const skip = onSkip ?? (() => undefined);
+    // One cheap call says which accounts are expired or gone before any of them is walked.
+    const states = await accountStates(http, ctx);
     for (const workspace of ctx.workspaces) {
+      const state = states.get(workspace.id);
+      if (state !== 'ok') {
+        skip(skippedWorkspace(workspace, state === 'expired' ? 'expired' : 'not_found'));
+        continue;
+      }
       const base = apiBaseOf(ctx, workspace);
-      for await (const projects of pages(http, ctx, `${base}/projects.json`, projectsSchema, 'a project list')) {
-        for (const project of projects) {
-          const todoset = (project.dock ?? []).find((d) => d.name === 'todoset' && d.enabled !== false);
-          if (!todoset) continue;
-          const where = { project: project.name, workspace: workspace.name };
-          const set = parsed(
-            todosetSchema,
-            await get(http, ctx, followable(todoset.url, base, 'a to-do set')),
-            'a to-do set',
-          );
-          const listsUrl = followable(set.todolists_url, base, 'a to-do list index');
-          for await (const lists of pages(http, ctx, listsUrl, todolistsSchema, 'a to-do list index')) {
-            for (const list of lists) {
-              for await (const tasks of todosOf(http, ctx, base, list.todos_url, where)) {
-                count += tasks.length;
-                onProgress?.(count);
-                yield tasks;
-              }
-              if (!list.groups_url) continue;
-              const groupsUrl = followable(list.groups_url, base, 'a to-do list group index');
-              for await (const groups of pages(http, ctx, groupsUrl, todolistsSchema, 'a to-do list group index')) {
-                for (const group of groups) {
-                  for await (const tasks of todosOf(http, ctx, base, group.todos_url, where)) {
-                    count += tasks.length;
-                    onProgress?.(count);
-                    yield tasks;
-                  }
-                }
-              }
-            }
-          }
+      try {
+        for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip)) {
+          count += tasks.length;
+          onProgress?.(count);
+          yield tasks;
         }
+      } catch (error) {
+        if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
+        else if (isNotFound(error)) skip(skippedWorkspace(workspace, 'not_found'));
+        else throw error;
       }
     }
   },

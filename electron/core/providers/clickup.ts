@@ -3,11 +3,18 @@
  * the token endpoint answers with only `access_token`, which never expires and
  * dies when the user removes the app. Personal tokens (`pk_…`) are the
  * fallback for when ClickUp stops accepting plain-http loopback redirects.
+ *
+ * One token reaches the workspaces ("teams") the user picked at consent. A workspace the token
+ * may not read answers "Team not authorized" (developer.clickup.com/docs/common_errors: OAUTH_023,
+ * OAUTH_026, OAUTH_027, OAUTH_029 to OAUTH_045): that workspace is skipped and named, the others are
+ * listed, and the account stays connected. Only "Token not found" (OAUTH_019, OAUTH_021, OAUTH_025,
+ * OAUTH_077) and a missing header (OAUTH_017) are about the token itself.
  */
 import { z } from 'zod';
-import type { Task, Workspace } from '../../shared/models';
+import type { SkippedSource, Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
-import type { HttpClient, HttpResponse } from '../http/client';
+import { allDayDue, calendarDayIn, clockIn, timedDue, validTimeZone } from '../tasks/due-date';
+import { authorizationDigest, type HttpClient, type HttpResponse } from '../http/client';
 import type {
   AccountContext,
   Identity,
@@ -27,6 +34,8 @@ const userSchema = z.object({
     id: z.union([z.number(), z.string().min(1)]),
     username: z.string().nullish(),
     email: z.string().nullish(),
+    /** The IANA zone of the user's ClickUp profile (Get Authorized User). */
+    timezone: z.string().nullish(),
   }),
 });
 
@@ -44,6 +53,8 @@ const taskSchema = z.object({
   status: z.object({ status: z.string(), type: z.string().nullish() }).nullish(),
   priority: prioritySchema,
   due_date: z.union([z.string(), z.number()]).nullish(),
+  /** Whether `due_date` carries a time; false is a date only (ClickUp FAQ, "due dates"). */
+  due_date_time: z.boolean().nullish(),
   url: z.string().nullish(),
   assignees: z.array(z.object({ username: z.string().nullish(), email: z.string().nullish() })).nullish(),
   list: z.object({ id: z.union([z.string(), z.number()]).nullish(), name: z.string().nullish() }).nullish(),
@@ -92,8 +103,37 @@ function statusOf(s: ClickupTask['status']): Task['status'] {
   return DONE_NAMES.has(s.status.toLowerCase()) ? 'done' : 'open';
 }
 
-function toTask(t: ClickupTask, ctx: AccountContext, workspace: string): Task {
+/**
+ * A date-only due (`due_date_time` false): ClickUp stores it at 04:00 in the time zone of the user
+ * who set it (ClickUp FAQ; developer.clickup.com/docs/faq). Its day is that 04:00's day: in the
+ * user's profile zone when the instant is 04:00 there (the user set it, or someone in the same
+ * zone did), else the day 04:00 falls on in whichever zone it was set: 04:00 anywhere from UTC−10
+ * (Hawaii) to UTC+13 (New Zealand in summer, Tonga) is after 15:00 the day before and at or before
+ * 14:00 that day in UTC, so nine and a half hours later is on the right UTC day. Only UTC+13:45 and
+ * UTC+14 fall outside, and a user there has the zone in their profile.
+ */
+export function clickupDateOnlyDay(instant: Date, profileZone: string | null): string {
+  const zone = validTimeZone(profileZone);
+  if (zone !== null) {
+    const { hour, minute } = clockIn(instant, zone);
+    if (hour === 4 && minute === 0) return calendarDayIn(instant, zone);
+  }
+  return calendarDayIn(new Date(instant.getTime() + 9.5 * 3_600_000), 'UTC');
+}
+
+/** A task's due: a day alone when `due_date_time` is false, else an instant grouped by the user's own day. */
+export function clickupDue(
+  t: Pick<ClickupTask, 'due_date' | 'due_date_time'>,
+  profileZone: string | null,
+): Task['due'] {
   const due = fromEpochMs(t.due_date);
+  if (!due) return null;
+  if (t.due_date_time === false) return allDayDue(clickupDateOnlyDay(due, profileZone));
+  // A timed due has no zone of its own at ClickUp: it is grouped by the user's own day.
+  return timedDue(due, null);
+}
+
+function toTask(t: ClickupTask, ctx: AccountContext, workspace: string): Task {
   const updated = fromEpochMs(t.date_updated);
   return {
     id: t.id,
@@ -101,8 +141,7 @@ function toTask(t: ClickupTask, ctx: AccountContext, workspace: string): Task {
     provider: clickup.id,
     title: t.name,
     status: statusOf(t.status),
-    // ClickUp has no time zone on a due date; the UTC calendar day is the only unambiguous one.
-    due: due ? { date: due.toISOString().slice(0, 10), dateTime: due.toISOString(), timeZone: null } : null,
+    due: clickupDue(t, ctx.extra['timezone'] ?? null),
     priority: priorityOf(t.priority),
     project: t.list?.name ?? null,
     workspace,
@@ -112,16 +151,90 @@ function toTask(t: ClickupTask, ctx: AccountContext, workspace: string): Task {
   };
 }
 
-function get(http: HttpClient, ctx: AccountContext, path: string): Promise<HttpResponse> {
-  return http.api({
+/**
+ * ClickUp's documented ceilings (developer.clickup.com/docs/rate-limits): per token, 100 requests a
+ * minute on Free Forever, Unlimited and Business, 1,000 on Business Plus, 10,000 on Enterprise.
+ * Every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (epoch
+ * seconds). Requests start at the floor and follow the headers once an answer has them.
+ */
+const FLOOR_PER_SECOND = 100 / 60;
+/** Never slower than one request per 45 s: a slot further out than the client waits would be refused. */
+const SLOWEST_PER_SECOND = 1 / 45;
+/**
+ * The pace the last answer allowed, per token (ClickUp counts per token), kept as a digest of the
+ * token. Per process: a new process starts at the floor.
+ */
+const budgets = new Map<string, number>();
+
+/** The pace the rate-limit headers allow: the plan's per-minute limit, slower when what remains must last until the reset. */
+export function clickupPace(headers: Record<string, string>, nowMs: number): number | null {
+  const limit = Number(headers['x-ratelimit-limit']);
+  if (!Number.isFinite(limit) || limit <= 0) return null;
+  let perSecond = limit / 60;
+  const remaining = Number(headers['x-ratelimit-remaining']);
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (Number.isFinite(remaining) && Number.isFinite(reset)) {
+    const secondsLeft = Math.max(1, reset - nowMs / 1000);
+    perSecond = Math.min(perSecond, Math.max(remaining, 1) / secondsLeft);
+  }
+  return Math.max(perSecond, SLOWEST_PER_SECOND);
+}
+
+function rateKeyOf(ctx: AccountContext): string {
+  // ClickUp counts requests per token, so one account is one schedule.
+  return `${clickup.id}:${ctx.accountId}`;
+}
+
+/** "Team not authorized": this workspace was not granted to the token; the token itself is fine. */
+const TEAM_NOT_AUTHORIZED = new Set([
+  'OAUTH_023',
+  'OAUTH_026',
+  'OAUTH_027',
+  ...Array.from({ length: 17 }, (_, i) => `OAUTH_0${29 + i}`),
+]);
+
+class TeamNotAuthorizedError extends TokentrayError {
+  constructor(readonly ecode: string) {
+    super('FORBIDDEN', `${NAME} did not grant this workspace to Tokentray (${ecode}).`);
+  }
+}
+
+function teamRefusal(res: HttpResponse): TokentrayError | null {
+  const body = res.body && typeof res.body === 'object' ? (res.body as Record<string, unknown>) : {};
+  const ecode = typeof body['ECODE'] === 'string' ? body['ECODE'] : '';
+  return TEAM_NOT_AUTHORIZED.has(ecode) ? new TeamNotAuthorizedError(ecode) : null;
+}
+
+async function get(
+  http: HttpClient,
+  ctx: AccountContext,
+  path: string,
+  options: { what?: string; refusal?: (res: HttpResponse) => TokentrayError | null } = {},
+): Promise<HttpResponse> {
+  const rateKey = rateKeyOf(ctx);
+  const budget = authorizationDigest(ctx.tokens.accessToken);
+  const res = await http.api({
     method: 'GET',
     url: `${clickup.apiBase(ctx, ctx.tokens)}${path}`,
     headers: { authorization: clickup.authorizationHeader(ctx.tokens) },
     providerName: NAME,
-    // ClickUp counts requests per token, so one account is one budget.
-    rateKey: `${clickup.id}:${ctx.accountId}`,
-    requestsPerSecond: clickup.requestsPerSecond,
+    ...options,
+    rateKey,
+    requestsPerSecond: budgets.get(budget) ?? FLOOR_PER_SECOND,
   });
+  const pace = clickupPace(res.headers, Date.now());
+  if (pace !== null) budgets.set(budget, pace);
+  return res;
+}
+
+function skippedTeam(team: Workspace, ecode: string): SkippedSource {
+  return {
+    kind: 'workspace',
+    workspace: team.name,
+    name: team.name,
+    reason: 'not_authorized',
+    message: `${NAME} did not let this login's token read the workspace “${team.name}” (${ecode}, "Team not authorized"); its tasks are skipped. Connect the account again and tick the workspace to include it.`,
+  };
 }
 
 function parseTokenResponse(body: unknown): TokenResponse {
@@ -183,11 +296,8 @@ export const clickup: ProviderDefinition = {
   warnBeforeExpirySeconds: 0,
   needsHost: false,
   personalTokenHint: 'A personal API token (pk_…) from ClickUp: avatar → Settings → Apps → API Token.',
-  // The quota is per minute (100 on the free plan, up to 10,000 on Enterprise). Pacing every account
-  // at the free plan's 1.6/s would make big plans wait a minute for 10,000 tasks, so requests are
-  // spaced gently and the quota itself is left to ClickUp: its 429 carries X-RateLimit-Reset, which
-  // the HTTP client waits for before the next request.
-  requestsPerSecond: 4,
+  // The documented floor (100 a minute); task fetches follow the X-RateLimit-* headers (clickupPace).
+  requestsPerSecond: FLOOR_PER_SECOND,
 
   buildAuthorizeUrl(ctx, p) {
     const url = new URL(ctx.endpoints.authorizeUrl);
@@ -207,17 +317,13 @@ export const clickup: ProviderDefinition = {
         `${NAME} needs the app's client secret; add it with \`tokentray provider set clickup\`.`,
       );
     }
-    // ClickUp takes the three values in the query or the form; the form keeps the secret out of access logs.
-    const form = new URLSearchParams({
-      client_id: ctx.config.clientId,
-      client_secret: ctx.clientSecret,
-      code: grant.code,
-    });
+    // ClickUp FAQ: "always use the content type application/json; form encoded data is not fully
+    // supported". A body (not the query) keeps the secret out of access logs.
     return {
       method: 'POST',
       url: ctx.endpoints.tokenUrl,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: ctx.config.clientId, client_secret: ctx.clientSecret, code: grant.code }),
     };
   },
 
@@ -233,29 +339,44 @@ export const clickup: ProviderDefinition = {
   apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),
 
   async identify(http: HttpClient, ctx: AccountContext): Promise<Identity> {
-    const { user } = parsed(userSchema, await get(http, ctx, '/user'), 'a profile');
-    const { teams } = parsed(teamsSchema, await get(http, ctx, '/team'), 'a workspace list');
+    const { user } = parsed(userSchema, await get(http, ctx, '/user', { what: 'the profile' }), 'a profile');
+    const { teams } = parsed(
+      teamsSchema,
+      await get(http, ctx, '/team', { what: 'the workspace list' }),
+      'a workspace list',
+    );
     const workspaces: Workspace[] = teams.map((t) => ({
       id: String(t.id),
       name: t.name,
       url: `https://app.clickup.com/${String(t.id)}`,
     }));
     const subject = String(user.id);
-    return { subject, label: user.username || user.email || subject, workspaces, extra: {} };
+    const zone = validTimeZone(user.timezone);
+    // The profile's zone tells the day of a date-only due this user set (clickupDateOnlyDay).
+    const extra: Record<string, string> = zone === null ? {} : { timezone: zone };
+    return { subject, label: user.username || user.email || subject, workspaces, extra };
   },
 
-  async *fetchTasks(http, ctx, onProgress) {
+  async *fetchTasks(http, ctx, onProgress, onSkip) {
     let count = 0;
     for (const team of ctx.workspaces) {
-      for (let page = 0; page < MAX_PAGES; page += 1) {
-        const query = `page=${page}&include_closed=true&subtasks=true`;
-        const res = await get(http, ctx, `/team/${encodeURIComponent(team.id)}/task?${query}`);
-        const body = parsed(taskPageSchema, res, 'a task list');
-        const tasks = body.tasks.map((t) => toTask(t, ctx, team.name));
-        count += tasks.length;
-        onProgress?.(count);
-        if (tasks.length > 0) yield tasks;
-        if (body.last_page === true || tasks.length < PAGE_SIZE) break;
+      try {
+        for (let page = 0; page < MAX_PAGES; page += 1) {
+          const query = `page=${page}&include_closed=true&subtasks=true`;
+          const res = await get(http, ctx, `/team/${encodeURIComponent(team.id)}/task?${query}`, {
+            what: `the tasks of the workspace “${team.name}”`,
+            refusal: teamRefusal,
+          });
+          const body = parsed(taskPageSchema, res, 'a task list');
+          const tasks = body.tasks.map((t) => toTask(t, ctx, team.name));
+          count += tasks.length;
+          onProgress?.(count);
+          if (tasks.length > 0) yield tasks;
+          if (body.last_page === true || tasks.length < PAGE_SIZE) break;
+        }
+      } catch (error) {
+        if (!(error instanceof TeamNotAuthorizedError)) throw error;
+        onSkip?.(skippedTeam(team, error.ecode));
       }
     }
   },

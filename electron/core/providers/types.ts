@@ -1,4 +1,4 @@
-import type { ConnectMethod, Task, Workspace } from '../../shared/models';
+import type { ConnectMethod, SkippedSource, Task, Workspace } from '../../shared/models';
 import type { HttpClient, HttpResponse } from '../http/client';
 
 /**
@@ -215,7 +215,17 @@ export interface ProviderBehaviour {
   /** The API base for this account (amoCRM: the account host unless overridden). */
   apiBase(ctx: ProviderContext, tokens: StoredTokens): string;
   identify(http: HttpClient, ctx: AccountContext): Promise<Identity>;
-  fetchTasks(http: HttpClient, ctx: AccountContext, onProgress?: (count: number) => void): AsyncIterable<Task[]>;
+  /**
+   * Every task of the account, a page at a time. A workspace or list the provider refuses on its
+   * own (Basecamp's inactive account or deleted list, ClickUp's "Team not authorized") is reported
+   * to `onSkip` and the walk goes on; only what ends the whole fetch is thrown.
+   */
+  fetchTasks(
+    http: HttpClient,
+    ctx: AccountContext,
+    onProgress?: (count: number) => void,
+    onSkip?: (skipped: SkippedSource) => void,
+  ): AsyncIterable<Task[]>;
   /** Best effort; providers without revocation leave this undefined. */
   revoke?(http: HttpClient, ctx: AccountContext): Promise<void>;
   /**

@@ -1,4 +1,4 @@
-import type { TaskList, Task } from '../../shared/models';
+import type { SkippedSource, TaskList, Task } from '../../shared/models';
 import type { Clock } from '../clock';
 import { TokentrayError, toAppError } from '../errors';
 import type { HttpClient } from '../http/client';
@@ -36,10 +36,18 @@ export class TaskService {
       return this.fromCache(accountId, cached, null);
     }
     try {
-      const tasks = await this.fetchLive(accountId);
+      const { tasks, skipped } = await this.fetchLive(accountId);
       const now = this.o.clock.now();
       await this.o.cache.write(accountId, tasks, now);
-      return { accountId, tasks, fetchedAt: new Date(now).toISOString(), offline: false, ageSeconds: 0, error: null };
+      return {
+        accountId,
+        tasks,
+        fetchedAt: new Date(now).toISOString(),
+        offline: false,
+        ageSeconds: 0,
+        error: null,
+        skipped,
+      };
     } catch (error) {
       const code = error instanceof TokentrayError ? error.code : null;
       if (code !== null && SERVE_CACHE_ON.has(code)) {
@@ -61,12 +69,13 @@ export class TaskService {
     };
   }
 
-  private async fetchLive(accountId: string): Promise<Task[]> {
+  private async fetchLive(accountId: string): Promise<{ tasks: Task[]; skipped: SkippedSource[] }> {
     await this.o.refresher.getValidToken(accountId, 60);
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
     const ctx = await this.o.registry.context(provider, { requireClient: !meta.personal });
     const all: Task[] = [];
+    const skipped: SkippedSource[] = [];
     const http = withTokenRecovery(this.o.http, {
       tokens: secret.tokens,
       header: (tokens) => provider.authorizationHeader(tokens),
@@ -80,14 +89,15 @@ export class TaskService {
       },
     });
     try {
-      for await (const page of provider.fetchTasks(http, {
+      const account = {
         ...ctx,
         accountId,
         tokens: secret.tokens,
         workspaces: meta.workspaces,
         extra: meta.extra,
         tasksReadBefore: await this.o.cache.has(accountId),
-      })) {
+      };
+      for await (const page of provider.fetchTasks(http, account, undefined, (s) => skipped.push(s))) {
         for (const task of page) all.push(task);
       }
     } catch (error) {
@@ -105,6 +115,6 @@ export class TaskService {
       }
       throw error;
     }
-    return all;
+    return { tasks: all, skipped };
   }
 }

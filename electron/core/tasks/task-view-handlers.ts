@@ -40,12 +40,13 @@ export function taskViewHandlers(
       const window = handOut(await store.window(viewId, { ...query, offset: 0, count }));
       // After the first window is on its way: the search text, a chunk at a time between requests.
       setImmediate(() => void store.warmSearch(viewId));
-      const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error }) => ({
+      const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error, skipped }) => ({
         accountId,
         fetchedAt,
         offline: fromCache,
         ageSeconds,
         error,
+        skipped: skipped ?? [],
       }));
       return { viewId, sources, failures, window };
     },
