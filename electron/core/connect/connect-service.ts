@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountSummary } from '../../shared/models';
 import type { Clock } from '../clock';
+import { endpointPinOf } from '../accounts/endpoint-pin';
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
 import type { AccountRepository } from '../accounts/account-repository';
@@ -318,6 +319,7 @@ export class ConnectService {
     );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: [],
@@ -378,6 +380,7 @@ export class ConnectService {
     );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: file.scopes ?? provider.scopes,
@@ -422,6 +425,7 @@ export class ConnectService {
     });
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: response.scopes ?? provider.scopes,
