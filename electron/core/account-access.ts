@@ -39,7 +39,7 @@ export async function accountAccess(
   const provider = await core.registry.get(meta.provider);
   const tokens = { ...secret.tokens, accessToken: token };
   // The API base the token goes to must be the one the account was connected with.
-  const ctx: AccountContext = await pinnedAccountContext(
+  const { ctx } = await pinnedAccountContext(
     { registry: core.registry, repo: core.repo },
     provider,
     { meta, secret: { ...secret, tokens } },

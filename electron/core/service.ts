@@ -442,12 +442,9 @@ export class TokentrayCore implements TokentrayService {
       if (provider?.revoke) {
         try {
           // A revocation endpoint that is not the pinned one gets nothing; the account goes anyway.
-          const ctx = await pinnedAccountContext(
-            { registry: this.registry, repo: this.repo },
-            provider,
-            loaded,
-            { requireClient: false },
-          );
+          const { ctx } = await pinnedAccountContext({ registry: this.registry, repo: this.repo }, provider, loaded, {
+            requireClient: false,
+          });
           await provider.revoke(this.o.http, ctx);
         } catch {
           // Revocation is a courtesy to the provider; the local secrets go either way.

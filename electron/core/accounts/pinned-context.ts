@@ -15,13 +15,14 @@ export interface PinDeps {
  * The one way to get the context an account's tokens are sent with (refresh, API calls, task
  * fetches, revocation): the provider's configuration in force, checked against the account's
  * pin first. When they differ nothing is sent; the account is marked for reconnection.
+ * Returns the pin in force too, for a caller that writes the account's metadata afterwards.
  */
 export async function pinnedAccountContext(
   deps: PinDeps,
   provider: ProviderDefinition,
   account: LoadedAccount,
   options: { requireClient: boolean } = { requireClient: true },
-): Promise<AccountContext> {
+): Promise<{ ctx: AccountContext; pin: EndpointPin | null }> {
   const { meta, secret } = account;
   const ctx = await deps.registry.context(provider, options);
   const current = endpointPinOf(provider, ctx);
@@ -32,7 +33,7 @@ export async function pinnedAccountContext(
     workspaces: meta.workspaces,
     extra: meta.extra,
   };
-  if (current === null) return full;
+  if (current === null) return { ctx: full, pin: null };
   if (meta.pin === undefined || meta.pin === null) {
     if (!mayAdopt(provider, ctx.config.updatedAt, meta)) {
       throw await refuse(
@@ -42,7 +43,7 @@ export async function pinnedAccountContext(
       );
     }
     await adopt(deps, meta.id, current);
-    return full;
+    return { ctx: full, pin: current };
   }
   const differences = pinDifferences(meta.pin, current);
   if (differences.length > 0) {
@@ -52,7 +53,7 @@ export async function pinnedAccountContext(
       `the ${differences.join(', ')} of ${provider.name} changed since "${meta.label}" was connected`,
     );
   }
-  return full;
+  return { ctx: full, pin: meta.pin };
 }
 
 /**
@@ -73,7 +74,8 @@ function mayAdopt(provider: ProviderDefinition, configUpdatedAt: string, meta: A
 async function adopt(deps: PinDeps, accountId: string, pin: EndpointPin): Promise<void> {
   // Re-read just before writing, so a refresh another process just recorded is not written over.
   const latest = await deps.repo.readMeta(accountId);
-  if (latest !== null && (latest.pin === undefined || latest.pin === null)) await deps.repo.saveMeta({ ...latest, pin });
+  if (latest !== null && (latest.pin === undefined || latest.pin === null))
+    await deps.repo.saveMeta({ ...latest, pin });
 }
 
 async function refuse(deps: PinDeps, meta: AccountMeta, why: string): Promise<TokentrayError> {

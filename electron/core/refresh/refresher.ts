@@ -224,7 +224,7 @@ export class Refresher {
     }
 
     // Checked against the account's pin: a changed token endpoint gets nothing.
-    const ctx = await pinnedAccountContext(this.o, provider, { meta, secret });
+    const { ctx, pin } = await pinnedAccountContext(this.o, provider, { meta, secret });
     let response: TokenResponse | undefined;
     for (let attempt = 0; response === undefined; attempt += 1) {
       try {
@@ -264,6 +264,7 @@ export class Refresher {
     const updated = this.o.repo.withHistory(
       {
         ...meta,
+        pin,
         scopes: response.scopes ?? meta.scopes,
         lastRefreshAt: issuedAt,
         state: 'ok',

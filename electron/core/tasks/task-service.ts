@@ -66,7 +66,7 @@ export class TaskService {
     await this.o.refresher.getValidToken(accountId, 60);
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
-    const ctx = await pinnedAccountContext(this.o, provider, { meta, secret }, { requireClient: !meta.personal });
+    const { ctx } = await pinnedAccountContext(this.o, provider, { meta, secret }, { requireClient: !meta.personal });
     const all: Task[] = [];
     const http = withTokenRecovery(this.o.http, {
       tokens: secret.tokens,
