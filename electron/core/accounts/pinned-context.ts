@@ -50,7 +50,7 @@ export async function pinnedAccountContext(
     throw await refuse(
       deps,
       meta,
-      `the ${differences.join(', ')} of ${provider.name} changed since "${meta.label}" was connected`,
+      `the ${listed(differences)} of ${provider.name} changed since "${meta.label}" was connected`,
     );
   }
   return { ctx: full, pin: meta.pin };
@@ -76,6 +76,11 @@ async function adopt(deps: PinDeps, accountId: string, pin: EndpointPin): Promis
   const latest = await deps.repo.readMeta(accountId);
   if (latest !== null && (latest.pin === undefined || latest.pin === null))
     await deps.repo.saveMeta({ ...latest, pin });
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`;
 }
 
 async function refuse(deps: PinDeps, meta: AccountMeta, why: string): Promise<TokentrayError> {
