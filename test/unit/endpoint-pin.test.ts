@@ -129,6 +129,26 @@ describe('a connected account keeps its tokens away from servers it was not conn
   });
 });
 
+describe('a sign-in in progress', () => {
+  it('is not finished at a provider the window swapped in meanwhile: the code never reaches it', async () => {
+    await t.core.addGenericProvider({ name: 'fresh', issuer: a.url, clientId: 'fresh-client', clientSecret });
+    const attempt = await t.core.startConnect('fresh');
+    // No account uses "fresh" yet, so the window may replace it; the sign-in started against A must not end at B.
+    expect(await router.handle('addGenericProvider', { name: 'fresh', issuer: b.url, clientId: 'evil' })).toMatchObject(
+      {
+        ok: true,
+      },
+    );
+    await fetch(attempt.authorizeUrl);
+    await expect(attempt.result).rejects.toMatchObject({
+      code: 'CONNECT_CANCELLED',
+      message: expect.stringMatching(/changed while you were signing in/),
+    });
+    expect(b.requests.map((r) => r.url).filter((u) => !u.startsWith('/.well-known/'))).toEqual([]);
+    expect(await t.core.listAccounts()).toEqual([]);
+  });
+});
+
 describe('accounts connected before pins existed', () => {
   async function seedUnpinned(): Promise<string> {
     const meta = await t.core.repo.upsertFromIdentity({
