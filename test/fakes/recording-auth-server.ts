@@ -16,6 +16,8 @@ export interface RecordingAuthServer {
   requests: RecordedRequest[];
   /** Every access and refresh token this server issued. */
   issued: string[];
+  /** Every authorization code its authorize endpoint handed out. */
+  codes: string[];
   /** All of a request's parts as one text, to search for planted values. */
   everything(): string;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export interface RecordingAuthServer {
 export async function startRecordingAuthServer(options: { subject?: string } = {}): Promise<RecordingAuthServer> {
   const requests: RecordedRequest[] = [];
   const issued: string[] = [];
+  const codes: string[] = [];
   const subject = options.subject ?? 'user-1';
   let base = '';
   const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -58,7 +61,9 @@ export async function startRecordingAuthServer(options: { subject?: string } = {
       }
       if (url.pathname === '/authorize') {
         const back = new URL(url.searchParams.get('redirect_uri') ?? `${base}/nowhere`);
-        back.searchParams.set('code', `code-${randomBytes(8).toString('hex')}`);
+        const code = `code-${randomBytes(12).toString('hex')}`;
+        codes.push(code);
+        back.searchParams.set('code', code);
         back.searchParams.set('state', url.searchParams.get('state') ?? '');
         res.writeHead(302, { location: back.toString() });
         return res.end();
@@ -83,6 +88,7 @@ export async function startRecordingAuthServer(options: { subject?: string } = {
     url: base,
     requests,
     issued,
+    codes,
     everything: () => requests.map((r) => `${r.method} ${r.url}\n${r.headers}\n${r.body}`).join('\n'),
     close: () =>
       new Promise<void>((resolve) => {

@@ -153,7 +153,8 @@ function channelArbitraries(accountIds: readonly string[]): Record<IpcChannel, f
     disconnect: fc.record({ accountId: account }),
     tasks: fc.record({ accountId: account, offline: optional(fc.boolean()) }, { requiredKeys: ['accountId'] }),
     copyToken: fc.record({ accountId: account }),
-    openExternal: fc.record({ url: urls }),
+    // LAST_AUTHORIZE_URL stands for the sign-in URL the last startConnect answered (the window opens it).
+    openExternal: fc.record({ url: fc.oneof(urls, fc.constant(LAST_AUTHORIZE_URL)) }),
     getStorageStatus: fc.constant(undefined),
     getPreferences: fc.constant(undefined),
     setPreferences: fc.record({ language: fc.constantFrom('en', 'de', 'klingon') }),
@@ -169,6 +170,8 @@ function channelArbitraries(accountIds: readonly string[]): Record<IpcChannel, f
     out[channel] = fc.oneof({ arbitrary: shaped[channel], weight: 9 }, { arbitrary: fc.anything(), weight: 1 });
   return out;
 }
+
+const LAST_AUTHORIZE_URL = '$last-authorize-url';
 
 interface Step {
   channel: IpcChannel;
@@ -239,8 +242,13 @@ describe('a hostile window over IPC', () => {
             // What the user's browser would do with a URL the window opens.
             openExternal: async (url) => browse(url),
           });
+          let lastAuthorizeUrl = '';
           for (const { channel, payload } of steps) {
-            await router.handle(channel, payload);
+            const opensLast =
+              channel === 'openExternal' && (payload as { url?: unknown } | null)?.url === LAST_AUTHORIZE_URL;
+            const answer = await router.handle(channel, opensLast ? { url: lastAuthorizeUrl } : payload);
+            if (channel === 'startConnect' && answer.ok)
+              lastAuthorizeUrl = (answer.data as { authorizeUrl: string }).authorizeUrl;
             await noteTokens();
           }
           // The user's own calls after the attacker's: the scheduler's refresh, `tokentray api`, Disconnect.
@@ -268,6 +276,8 @@ describe('a hostile window over IPC', () => {
             .map((r) => `${r.method} ${r.url}\n${r.headers}\n${r.body}`)
             .join('\n');
           const elsewhere = outside.slice(startOfOutside).join('\n');
+          // A code A handed out is as good as a token to whoever redeems it (with PKCE's verifier, which travels with it).
+          for (const code of a.codes) planted.add(code);
           for (const value of planted) {
             expect(atB).not.toContain(value);
             expect(elsewhere).not.toContain(value);
@@ -287,9 +297,15 @@ describe('a hostile window over IPC', () => {
           [
             [
               { channel: 'setProvider', payload: { provider: 'corp', clientId: 'evil', tokenUrl: `${b.url}/token` } },
-              { channel: 'addGenericProvider', payload: { name: 'spare', issuer: b.url, clientId: 'evil' } },
-              { channel: 'startConnect', payload: { provider: 'spare' } },
               { channel: 'refresh', payload: { accountId: USER } },
+            ],
+          ],
+          // A sign-in started against A, the (unused) provider swapped for B, then the browser comes back.
+          [
+            [
+              { channel: 'startConnect', payload: { provider: 'spare' } },
+              { channel: 'addGenericProvider', payload: { name: 'spare', issuer: b.url, clientId: 'evil' } },
+              { channel: 'openExternal', payload: { url: LAST_AUTHORIZE_URL } },
             ],
           ],
         ],
