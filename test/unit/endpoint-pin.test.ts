@@ -61,6 +61,11 @@ describe('a connected account keeps its tokens away from servers it was not conn
     expect(
       (await refused(router.handle('addGenericProvider', { name: 'CORP', issuer: b.url, clientId: 'x' }))).code,
     ).toBe('USAGE');
+    // The window cannot say --replace: the contract has no such field.
+    const replace = await refused(
+      router.handle('addGenericProvider', { name: 'corp', issuer: b.url, clientId: 'evil', replace: true }),
+    );
+    expect(replace.code).toBe('IPC_INVALID');
     const set = await refused(router.handle('setProvider', { provider: 'corp', clientId: 'evil', clientSecret: 'x' }));
     expect(set.message).toMatch(/command line/);
     // The refresh, as the tray's scheduler would do it, still goes to A and only to A.
