@@ -114,6 +114,7 @@ export function buildProgram(): Command {
     .option('--authorize-url <url>', 'override the authorization endpoint')
     .option('--token-url <url>', 'override the token endpoint')
     .option('--api-url <url>', 'override the API base (amoCRM/Kommo: replaces https://{host})')
+    .option('--replace', 'change the endpoints of a provider that accounts use; they must then be reconnected')
     .action(
       async (
         id: string,
@@ -124,6 +125,7 @@ export function buildProgram(): Command {
           authorizeUrl?: string;
           tokenUrl?: string;
           apiUrl?: string;
+          replace?: boolean;
         },
       ) => {
         const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin('Client secret: ') : null;
@@ -136,6 +138,7 @@ export function buildProgram(): Command {
           authorizeUrl: opts.authorizeUrl ?? null,
           tokenUrl: opts.tokenUrl ?? null,
           apiUrl: opts.apiUrl ?? null,
+          whenInUse: opts.replace ? 'replace' : 'keep-endpoints',
         });
         say(
           `${summary.name} is set up${clientSecret ? ' (client secret stored in the keychain)' : ''}.${summary.redirectUri ? ` Register this redirect URI with ${summary.name}: ${summary.redirectUri}` : ''}`,
@@ -150,10 +153,18 @@ export function buildProgram(): Command {
     .option('--client-secret-stdin', 'read the client secret from standard input')
     .option('--scope <scopes>', 'space-separated scopes to request')
     .option('--redirect-uri <uri>', 'the redirect URI you registered, e.g. a fixed-port http://127.0.0.1:PORT/callback')
+    .option('--replace', 'replace a provider of that name that accounts use; they must then be reconnected')
     .action(
       async (
         name: string,
-        opts: { issuer: string; clientId: string; clientSecretStdin?: boolean; scope?: string; redirectUri?: string },
+        opts: {
+          issuer: string;
+          clientId: string;
+          clientSecretStdin?: boolean;
+          scope?: string;
+          redirectUri?: string;
+          replace?: boolean;
+        },
       ) => {
         const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin('Client secret: ') : null;
         const summary = await (
@@ -165,6 +176,7 @@ export function buildProgram(): Command {
           clientSecret,
           ...(opts.scope ? { scopes: opts.scope.split(/\s+/).filter(Boolean) } : {}),
           ...(opts.redirectUri ? { redirectUri: opts.redirectUri } : {}),
+          replace: opts.replace === true,
         });
         say(
           opts.redirectUri

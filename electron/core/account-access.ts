@@ -1,3 +1,4 @@
+import { pinnedAccountContext } from './accounts/pinned-context';
 import type { AccountContext, ApiPacing, ProviderDefinition } from './providers/types';
 import type { TokentrayCore } from './service';
 
@@ -36,9 +37,14 @@ export async function accountAccess(
   const token = await core.getAccessToken(accountId, { minValidSeconds: options.minValidSeconds ?? 0 });
   const { meta, secret } = await core.repo.load(accountId);
   const provider = await core.registry.get(meta.provider);
-  const base = await core.registry.context(provider, { requireClient: false });
   const tokens = { ...secret.tokens, accessToken: token };
-  const ctx: AccountContext = { ...base, accountId, tokens, workspaces: meta.workspaces, extra: meta.extra };
+  // The API base the token goes to must be the one the account was connected with.
+  const { ctx } = await pinnedAccountContext(
+    { registry: core.registry, repo: core.repo },
+    provider,
+    { meta, secret: { ...secret, tokens } },
+    { requireClient: false },
+  );
   const apiBase = provider.apiBase(ctx, tokens).replace(/\/+$/, '');
   const roots: AccountAccess['apiRoots'] = [];
   for (const w of meta.workspaces) {

@@ -154,14 +154,24 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       for (const p of providers) remember(p.registerUrl);
       return providers;
     },
-    // Named fields only: endpoint overrides never come from the renderer (the contract refuses them too).
+    // Named fields only: endpoint overrides never come from the renderer (the contract refuses them too),
+    // and neither does leave to change a provider that accounts use: that is the command line's `--replace`.
     setProvider: async ({ provider, clientId, clientSecret, redirectUri }) =>
       service.setProvider(provider, {
         clientId,
         ...(clientSecret === undefined ? {} : { clientSecret }),
         ...(redirectUri === undefined ? {} : { redirectUri }),
+        whenInUse: 'refuse',
       }),
-    addGenericProvider: async (input) => service.addGenericProvider(input),
+    addGenericProvider: async ({ name, issuer, clientId, clientSecret, scopes }) =>
+      service.addGenericProvider({
+        name,
+        issuer,
+        clientId,
+        ...(clientSecret === undefined ? {} : { clientSecret }),
+        ...(scopes === undefined ? {} : { scopes }),
+        replace: false,
+      }),
     removeDemo: async () => {
       await service.removeDemo();
       return { removed: true as const };

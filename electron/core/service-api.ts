@@ -12,6 +12,13 @@ export interface ProviderSetInput {
   authorizeUrl?: string | null;
   tokenUrl?: string | null;
   apiUrl?: string | null;
+  /**
+   * When accounts use this provider: `refuse` any change (the default, and all the window gets),
+   * `keep-endpoints` lets the client id, secret and redirect URI change but no endpoint
+   * (`tokentray provider set`), `replace` changes endpoints too and marks those accounts for
+   * reconnection (`tokentray provider set … --replace`).
+   */
+  whenInUse?: 'refuse' | 'keep-endpoints' | 'replace';
 }
 
 export interface GenericProviderInput {
@@ -22,6 +29,11 @@ export interface GenericProviderInput {
   scopes?: string[];
   /** The redirect URI registered with the server, when it is not "any port on 127.0.0.1". */
   redirectUri?: string | null;
+  /**
+   * Overwrite a provider of that name that accounts use, marking them for reconnection
+   * (`tokentray provider add … --replace` only; the window can never pass it).
+   */
+  replace?: boolean;
 }
 
 export type ConnectPhase = 'waiting-for-browser' | 'exchanging-code' | 'verifying-identity' | 'stored';

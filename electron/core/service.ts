@@ -8,6 +8,7 @@ import { TokentrayError } from './errors';
 import type { HttpClient } from './http/client';
 import { AccountRepository } from './accounts/account-repository';
 import { canRefresh, refreshDueAt, toSummary } from './accounts/account-status';
+import { pinnedAccountContext } from './accounts/pinned-context';
 import { ConnectService } from './connect/connect-service';
 import type { TokenFile } from './connect/token-file';
 import { decodeJwt } from './oauth/jwt';
@@ -168,11 +169,8 @@ export class TokentrayCore implements TokentrayService {
       );
     }
     const previous = await this.metadata.readProvider(provider.id);
-    if (input.clientSecret !== undefined && input.clientSecret !== null) {
-      const secret = input.clientSecret.trim();
-      if (secret === '') throw new TokentrayError('USAGE', 'The client secret is empty; paste it on standard input.');
-      await this.vault.writeClientSecret(provider.id, secret);
-    }
+    const secret = input.clientSecret === undefined || input.clientSecret === null ? null : input.clientSecret.trim();
+    if (secret === '') throw new TokentrayError('USAGE', 'The client secret is empty; paste it on standard input.');
     const config: ProviderConfig = {
       provider: provider.id,
       clientId,
@@ -185,8 +183,56 @@ export class TokentrayCore implements TokentrayService {
         (input.clientSecret !== undefined && input.clientSecret !== null) || (previous?.hasClientSecret ?? false),
       updatedAt: new Date(this.o.clock.now()).toISOString(),
     };
+    // Decided before anything is written: a refused change leaves the secret and the file as they were.
+    const users = await this.accountsUsing(provider.id);
+    const mode = input.whenInUse ?? 'refuse';
+    const endpointsChange =
+      config.authorizeUrl !== (previous?.authorizeUrl ?? null) ||
+      config.tokenUrl !== (previous?.tokenUrl ?? null) ||
+      config.apiUrl !== (previous?.apiUrl ?? null);
+    if (users.length > 0 && mode === 'refuse') {
+      throw new TokentrayError(
+        'USAGE',
+        `${provider.name} is used by ${accountsText(users.length)}, so its settings can only be changed from the command line (\`tokentray provider set ${provider.id} …\`).`,
+      );
+    }
+    if (users.length > 0 && mode === 'keep-endpoints' && endpointsChange) {
+      throw new TokentrayError(
+        'USAGE',
+        `Changing the endpoints of ${provider.name} would send the tokens of its ${accountsText(users.length)} elsewhere; add --replace to change them, then reconnect those accounts.`,
+      );
+    }
+    if (secret !== null) await this.vault.writeClientSecret(provider.id, secret);
     await this.metadata.writeProvider(config);
+    if (endpointsChange) await this.markReplaced(users, provider.name, 'provider set');
     return summarizeProvider(provider, config);
+  }
+
+  /**
+   * Accounts whose tokens a change of this provider's settings would redirect. A damaged
+   * metadata file names no provider; its id (accountIdFor: provider-subject) still does.
+   */
+  private async accountsUsing(providerId: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const meta of await this.repo.listMeta()) {
+      if ('corrupt' in meta ? meta.id.startsWith(`${providerId}-`) : meta.provider === providerId) out.push(meta.id);
+    }
+    return out;
+  }
+
+  /** After a CLI `--replace`: the accounts' pins name the old endpoints, so each must be connected again. */
+  private async markReplaced(users: string[], providerName: string, command: string): Promise<void> {
+    for (const id of users) {
+      const latest = await this.repo.readMeta(id);
+      if (latest === null) continue;
+      await this.repo.saveMeta({
+        ...latest,
+        state: 'reconnect',
+        stateDetail: `the settings of ${providerName} were replaced (\`tokentray ${command} … --replace\`)`,
+        lastErrorCode: 'RECONNECT_REQUIRED',
+      });
+    }
+    if (users.length > 0) this.emitAccounts();
   }
 
   async addGenericProvider(input: GenericProviderInput): Promise<ProviderSummary> {
@@ -197,6 +243,14 @@ export class TokentrayCore implements TokentrayService {
     if (issuer === null) throw new TokentrayError('USAGE', "Give the provider's issuer URL with --issuer.");
     // Checked before discovery so a typo costs no network round trip.
     const redirectUri = validRedirectUri(input.redirectUri);
+    // Before discovery too: a provider in use is never replaced, nor its issuer even asked, unless the CLI says --replace.
+    const users = await this.accountsUsing(id);
+    if (users.length > 0 && input.replace !== true) {
+      throw new TokentrayError(
+        'USAGE',
+        `The provider "${id}" is used by ${accountsText(users.length)}; to replace it (they will need to be reconnected), run \`tokentray provider add ${id} --issuer <url> --client-id <id> --replace\` in a terminal.`,
+      );
+    }
     const generic = await discoverProvider(this.o.http, id, issuer, input.scopes, input.clientSecret ? null : 'none');
     if (input.clientSecret) await this.vault.writeClientSecret(id, input.clientSecret.trim());
     const config: ProviderConfig = {
@@ -211,6 +265,7 @@ export class TokentrayCore implements TokentrayService {
       updatedAt: new Date(this.o.clock.now()).toISOString(),
     };
     await this.metadata.writeProvider(config);
+    await this.markReplaced(users, generic.name, 'provider add');
     return summarizeProvider(await this.registry.get(id), config);
   }
 
@@ -386,14 +441,11 @@ export class TokentrayCore implements TokentrayService {
       const provider = await this.registry.get(loaded.meta.provider).catch(() => null);
       if (provider?.revoke) {
         try {
-          const ctx = await this.registry.context(provider, { requireClient: false });
-          await provider.revoke(this.o.http, {
-            ...ctx,
-            accountId: id,
-            tokens: loaded.secret.tokens,
-            workspaces: loaded.meta.workspaces,
-            extra: loaded.meta.extra,
+          // A revocation endpoint that is not the pinned one gets nothing; the account goes anyway.
+          const { ctx } = await pinnedAccountContext({ registry: this.registry, repo: this.repo }, provider, loaded, {
+            requireClient: false,
           });
+          await provider.revoke(this.o.http, ctx);
         } catch {
           // Revocation is a courtesy to the provider; the local secrets go either way.
         }
@@ -479,6 +531,10 @@ export class TokentrayCore implements TokentrayService {
     await this.o.closeDemo?.();
     await this.o.closeStore?.();
   }
+}
+
+function accountsText(count: number): string {
+  return count === 1 ? '1 account' : `${count} accounts`;
 }
 
 function brokenSummary(id: string, now: number): AccountSummary {

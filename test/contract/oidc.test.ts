@@ -127,7 +127,11 @@ describe('paste and deep-link flows against oidc-provider', () => {
 
   it('routes a tokentray:// deep link to the pending sign-in and ignores it when none is pending', async () => {
     expect(await t.core.handleDeepLink('tokentray://callback/corp?code=x&state=nothing-pending')).toBe(false);
-    await t.core.setProvider('corp', { clientId: oidc.clientId, redirectUri: 'tokentray://callback/corp' });
+    await t.core.setProvider('corp', {
+      clientId: oidc.clientId,
+      redirectUri: 'tokentray://callback/corp',
+      whenInUse: 'keep-endpoints',
+    });
     const attempt = await t.core.startConnect('corp', { label: 'deep' });
     expect(attempt.redirectUri).toBeNull();
     const landed = await signInAndConsent(attempt.authorizeUrl, 'tokentray://', 'dave');
@@ -135,6 +139,10 @@ describe('paste and deep-link flows against oidc-provider', () => {
     expect(await t.core.handleDeepLink(landed)).toBe(true);
     expect(await attempt.result).toMatchObject({ label: 'deep', status: 'ok' });
     expect(await t.core.handleDeepLink(landed)).toBe(false);
-    await t.core.setProvider('corp', { clientId: oidc.clientId, redirectUri: 'http://127.0.0.1/callback/corp' });
+    await t.core.setProvider('corp', {
+      clientId: oidc.clientId,
+      redirectUri: 'http://127.0.0.1/callback/corp',
+      whenInUse: 'keep-endpoints',
+    });
   });
 });

@@ -131,6 +131,8 @@ export async function seedScriptedAccount(
     tokens: { ...tokens, tokenType: 'Bearer', host: null, personal: false },
     scopes: ['openid'],
     label: null,
+    // What a connect against the provider above records.
+    pin: { issuer: url, tokenUrl: `${url}/token`, apiUrl: url, revokeUrl: null, userinfoUrl: `${url}/userinfo` },
   });
   return meta.id;
 }

@@ -6,6 +6,7 @@ import type { AccountSecret, Vault } from '../vault/vault';
 import { fingerprintOf } from '../vault/vault';
 import { fileAccountLocks, type AccountLocks } from '../refresh/account-locks';
 import type { RefreshEvent } from '../../shared/models';
+import type { EndpointPin } from './endpoint-pin';
 
 const HISTORY_LIMIT = 20;
 
@@ -206,6 +207,8 @@ export class AccountRepository {
     tokens: StoredTokens;
     scopes: string[];
     label: string | null;
+    /** Where these tokens may go from now on: the endpoints they were just issued and checked with. */
+    pin: EndpointPin | null;
   }): Promise<AccountMeta> {
     const id = accountIdFor(input.provider, input.identity.subject);
     const existing = await this.metadata.readAccount(id).catch(() => null);
@@ -226,6 +229,7 @@ export class AccountRepository {
       stateDetail: null,
       lastErrorCode: null,
       refreshHistory: previous?.refreshHistory ?? [],
+      pin: input.pin,
       ...this.tokenFacts(input.tokens),
     };
     if (previous === null) await this.metadata.markConnecting(id);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountSummary } from '../../shared/models';
 import type { Clock } from '../clock';
+import { endpointPinOf, pinDifferences } from '../accounts/endpoint-pin';
 import { TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
 import type { AccountRepository } from '../accounts/account-repository';
@@ -94,6 +95,7 @@ export class ConnectService {
       redirectUri,
       label: options.label ?? null,
       expiresAt: this.o.clock.now() + Math.max(timeoutMs, PASTE_WINDOW_MS),
+      pin: endpointPinOf(provider, ctx),
     };
     const live: LiveAttempt = { pending, listener: null, resolve, reject, timer: null };
 
@@ -318,6 +320,7 @@ export class ConnectService {
     );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: [],
@@ -378,6 +381,7 @@ export class ConnectService {
     );
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: file.scopes ?? provider.scopes,
@@ -394,6 +398,14 @@ export class ConnectService {
     p: { code: string; codeVerifier: string | null; host: string | null; label: string | null },
   ): Promise<AccountSummary> {
     const attemptId = pending?.attemptId ?? 'paste';
+    // A provider replaced while the user was signing in must not receive the code meant for the old one.
+    const now = endpointPinOf(provider, ctx);
+    if (pending?.pin && now && pinDifferences(pending.pin, now).length > 0) {
+      throw new TokentrayError(
+        'CONNECT_CANCELLED',
+        `The settings of ${provider.name} changed while you were signing in, so the sign-in was not finished and nothing was sent; start connecting again.`,
+      );
+    }
     this.o.onProgress(attemptId, provider.id, 'exchanging-code');
     const response = await exchangeToken(
       this.o.http,
@@ -422,6 +434,7 @@ export class ConnectService {
     });
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
+      pin: endpointPinOf(provider, ctx),
       identity,
       tokens,
       scopes: response.scopes ?? provider.scopes,

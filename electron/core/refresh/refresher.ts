@@ -4,6 +4,7 @@ import type { HttpClient } from '../http/client';
 import { REFRESH_RETRY, RETRYABLE_CODES, nextRetry } from '../http/retry-policy';
 import { canRefresh } from '../accounts/account-status';
 import type { AccountRepository, LoadedAccount } from '../accounts/account-repository';
+import { pinnedAccountContext } from '../accounts/pinned-context';
 import { jwtExpiry } from '../oauth/jwt';
 import { exchangeToken } from '../oauth/token-exchange';
 import type { ProviderRegistry } from '../providers/registry';
@@ -222,7 +223,8 @@ export class Refresher {
       );
     }
 
-    const ctx = await this.o.registry.context(provider);
+    // Checked against the account's pin: a changed token endpoint gets nothing.
+    const { ctx, pin } = await pinnedAccountContext(this.o, provider, { meta, secret });
     let response: TokenResponse | undefined;
     for (let attempt = 0; response === undefined; attempt += 1) {
       try {
@@ -263,6 +265,7 @@ export class Refresher {
     const updated = this.o.repo.withHistory(
       {
         ...meta,
+        pin,
         scopes: response.scopes ?? meta.scopes,
         lastRefreshAt: issuedAt,
         state: 'ok',

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { TokentrayError, toAppError } from '../errors';
 import type { HttpClient } from '../http/client';
 import type { AccountRepository } from '../accounts/account-repository';
+import { pinnedAccountContext } from '../accounts/pinned-context';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Refresher } from '../refresh/refresher';
 import type { TaskCache } from './task-cache';
@@ -73,7 +74,7 @@ export class TaskService {
     await this.o.refresher.getValidToken(accountId, 60);
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
-    const ctx = await this.o.registry.context(provider, { requireClient: !meta.personal });
+    const { ctx } = await pinnedAccountContext(this.o, provider, { meta, secret }, { requireClient: !meta.personal });
     const all: Task[] = [];
     const skipped: SkippedSource[] = [];
     const http = withTokenRecovery(this.o.http, {
@@ -89,14 +90,7 @@ export class TaskService {
       },
     });
     try {
-      const account = {
-        ...ctx,
-        accountId,
-        tokens: secret.tokens,
-        workspaces: meta.workspaces,
-        extra: meta.extra,
-        tasksReadBefore: await this.o.cache.has(accountId),
-      };
+      const account = { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) };
       for await (const page of provider.fetchTasks(http, account, undefined, (s) => skipped.push(s))) {
         for (const task of page) all.push(task);
       }

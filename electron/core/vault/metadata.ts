@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errorCodeSchema, refreshEventSchema, workspaceSchema } from '../../shared/models';
+import { endpointPinSchema } from '../accounts/endpoint-pin';
 import type { ProviderConfig } from '../providers/types';
 import { CORRUPT, readJsonFile, writeFileAtomic } from './atomic-file';
 
@@ -42,6 +43,12 @@ export const accountMetaSchema = z.object({
     .object({ pid: z.number(), host: z.string(), pstart: z.string().nullable(), since: z.number() })
     .nullable()
     .optional(),
+  /**
+   * Where this account's tokens may be sent (accounts/endpoint-pin.ts), fixed at connect.
+   * Null for the demo, whose server no setting can move; absent in files written before pins
+   * existed, which adopt one on first use (accounts/pinned-context.ts says when that is safe).
+   */
+  pin: endpointPinSchema.nullable().optional(),
 });
 export type AccountMeta = z.infer<typeof accountMetaSchema>;
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { endpointPinSchema } from '../accounts/endpoint-pin';
 import { TokentrayError } from '../errors';
 import type { StoredTokens } from '../providers/types';
 import type { SecretStore } from './secret-store';
@@ -35,6 +36,11 @@ const pendingSchema = z.object({
   redirectUri: z.string(),
   label: z.string().nullable(),
   expiresAt: z.number(),
+  /**
+   * The endpoints in force when the sign-in started: the code (and, for a confidential client,
+   * the secret) is redeemed only there. Absent in sign-ins started before pins existed.
+   */
+  pin: endpointPinSchema.nullable().optional(),
 });
 export type PendingConnect = z.infer<typeof pendingSchema>;
 
