@@ -1,3 +1,6 @@
+import { OPENABLE_URLS_TEXT, isOpenableUrl } from '../shared/endpoint-url';
+import { TokentrayError } from '../core/errors';
+
 /** Reads a secret from standard input: piped text as is, or typed at a prompt without echo. */
 export async function readSecretFromStdin(prompt: string): Promise<string> {
   const stdin = process.stdin;
@@ -39,8 +42,18 @@ export async function readSecretFromStdin(prompt: string): Promise<string> {
   });
 }
 
-/** Opens a URL in the user's browser without waiting for it. */
+/**
+ * Opens a URL in the user's browser without waiting for it, by the one rule for opened URLs
+ * (https, or http on loopback): xdg-open, open and start hand any other scheme (file:,
+ * ms-msdt:, …) to whatever program claims it, so those are refused, never spawned.
+ */
 export async function openInBrowser(url: string): Promise<void> {
+  if (!isOpenableUrl(url)) {
+    throw new TokentrayError(
+      'PROVIDER_CONFIG_INVALID',
+      `Tokentray opens only ${OPENABLE_URLS_TEXT} in your browser; this address was not opened.`,
+    );
+  }
   const { spawn } = await import('node:child_process');
   const [command, args] =
     process.platform === 'darwin'
