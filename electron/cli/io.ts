@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { OPENABLE_URLS_TEXT, isOpenableUrl } from '../shared/endpoint-url';
 import { TokentrayError } from '../core/errors';
 
@@ -54,13 +55,27 @@ export async function openInBrowser(url: string): Promise<void> {
       `Tokentray opens only ${OPENABLE_URLS_TEXT} in your browser; this address was not opened.`,
     );
   }
+  await spawnOpener(url);
+}
+
+/**
+ * Opens a file Tokentray itself wrote (the development bridge's 0600 launch page) with the
+ * desktop's opener. Only an absolute path: never a URL, so nothing from outside reaches here.
+ */
+export async function openLocalFile(path: string): Promise<void> {
+  if (!isAbsolute(path)) throw new TokentrayError('INTERNAL', 'Only an absolute file path can be opened.');
+  await spawnOpener(path);
+}
+
+/** The OS opener, detached, without waiting for the browser. */
+async function spawnOpener(target: string): Promise<void> {
   const { spawn } = await import('node:child_process');
   const [command, args] =
     process.platform === 'darwin'
-      ? ['open', [url]]
+      ? ['open', [target]]
       : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]]
-        : ['xdg-open', [url]];
+        ? ['cmd', ['/c', 'start', '""', target.replace(/&/g, '^&')]]
+        : ['xdg-open', [target]];
   await new Promise<void>((resolve) => {
     const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => resolve());
