@@ -107,12 +107,29 @@ export function table(input: string[][]): string {
     .join('\n');
 }
 
-// C0 controls but tab and newline, DEL, and C1 controls (U+0080–U+009F: 8-bit CSI/OSC/ST on some terminals).
-const UNSAFE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-const CELL_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+// C0 controls but tab and newline, DEL, and C1 controls (U+0080–U+009F: 8-bit CSI/OSC/ST on some terminals),
+// and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which reorder
+// what a terminal shows ("Trojan Source", CVE-2021-42574): a task title could make text read backwards.
+const UNSAFE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CELL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** What JSON.stringify leaves raw but a terminal acts on: DEL, C1 and the bidi controls (C0 it escapes itself). */
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(ch: string): string {
-  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * JSON for a person's terminal: the same document (every value parses back unchanged), with
+ * DEL, C1 and bidi controls written as `\\uXXXX` escapes instead of raw. They can occur only
+ * inside strings, where the escape means the same character. Pipes and files get exact JSON.
+ */
+export function jsonForTerminal(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
