@@ -9,6 +9,7 @@ import { out, outRaw, printJson, say } from './output';
 import { commandOutcome } from './commands/context';
 import { registerApiCommand } from './commands/api';
 import { registerExecCommand } from './commands/exec';
+import { sweepStaleHeaderDirs } from './commands/header-files';
 import { registerImportCommand } from './commands/import';
 
 /**
@@ -440,6 +441,8 @@ export async function main(argv: string[]): Promise<number> {
   jsonMode = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const program = buildProgram();
   try {
+    // Header files a SIGKILLed `tokentray exec` could not delete go now (never fails the command).
+    await sweepStaleHeaderDirs();
     await program.parseAsync(argv);
     return commandOutcome.exitCode ?? 0;
   } catch (error) {
