@@ -110,6 +110,8 @@ export class ConnectService {
         path: target.path,
         expectedState: state,
         timeoutMs,
+        // A `localhost` redirect may reach [::1]: hold that address too (RFC 8252 §8.3).
+        bindIpv6Loopback: target.host === 'localhost',
         complete: (params) => this.completeFromParams(live, params),
         describe: (summary) => `${summary.providerName}: ${summary.label} is now connected.`,
       });
