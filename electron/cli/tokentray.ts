@@ -257,7 +257,7 @@ export function buildProgram(): Command {
           const attempt = await c.startConnect(id, { ...(opts.label ? { label: opts.label } : {}), timeoutMs });
           if (attempt.redirectUri === null) {
             say(
-              `Open this URL, allow access, then run:\n  tokentray connect ${id} --redirected-url '<the address you land on>'\n\n${attempt.authorizeUrl}`,
+              `Open this URL, allow access, then run:\n  tokentray connect ${id} --redirected-url-stdin   (then paste the address you land on)\n\n${attempt.authorizeUrl}`,
             );
             attempt.cancel();
             return;
