@@ -17,6 +17,7 @@
  * account's own origin, so the token never goes elsewhere. Every list is
  * paginated with RFC 5988 `Link: rel="next"`.
  */
+import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
 import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { Task, Workspace } from '../../shared/models';
@@ -130,7 +131,11 @@ function form(ctx: ProviderContext, fields: Record<string, string>): HttpRequest
 // The legacy `type=` parameters are what Launchpad has accepted longest; the standard ones are newer.
 function buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec {
   return grant.kind === 'authorization_code'
-    ? form(ctx, { type: 'web_server', code: grant.code })
+    ? form(ctx, {
+        type: 'web_server',
+        code: grant.code,
+        ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}),
+      })
     : form(ctx, { type: 'refresh', refresh_token: grant.refreshToken });
 }
 
@@ -329,7 +334,8 @@ export const basecamp: ProviderDefinition = {
   defaultRedirectUri: 'http://127.0.0.1:8976/callback',
   ephemeralPortAllowed: false,
   methods: ['loopback', 'paste'],
-  pkce: false,
+  // RFC 9700 §2.1.1: always sent; a server without PKCE ignores the parameters.
+  pkce: true,
   scopes: [],
   refresh: 'reusable',
   warnBeforeExpirySeconds: 86_400,
@@ -346,7 +352,7 @@ export const basecamp: ProviderDefinition = {
     url.searchParams.set('client_id', ctx.config.clientId);
     url.searchParams.set('redirect_uri', ctx.redirectUri);
     url.searchParams.set('state', p.state);
-    return url.toString();
+    return addPkceChallenge(url, p.codeChallenge).toString();
   },
   buildTokenRequest,
   parseTokenResponse,
