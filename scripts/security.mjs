@@ -22,17 +22,17 @@ const REVIEWED = [
   {
     check: 'OPEN_EXTERNAL_JS_CHECK',
     file: 'electron/main/security.ts',
-    reason: 'openInBrowser: only URLs isAllowedExternalUrl accepts (https, or http on loopback; no credentials).',
+    reason: 'openInBrowser: only URLs isOpenableUrl accepts (https, or http on loopback; no credentials).',
   },
   {
     check: 'OPEN_EXTERNAL_JS_CHECK',
     file: 'electron/main/index.ts',
-    reason: "the IPC router's openExternal action: called only after the router's allow-list check.",
+    reason: "the IPC router's openExternal action goes through openInBrowser, which checks isOpenableUrl.",
   },
   {
     check: 'OPEN_EXTERNAL_JS_CHECK',
     file: 'electron/core/ipc-router.ts',
-    reason: 'actions.openExternal runs after isAllowedExternalUrl or the exact-URL hand-out check.',
+    reason: 'actions.openExternal runs only after isOpenableUrl (no exception for URLs the core handed out).',
   },
   {
     check: 'OPEN_EXTERNAL_JS_CHECK',

@@ -1,3 +1,7 @@
+import { isAbsolute } from 'node:path';
+import { OPENABLE_URLS_TEXT, isOpenableUrl } from '../shared/endpoint-url';
+import { TokentrayError } from '../core/errors';
+
 /** Reads a secret from standard input: piped text as is, or typed at a prompt without echo. */
 export async function readSecretFromStdin(prompt: string): Promise<string> {
   const stdin = process.stdin;
@@ -39,15 +43,39 @@ export async function readSecretFromStdin(prompt: string): Promise<string> {
   });
 }
 
-/** Opens a URL in the user's browser without waiting for it. */
+/**
+ * Opens a URL in the user's browser without waiting for it, by the one rule for opened URLs
+ * (https, or http on loopback): xdg-open, open and start hand any other scheme (file:,
+ * ms-msdt:, …) to whatever program claims it, so those are refused, never spawned.
+ */
 export async function openInBrowser(url: string): Promise<void> {
+  if (!isOpenableUrl(url)) {
+    throw new TokentrayError(
+      'PROVIDER_CONFIG_INVALID',
+      `Tokentray opens only ${OPENABLE_URLS_TEXT} in your browser; this address was not opened.`,
+    );
+  }
+  await spawnOpener(url);
+}
+
+/**
+ * Opens a file Tokentray itself wrote (the development bridge's 0600 launch page) with the
+ * desktop's opener. Only an absolute path: never a URL, so nothing from outside reaches here.
+ */
+export async function openLocalFile(path: string): Promise<void> {
+  if (!isAbsolute(path)) throw new TokentrayError('INTERNAL', 'Only an absolute file path can be opened.');
+  await spawnOpener(path);
+}
+
+/** The OS opener, detached, without waiting for the browser. */
+async function spawnOpener(target: string): Promise<void> {
   const { spawn } = await import('node:child_process');
   const [command, args] =
     process.platform === 'darwin'
-      ? ['open', [url]]
+      ? ['open', [target]]
       : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]]
-        : ['xdg-open', [url]];
+        ? ['cmd', ['/c', 'start', '""', target.replace(/&/g, '^&')]]
+        : ['xdg-open', [target]];
   await new Promise<void>((resolve) => {
     const child = spawn(command as string, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => resolve());
@@ -79,12 +107,29 @@ export function table(input: string[][]): string {
     .join('\n');
 }
 
-// C0 controls but tab and newline, DEL, and C1 controls (U+0080–U+009F: 8-bit CSI/OSC/ST on some terminals).
-const UNSAFE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-const CELL_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+// C0 controls but tab and newline, DEL, and C1 controls (U+0080–U+009F: 8-bit CSI/OSC/ST on some terminals),
+// and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which reorder
+// what a terminal shows ("Trojan Source", CVE-2021-42574): a task title could make text read backwards.
+const UNSAFE_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CELL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** What JSON.stringify leaves raw but a terminal acts on: DEL, C1 and the bidi controls (C0 it escapes itself). */
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(ch: string): string {
-  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * JSON for a person's terminal: the same document (every value parses back unchanged), with
+ * DEL, C1 and bidi controls written as `\\uXXXX` escapes instead of raw. They can occur only
+ * inside strings, where the escape means the same character. Pipes and files get exact JSON.
+ */
+export function jsonForTerminal(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { terminalSafe } from './io';
+import { jsonForTerminal, terminalSafe } from './io';
 
 /**
  * The CLI's two streams. stdout carries only the data asked for; stderr carries
@@ -18,6 +18,7 @@ export function say(text: string): void {
   process.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
+/** Exact JSON for programs; on a terminal, with the controls JSON leaves raw escaped (same document). */
 export function printJson(value: unknown): void {
-  outRaw(JSON.stringify(value, null, 2));
+  outRaw(process.stdout.isTTY === true ? jsonForTerminal(value, 2) : JSON.stringify(value, null, 2));
 }

@@ -9,6 +9,7 @@ import { out, outRaw, printJson, say } from './output';
 import { commandOutcome } from './commands/context';
 import { registerApiCommand } from './commands/api';
 import { registerExecCommand } from './commands/exec';
+import { sweepStaleHeaderDirs } from './commands/header-files';
 import { registerImportCommand } from './commands/import';
 
 /**
@@ -34,6 +35,21 @@ async function storeContext(): Promise<import('../core/store/store-commands').St
     import('../core/create-core'),
   ]);
   return { stateDir: resolveStateDir(), keychain: productSecretStore(keychainServiceName()) };
+}
+
+/** Says, once, that a secret came on the command line (ps, /proc/<pid>/cmdline) and which option keeps it out. */
+function warnSecretInArgv(what: string, instead: string): void {
+  say(
+    `tokentray: warning: ${what} on the command line can be read by other local users (ps, /proc) while this runs; use ${instead} instead.`,
+  );
+}
+
+function connectionHasPassword(target: string): boolean {
+  try {
+    return new URL(target).password !== '';
+  } catch {
+    return false;
+  }
 }
 
 function fail(error: AppError): never {
@@ -193,7 +209,9 @@ export function buildProgram(): Command {
     .option('--no-browser', 'print the sign-in URL instead of opening the browser')
     .option('--timeout <seconds>', 'how long to wait for the browser', '300')
     .option('--redirected-url <url>', 'finish a sign-in with the full URL the browser landed on')
+    .option('--redirected-url-stdin', 'like --redirected-url, read from standard input (keeps it out of argv)')
     .option('--code <code>', 'finish with an authorization code (amoCRM/Kommo integration settings)')
+    .option('--code-stdin', 'like --code, read from standard input (keeps it out of argv)')
     .option('--host <host>', 'the account host for a bare code or a long-lived token (amoCRM/Kommo)')
     .option('--token-stdin', 'read a personal / long-lived token from standard input')
     .option('--json', 'machine-readable output')
@@ -205,16 +223,32 @@ export function buildProgram(): Command {
           browser: boolean;
           timeout: string;
           redirectedUrl?: string;
+          redirectedUrlStdin?: boolean;
           code?: string;
+          codeStdin?: boolean;
           host?: string;
           tokenStdin?: boolean;
           json?: boolean;
         },
       ) => {
-        const modes = [opts.redirectedUrl !== undefined, opts.code !== undefined, opts.tokenStdin === true].filter(
-          Boolean,
-        ).length;
-        if (modes > 1) fail({ code: 'USAGE', message: 'Use only one of --redirected-url, --code and --token-stdin.' });
+        const modes = [
+          opts.redirectedUrl !== undefined,
+          opts.redirectedUrlStdin === true,
+          opts.code !== undefined,
+          opts.codeStdin === true,
+          opts.tokenStdin === true,
+        ].filter(Boolean).length;
+        if (modes > 1)
+          fail({
+            code: 'USAGE',
+            message:
+              'Use only one of --redirected-url, --redirected-url-stdin, --code, --code-stdin and --token-stdin.',
+          });
+        // A code (and the redirected URL carrying it) in argv is readable by every local user while this runs.
+        if (opts.code !== undefined) warnSecretInArgv('--code', '--code-stdin');
+        if (opts.redirectedUrl !== undefined) warnSecretInArgv('--redirected-url', '--redirected-url-stdin');
+        if (opts.codeStdin) opts.code = await readSecretFromStdin('Authorization code: ');
+        if (opts.redirectedUrlStdin) opts.redirectedUrl = await readSecretFromStdin('Redirected URL: ');
         const c = await getCore();
         let account: AccountSummary;
         if (opts.tokenStdin) {
@@ -235,7 +269,7 @@ export function buildProgram(): Command {
           const attempt = await c.startConnect(id, { ...(opts.label ? { label: opts.label } : {}), timeoutMs });
           if (attempt.redirectUri === null) {
             say(
-              `Open this URL, allow access, then run:\n  tokentray connect ${id} --redirected-url '<the address you land on>'\n\n${attempt.authorizeUrl}`,
+              `Open this URL, allow access, then run:\n  tokentray connect ${id} --redirected-url-stdin   (then paste the address you land on)\n\n${attempt.authorizeUrl}`,
             );
             attempt.cancel();
             return;
@@ -391,10 +425,16 @@ export function buildProgram(): Command {
 
   const store = program.command('store').description('where tokens live: this keychain, or a shared PostgreSQL store');
   store
-    .command('use <target>')
+    .command('use [target]')
     .description('use a shared store (postgres://…?sslmode=verify-full) or `local` (the keychain; pulls accounts down)')
     .option('--key-file <path>', 'team key file (created, mode 0600, when it does not exist yet)')
-    .action(async (target: string, opts: { keyFile?: string }) => {
+    .option('--url-stdin', 'read the postgres:// connection string from standard input (keeps a password out of argv)')
+    .action(async (given: string | undefined, opts: { keyFile?: string; urlStdin?: boolean }) => {
+      if ((given === undefined) === (opts.urlStdin !== true))
+        fail({ code: 'USAGE', message: 'Name the store (postgres://… or local) or pass --url-stdin, not both.' });
+      if (given !== undefined && connectionHasPassword(given))
+        warnSecretInArgv('a password in the connection string', '--url-stdin');
+      const target = given ?? (await readSecretFromStdin('Connection string: '));
       const commands = await import('../core/store/store-commands');
       const ctx = await storeContext();
       const lines =
@@ -459,6 +499,8 @@ export async function main(argv: string[]): Promise<number> {
   jsonMode = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   const program = buildProgram();
   try {
+    // Header files a SIGKILLed `tokentray exec` could not delete go now (never fails the command).
+    await sweepStaleHeaderDirs();
     await program.parseAsync(argv);
     return commandOutcome.exitCode ?? 0;
   } catch (error) {

@@ -19,7 +19,7 @@ import {
   type Preferences,
   userFacingIssue,
 } from '../shared/ipc-contract';
-import { isLoopbackHostname } from '../shared/endpoint-url';
+import { OPENABLE_URLS_TEXT, isOpenableUrl } from '../shared/endpoint-url';
 import type { AppError, Result } from '../shared/models';
 import { TokentrayError, toAppError } from './errors';
 import { taskViewHandlers } from './tasks/task-view-handlers';
@@ -57,8 +57,6 @@ export interface IpcRouter {
 
 type Handlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
 
-const MAX_REMEMBERED_URLS = 50_000;
-
 const NO_START_AT_LOGIN = {
   supported: false,
   enabled: false,
@@ -69,21 +67,8 @@ function invalid(message: string): AppError {
   return { code: 'IPC_INVALID', message };
 }
 
-/**
- * https anywhere, http only to this machine; never credentials in the URL,
- * never javascript:, file:, data: or custom schemes.
- */
-export function isAllowedExternalUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username !== '' || url.password !== '') return false;
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && isLoopbackHostname(url.hostname);
-}
+/** The one rule for opened URLs (electron/shared/endpoint-url.ts); kept under this name for main and the tests. */
+export const isAllowedExternalUrl = isOpenableUrl;
 
 export function memoryPreferences(initial: Preferences = DEFAULT_PREFERENCES): PreferencesStore {
   let current = { ...initial };
@@ -119,16 +104,8 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
   const preferences = actions.preferences ?? memoryPreferences();
   const subscribers = new Set<IpcPush>();
   const attempts = new Map<string, ConnectAttempt>();
-  // URLs the core handed to the renderer (task links on self-hosted http servers, say) may be opened too.
-  const handedOut = new Set<string>();
   // The tasks view's lists live here, beside the core, for as long as the router does.
   const taskViews = new TaskViewStore();
-
-  const remember = (url: string | null): void => {
-    if (url === null) return;
-    if (handedOut.size >= MAX_REMEMBERED_URLS) handedOut.clear();
-    handedOut.add(url);
-  };
 
   const emit = <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>): void => {
     const parsed = ipcEvents[event].safeParse(payload);
@@ -149,11 +126,7 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
   ];
 
   const handlers: Handlers = {
-    listProviders: async () => {
-      const providers = await service.listProviders();
-      for (const p of providers) remember(p.registerUrl);
-      return providers;
-    },
+    listProviders: async () => service.listProviders(),
     // Named fields only: endpoint overrides never come from the renderer (the contract refuses them too),
     // and neither does leave to change a provider that accounts use: that is the command line's `--replace`.
     setProvider: async ({ provider, clientId, clientSecret, redirectUri }) =>
@@ -182,7 +155,6 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
         ...(listen === undefined ? {} : { listen }),
       });
       attempts.set(attempt.attemptId, attempt);
-      remember(attempt.authorizeUrl);
       attempt.result.then(
         (account) => emit('connectResult', { attemptId: attempt.attemptId, provider, ok: true, account }),
         (error: unknown) =>
@@ -231,23 +203,21 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       await service.disconnect(accountId);
       return { disconnected: true as const };
     },
-    tasks: async ({ accountId, offline }) => {
-      const list = await service.tasks(accountId, offline === undefined ? undefined : { offline });
-      for (const task of list.tasks) remember(task.url);
-      return list;
-    },
+    tasks: async ({ accountId, offline }) => service.tasks(accountId, offline === undefined ? undefined : { offline }),
     copyToken: async ({ accountId }) => {
       await actions.copyToken(accountId);
       return { copied: true as const, clearsInSeconds: 60 as const };
     },
     openExternal: async ({ url }) => {
-      if (!isAllowedExternalUrl(url) && !handedOut.has(url)) {
-        throw new TokentrayError('USAGE', 'Tokentray only opens web addresses (https) in your browser.');
+      // No exception for URLs the core handed out: a provider's task link or a discovered
+      // authorize URL is as untrusted as the renderer's own (issue 20).
+      if (!isOpenableUrl(url)) {
+        throw new TokentrayError('USAGE', `Tokentray opens only ${OPENABLE_URLS_TEXT} in your browser.`);
       }
       const opened = await actions.openExternal(url);
       return { opened: opened !== false };
     },
-    ...taskViewHandlers(service, taskViews, remember),
+    ...taskViewHandlers(service, taskViews),
     getStorageStatus: async () => service.storageStatus(),
     getPreferences: async () => preferences.get(),
     setPreferences: async (patch) => {

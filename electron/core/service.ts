@@ -31,7 +31,7 @@ import { TaskCache } from './tasks/task-cache';
 import { TaskService } from './tasks/task-service';
 import { MetadataStore } from './vault/metadata';
 import type { SecretStore } from './vault/secret-store';
-import { Vault } from './vault/vault';
+import { Vault, installationId } from './vault/vault';
 
 export interface CoreOptions {
   stateDir: string;
@@ -87,7 +87,7 @@ export class TokentrayCore implements TokentrayService {
 
   constructor(private readonly o: CoreOptions) {
     this.metadata = new MetadataStore(o.stateDir);
-    this.vault = new Vault(o.store);
+    this.vault = new Vault(o.store, installationId(o.stateDir));
     this.registry = new ProviderRegistry({
       builtins: o.providers,
       metadata: this.metadata,

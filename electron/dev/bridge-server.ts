@@ -15,7 +15,7 @@ import { resolveStateDir } from '../core/paths';
 import type { TokentrayService } from '../core/service-api';
 import { serveStatic, SECURITY_HEADERS } from './static-files';
 import { copyToSystemClipboard } from './system-clipboard';
-import { openInBrowser } from '../cli/io';
+import { openBridgeInBrowser, type LaunchPage } from './bridge-launch';
 
 export interface BridgeOptions {
   /** 0 (default) picks a free port. */
@@ -29,6 +29,8 @@ export interface BridgeOptions {
   rendererDir?: string;
   /** Replace main-process actions (tests record what "Copy token" would put on the clipboard). */
   actions?: Partial<IpcActions>;
+  /** Called each time a page has connected with the secret (main deletes the launch page then). */
+  onPageConnected?: () => void;
 }
 
 export interface BridgeHandle {
@@ -120,7 +122,10 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       return reject('403 Forbidden');
     }
     if (!sameSecret(url.searchParams.get('token'), token)) return reject('401 Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, router));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      serveSocket(ws, router);
+      options.onPageConnected?.();
+    });
   });
 
   await new Promise<void>((resolveListen, rejectListen) => {
@@ -207,16 +212,21 @@ function serveSocket(ws: WebSocket, router: IpcRouter): void {
 
 async function main(): Promise<void> {
   const portText = process.env['TOKENTRAY_BRIDGE_PORT'];
-  const bridge = await startBridge(portText ? { port: Number(portText) } : {});
+  let launchPage: LaunchPage | null = null;
+  const bridge = await startBridge({
+    ...(portText ? { port: Number(portText) } : {}),
+    // The browser is in: the secret need not stay on disk any longer.
+    onPageConnected: () => void launchPage?.remove(),
+  });
   console.log(`Tokentray development bridge (core on this machine, UI in your browser):\n\n  ${bridge.url}\n`);
   console.log('Anyone with this URL can use your accounts while it runs; press Ctrl+C to stop.');
   if (process.env['TOKENTRAY_BRIDGE_OPEN_BROWSER'] === '1') {
-    // `npm start` without a desktop app: the same opener the CLI's browser sign-in uses.
-    await openInBrowser(bridge.url);
+    // `npm start` without a desktop app: the opener gets a 0600 page's path, never the URL with its secret.
+    launchPage = await openBridgeInBrowser(join(resolveStateDir(), 'run'), bridge.url);
     console.log('Opening it in your default browser; if nothing opens, copy the URL above into one.');
   }
   const stop = (): void => {
-    void bridge.close().then(() => process.exit(0));
+    void Promise.all([bridge.close(), launchPage?.remove()]).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,7 +1,7 @@
 // Composition root of the desktop app: builds the core and hands each Electron
 // piece (window, tray, IPC, deep links, background refresh, notifications) what
 // it needs. Behaviour lives in the core and in the small modules beside this file.
-import { app, net, powerMonitor, session, shell } from 'electron';
+import { app, net, powerMonitor, session } from 'electron';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock';
@@ -107,8 +107,10 @@ async function start(window: MainWindow): Promise<void> {
   const router = createIpcRouter(core, {
     startAtLogin,
     copyToken: async (accountId) => clipboard.copy(await core.getAccessToken(accountId, { minValidSeconds: 60 })),
-    // The router has already checked the URL against the allow-list (or its own hand-outs).
-    openExternal: (url) => shell.openExternal(url),
+    // The router has checked the URL already; openInBrowser checks it again, as every opener in main does.
+    openExternal: async (url) => {
+      await openInBrowser(url);
+    },
     preferences: filePreferences(join(stateDir, 'preferences.json')),
   });
   const stopIpc = registerIpc(router, window);
@@ -117,7 +119,7 @@ async function start(window: MainWindow): Promise<void> {
     window.open();
     void router.handle('startConnect', { provider: account.provider, label: account.label }).then((result) => {
       const started = result.ok ? (result.data as { authorizeUrl?: unknown }) : null;
-      if (started && typeof started.authorizeUrl === 'string') openInBrowser(started.authorizeUrl);
+      if (started && typeof started.authorizeUrl === 'string') void openInBrowser(started.authorizeUrl);
     });
   };
 

@@ -2,12 +2,18 @@
 // window creates them: the renderer is treated as untrusted, so a compromised
 // page can neither navigate away, open windows, embed webviews, nor gain permissions.
 import { app, shell, type Session, type WebContents } from 'electron';
-import { isAllowedExternalUrl } from '../core/ipc-router';
+import { isOpenableUrl } from '../shared/endpoint-url';
 import { isAppUrl } from './app-protocol';
 
-/** Opens a link in the user's browser, but only links the IPC contract would allow too. */
-export function openInBrowser(url: string): void {
-  if (isAllowedExternalUrl(url)) void shell.openExternal(url);
+/**
+ * Opens a link in the user's browser, but only by the one rule for opened URLs (https, or http
+ * on loopback). Every path in main goes through here: the window's openExternal, the tray's
+ * Reconnect, links and window.open from the page. Resolves whether it was opened.
+ */
+export async function openInBrowser(url: string): Promise<boolean> {
+  if (!isOpenableUrl(url)) return false;
+  await shell.openExternal(url);
+  return true;
 }
 
 function hardenContents(contents: WebContents): void {
@@ -16,7 +22,7 @@ function hardenContents(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
     if (isAppUrl(url) && isAppUrl(contents.getURL())) return;
     event.preventDefault();
-    openInBrowser(url);
+    void openInBrowser(url);
   });
   contents.on('will-redirect', (event, url) => {
     if (!isAppUrl(url)) event.preventDefault();
@@ -25,7 +31,7 @@ function hardenContents(contents: WebContents): void {
     if (!event.isMainFrame && !isAppUrl(event.url)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
-    openInBrowser(url);
+    void openInBrowser(url);
     return { action: 'deny' };
   });
 }

@@ -34,3 +34,16 @@ export function endpointUrlProblem(value: string, what: string, options: { appSc
   }
   return `${what} must be an https URL (plain http only for ${LOOPBACK_HOSTS_TEXT}).`;
 }
+
+/**
+ * The one rule for every address Tokentray hands to a browser or the OS opener (Electron's
+ * shell.openExternal, xdg-open/open/start): https, or http on this machine, with no user name
+ * or password. Nothing else: no file:, javascript:, data:, ms-msdt: or other custom schemes,
+ * which an OS opener would hand to whatever program claims them (Electron security checklist,
+ * item 14, "Do not use shell.openExternal with untrusted content").
+ */
+export function isOpenableUrl(value: string): boolean {
+  return endpointUrlProblem(value, 'The address') === null;
+}
+
+export const OPENABLE_URLS_TEXT = `https addresses (plain http only for ${LOOPBACK_HOSTS_TEXT})`;

@@ -150,6 +150,34 @@ describe('tokentray CLI against the amoCRM emulator and the real keychain', () =
     expect(accounts).toHaveLength(2);
   });
 
+  it('takes the code and the redirected URL on stdin, and warns when a secret is on the command line', async () => {
+    const argvCode = emu.issueAuthorizationCode({ user: 'bob' });
+    const warned = await cli(['connect', 'amocrm', '--code', argvCode, '--host', 'example.amocrm.ru']);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toMatch(/warning: --code on the command line can be read by other local users.*--code-stdin/);
+
+    const code = emu.issueAuthorizationCode({ user: 'bob' });
+    const piped = await cli(
+      ['connect', 'amocrm', '--code-stdin', '--host', 'example.amocrm.ru', '--json'],
+      `${code}\n`,
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toMatch(/warning/);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ label: 'bob-amo', provider: 'amocrm' });
+
+    // A redirected URL from stdin reaches the same check as one from argv (here: no sign-in waits for it).
+    const stray = 'http://127.0.0.1:1/callback/amocrm?code=abc&state=nothing-pending&referer=example.amocrm.ru';
+    const fromArgv = await cli(['connect', 'amocrm', '--redirected-url', stray]);
+    const fromStdin = await cli(['connect', 'amocrm', '--redirected-url-stdin'], stray);
+    expect(fromArgv.stderr).toMatch(/warning: --redirected-url on the command line/);
+    expect(fromStdin.stderr).not.toMatch(/warning/);
+    expect(fromStdin.code).toBe(fromArgv.code);
+    expect(fromStdin.stderr.trim()).toBe(fromArgv.stderr.split('\n').slice(1).join('\n').trim());
+
+    const both = await cli(['connect', 'amocrm', '--code', code, '--code-stdin']);
+    expect(both.code).toBe(2);
+  });
+
   it('maps errors to the documented exit codes with one clear sentence', async () => {
     const usage = await cli(['token']);
     expect(usage.code).toBe(2);

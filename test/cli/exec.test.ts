@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envNameFromLabel, parseEnvSpec } from '../../electron/cli/commands/exec';
 import type { ClickupEmulatorHandle } from '../fakes/clickup-emulator';
 import { connectPersonalAndOauth, startClickupCore } from '../support/clickup-core';
-import { CLI, spawnCaptured, type CliResult } from '../support/cli';
+import { CLI, runCli, spawnCaptured, type CliResult } from '../support/cli';
 import { readAllFiles, type TestCore } from '../support/test-core';
 
 let emu: ClickupEmulatorHandle;
@@ -128,6 +128,43 @@ describe('tokentray exec', () => {
     expect(mode).toBe('600');
     expect(digest).toBe(sha(`Authorization: ${personal}\n`));
     expect(existsSync(path!)).toBe(false);
+  });
+
+  it("leaves a SIGKILLed run's header file while its command runs, and the next tokentray run deletes it after", async () => {
+    // The command prints its PID and the file's path, then waits to be told to end.
+    const script = `console.log(process.pid); console.log(process.env.H); setTimeout(() => {}, 60000);
+      process.on('SIGTERM', () => process.exit(0));`;
+    const { child, output, done } = spawnCaptured(
+      process.execPath,
+      [CLI, 'exec', '--header-file', 'H=work-pk', ...node(script)],
+      t,
+    );
+    await until(() => output().trim().split('\n').length >= 2, 'the command');
+    const [pidLine, path = ''] = output().trim().split('\n');
+    const childPid = Number(pidLine);
+    // 'exit', not 'close': the orphaned command keeps the output pipe open.
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(path)).toBe(true);
+    // The orphaned command may still read it: a run now must leave it alone.
+    const during = await runCli(['accounts', '--json'], t);
+    expect(during.code, during.stderr).toBe(0);
+    expect(existsSync(path)).toBe(true);
+    process.kill(childPid, 'SIGTERM');
+    await until(() => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the command to end');
+    const after = await runCli(['accounts', '--json'], t);
+    expect(after.code, after.stderr).toBe(0);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(dirname(path))).toBe(false);
+    await done;
   });
 
   it('parses --env specs', () => {

@@ -78,7 +78,8 @@ describe('Basecamp provider against the Launchpad + Basecamp 4 emulator', () => 
     });
     expect(url.searchParams.get('state')).toBeTruthy();
     expect(url.searchParams.has('type')).toBe(false);
-    expect(url.searchParams.has('code_challenge')).toBe(false);
+    // RFC 9700 §2.1.1: PKCE goes to every server; Launchpad (and its emulator) ignore what they do not know.
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     attempt.cancel();
     await attempt.result.catch(() => undefined);
 

@@ -70,7 +70,7 @@ describe('TickTick and Dida365 provider definitions', () => {
     const shared = {
       ephemeralPortAllowed: false,
       methods: ['loopback', 'paste'],
-      pkce: false,
+      pkce: true,
       scopes: ['tasks:read', 'tasks:write'],
       refresh: 'none',
       warnBeforeExpirySeconds: 14 * 24 * 3600,
@@ -135,7 +135,8 @@ describe('TickTick against its emulator', () => {
     expect(attempt.redirectUri).toBe(redirectUri);
     const params = Object.fromEntries(new URL(attempt.authorizeUrl).searchParams);
     expect(params).toMatchObject({ response_type: 'code', scope: 'tasks:read tasks:write', client_id: emu.clientId });
-    expect(params['code_challenge']).toBeUndefined();
+    // RFC 9700 §2.1.1: PKCE goes to every server; one without PKCE ignores the parameters.
+    expect(params['code_challenge_method']).toBe('S256');
     const landed = await emu.consent(attempt.authorizeUrl, { user: 'alice' });
     expect((await fetch(landed)).status).toBe(200);
     const alice = await attempt.result;

@@ -222,7 +222,7 @@ describe('the IPC router', () => {
     expect(after?.status).toBe('reconnect');
   });
 
-  it('opens only allow-listed URLs (plus task links the core handed out)', async () => {
+  it('opens only https and loopback http URLs, even ones the core handed out (issue 20)', async () => {
     const { router, opened, fake } = harness({ seed: [{ provider: 'demo', label: 'alice' }] });
     for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'http://evil.example.com/', 'https://u:p@x.com/']) {
       expect(await router.handle('openExternal', { url })).toMatchObject({ ok: false, error: { code: 'USAGE' } });
@@ -233,38 +233,40 @@ describe('the IPC router', () => {
     });
     expect(await router.handle('openExternal', { url: 'http://127.0.0.1:5000/authorize' })).toMatchObject({ ok: true });
 
+    // A hostile provider's task links: once handed out, they used to be opened as given.
+    const hostile = [
+      'ms-msdt:/id PCWDiagnostic',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'http://tasks.intranet/t/1',
+    ];
     const [account] = await fake.listAccounts();
     fake.tasks = async (id) => ({
       accountId: id,
-      tasks: [
-        {
-          id: 't1',
-          accountId: id,
-          provider: 'demo',
-          title: 'Self-hosted',
-          status: 'open',
-          due: null,
-          priority: { level: 0, original: null },
-          project: null,
-          workspace: null,
-          assignees: [],
-          url: 'http://tasks.intranet/t/1',
-          updatedAt: null,
-        },
-      ],
+      tasks: hostile.map((url, i) => ({
+        id: `t${i}`,
+        accountId: id,
+        provider: 'demo',
+        title: 'Hostile',
+        status: 'open' as const,
+        due: null,
+        priority: { level: 0, original: null },
+        project: null,
+        workspace: null,
+        assignees: [],
+        url,
+        updatedAt: null,
+      })),
       fetchedAt: null,
       offline: false,
       ageSeconds: null,
       error: null,
     });
-    expect(await router.handle('openExternal', { url: 'http://tasks.intranet/t/1' })).toMatchObject({ ok: false });
     await ok(router.handle('tasks', { accountId: account!.id }));
-    expect(await router.handle('openExternal', { url: 'http://tasks.intranet/t/1' })).toMatchObject({ ok: true });
-    expect(opened).toEqual([
-      'https://app.clickup.com/t/1',
-      'http://127.0.0.1:5000/authorize',
-      'http://tasks.intranet/t/1',
-    ]);
+    for (const url of hostile) {
+      expect(await router.handle('openExternal', { url })).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    }
+    expect(opened).toEqual(['https://app.clickup.com/t/1', 'http://127.0.0.1:5000/authorize']);
   });
 
   it('tells the bridge page to open the URL itself when the action declines', async () => {

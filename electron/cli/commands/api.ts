@@ -6,7 +6,7 @@ import type { HttpRequest, HttpResponse } from '../../core/http/client';
 import { parseRetryAfter } from '../../core/http/retry-after';
 import { API_COMMAND_RETRY, nextRetry } from '../../core/http/retry-policy';
 import type { TokentrayCore } from '../../core/service';
-import { terminalSafe } from '../io';
+import { jsonForTerminal, terminalSafe } from '../io';
 import { say } from '../output';
 import { mergePages, nextPageUrl } from './api-paging';
 import { collect, commandOutcome, type CliContext } from './context';
@@ -202,7 +202,7 @@ function writeResponse(res: HttpResponse, tty: boolean): void {
 function render(body: unknown, tty: boolean): string {
   if (body === null || body === undefined) return '';
   if (typeof body === 'string') return tty ? terminalSafe(body) : body;
-  return tty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  return tty ? jsonForTerminal(body, 2) : JSON.stringify(body);
 }
 
 function write(text: string, exact = false): void {

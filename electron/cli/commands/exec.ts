@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { accountAccess } from '../../core/account-access';
 import { TokentrayError } from '../../core/errors';
 import { say } from '../output';
 import { collect, commandOutcome, type CliContext } from './context';
+import { createHeaderDir, recordHeaderDirChild } from './header-files';
 
 /**
  * `tokentray exec`: runs a command with fresh tokens in its environment (like
@@ -98,14 +99,17 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
           if (r.kind === 'env') {
             env[name] = access.ctx.tokens.accessToken;
           } else {
-            headerDir ??= await mkdtemp(join(tmpdir(), 'tokentray-exec-'));
+            headerDir ??= await createHeaderDir();
             const file = join(headerDir, `${name}.header`);
             await writeFile(file, `Authorization: ${access.authorization}\n`, { mode: 0o600 });
             env[name] = file;
           }
         }
         await core.close();
-        const outcome = await run(command, env);
+        const dir = headerDir;
+        const outcome = await run(command, env, (pid) => {
+          if (dir !== null) void recordHeaderDirChild(dir, pid).catch(() => undefined);
+        });
         if (outcome.signal) {
           if (headerDir) await rm(headerDir, { recursive: true, force: true });
           headerDir = null;
@@ -127,9 +131,11 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
 function run(
   command: string[],
   extra: Record<string, string>,
+  onStart: (pid: number | undefined) => void,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...extra } });
+    child.once('spawn', () => onStart(child.pid));
     const forward = (signal: NodeJS.Signals): void => {
       child.kill(signal);
     };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { OPENABLE_URLS_TEXT, isOpenableUrl } from '../../shared/endpoint-url';
 import type { AccountSummary } from '../../shared/models';
 import type { Clock } from '../clock';
 import { endpointPinOf, pinDifferences } from '../accounts/endpoint-pin';
@@ -111,6 +112,8 @@ export class ConnectService {
         path: target.path,
         expectedState: state,
         timeoutMs,
+        // A `localhost` redirect may reach [::1]: hold that address too (RFC 8252 §8.3).
+        bindIpv6Loopback: target.host === 'localhost',
         complete: (params) => this.completeFromParams(live, params),
         describe: (summary) => `${summary.providerName}: ${summary.label} is now connected.`,
       });
@@ -131,6 +134,15 @@ export class ConnectService {
       live.timer.unref?.();
     }
     const authorizeUrl = provider.buildAuthorizeUrl({ ...ctx, redirectUri }, { state, codeChallenge });
+    // Whoever opens it (window, tray, CLI) hands it to the OS opener: the one rule for opened URLs holds here first.
+    if (!isOpenableUrl(authorizeUrl)) {
+      live.listener?.close();
+      if (live.timer) clearTimeout(live.timer);
+      throw new TokentrayError(
+        'PROVIDER_CONFIG_INVALID',
+        `${provider.name}'s sign-in address is not one Tokentray opens (only ${OPENABLE_URLS_TEXT}); set the provider up again.`,
+      );
+    }
     // Kept in the keychain so a later `connect --redirected-url` (another process) can finish it.
     await this.o.vault.writePending(pending);
     this.attempts.set(attemptId, live);

@@ -14,6 +14,12 @@ export interface LoopbackOptions<T> {
   expectedState: string;
   timeoutMs?: number;
   /**
+   * The redirect URI names `localhost`, which a browser may resolve to ::1 as well as 127.0.0.1:
+   * listen on [::1] at the same port too, so no other local process can take that address and
+   * catch the code (RFC 8252 §8.3). Skipped where the machine has no IPv6 loopback.
+   */
+  bindIpv6Loopback?: boolean;
+  /**
    * Finishes the sign-in from the callback's query. Called at most once, only
    * for a request whose state matches; whatever it throws is the attempt's result.
    */
@@ -46,22 +52,28 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
   const timers: { timeout?: NodeJS.Timeout } = {};
   let port = options.port;
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, 'failure', 'Something went wrong', 'Return to Tokentray and try again.');
+  const servers: Server[] = [];
+  const newServer = (): Server => {
+    const created = createServer((req, res) => {
+      handle(req, res).catch(() => {
+        if (!res.headersSent) send(res, 500, 'failure', 'Something went wrong', 'Return to Tokentray and try again.');
+      });
     });
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+    created.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    return created;
+  };
 
   function finish(): void {
     if (done) return;
     done = true;
     if (timers.timeout) clearTimeout(timers.timeout);
-    server.close();
-    server.closeIdleConnections?.();
+    for (const server of servers) {
+      server.close();
+      server.closeIdleConnections?.();
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -74,7 +86,8 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
     }
     const host = (req.headers.host ?? '').toLowerCase();
     // A page that rebinds its DNS name to 127.0.0.1 still sends its own Host header.
-    if (host !== `${LOOPBACK_HOST}:${port}` && host !== `localhost:${port}`) {
+    const ipv6Host = options.bindIpv6Loopback === true && host === `[::1]:${port}`;
+    if (host !== `${LOOPBACK_HOST}:${port}` && host !== `localhost:${port}` && !ipv6Host) {
       send(res, 400, 'failure', 'Not a sign-in request', 'This address is only used to finish connecting an account.');
       return;
     }
@@ -118,28 +131,48 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new TokentrayError(
-              'PORT_IN_USE',
-              `Port ${options.port} on 127.0.0.1 is in use, but the provider only redirects there; close the program using it (or another Tokentray sign-in) and try again.`,
-            )
-          : new TokentrayError(
-              'INTERNAL',
-              `Could not listen on 127.0.0.1 for the sign-in redirect (${error.code ?? 'error'}).`,
-            ),
-      );
-    };
-    server.once('error', onError);
-    server.listen(options.port, LOOPBACK_HOST, () => {
-      server.off('error', onError);
-      resolve();
+  const portInUse = (host: string, wanted: number): TokentrayError =>
+    new TokentrayError(
+      'PORT_IN_USE',
+      `Port ${wanted} on ${host} is in use, but the provider only redirects there; close the program using it (or another Tokentray sign-in) and try again.`,
+    );
+  // An ephemeral port free on 127.0.0.1 may be taken on [::1]: a few tries find one free on both.
+  for (let attempt = 0; ; attempt += 1) {
+    const v4 = newServer();
+    await listenOn(v4, options.port, LOOPBACK_HOST).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE'
+        ? portInUse(LOOPBACK_HOST, options.port)
+        : new TokentrayError(
+            'INTERNAL',
+            `Could not listen on 127.0.0.1 for the sign-in redirect (${error.code ?? 'error'}).`,
+          );
     });
-  });
-  port = (server.address() as AddressInfo).port;
-  server.on('error', () => undefined);
+    port = (v4.address() as AddressInfo).port;
+    servers.push(v4);
+    if (options.bindIpv6Loopback !== true) break;
+    const v6 = newServer();
+    const v6Error = await listenOn(v6, port, '::1').then(
+      () => null,
+      (error: NodeJS.ErrnoException) => error,
+    );
+    if (v6Error === null) {
+      servers.push(v6);
+      break;
+    }
+    // No IPv6 loopback on this machine: nobody else can listen there either.
+    if (v6Error.code === 'EADDRNOTAVAIL' || v6Error.code === 'EAFNOSUPPORT') break;
+    v4.close();
+    servers.length = 0;
+    if (v6Error.code !== 'EADDRINUSE' || options.port !== 0 || attempt >= 4) {
+      throw v6Error.code === 'EADDRINUSE'
+        ? portInUse('[::1]', port)
+        : new TokentrayError(
+            'INTERNAL',
+            `Could not listen on [::1] for the sign-in redirect (${v6Error.code ?? 'error'}).`,
+          );
+    }
+  }
+  for (const server of servers) server.on('error', () => undefined);
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   timers.timeout = setTimeout(() => {
@@ -171,4 +204,14 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
 function send(res: ServerResponse, status: number, kind: 'success' | 'failure', heading: string, detail: string): void {
   res.writeHead(status, { ...RESULT_PAGE_HEADERS, connection: 'close' });
   res.end(resultPage(kind, heading, detail));
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

@@ -1,6 +1,19 @@
 import { TokentrayError, safeDetail } from '../errors';
 import type { ProviderContext, TokenErrorClassification, TokenResponse } from '../providers/types';
 
+/**
+ * PKCE S256 (RFC 7636 §4.3) on an authorization URL. RFC 9700 §2.1.1 asks clients to send it to
+ * every server; one that does not support PKCE ignores the unknown parameters (RFC 6749 §3.1:
+ * "The authorization server MUST ignore unrecognized request parameters").
+ */
+export function addPkceChallenge(url: URL, codeChallenge: string | null): URL {
+  if (codeChallenge) {
+    url.searchParams.set('code_challenge', codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url;
+}
+
 /** RFC 6749 §4.1.1 authorization request, with PKCE S256 (RFC 7636) when a challenge is given. */
 export function standardAuthorizeUrl(
   ctx: ProviderContext,
@@ -13,11 +26,7 @@ export function standardAuthorizeUrl(
   url.searchParams.set('redirect_uri', ctx.redirectUri);
   url.searchParams.set('scope', scopes.join(' '));
   url.searchParams.set('state', p.state);
-  if (p.codeChallenge) {
-    url.searchParams.set('code_challenge', p.codeChallenge);
-    url.searchParams.set('code_challenge_method', 'S256');
-  }
-  return url;
+  return addPkceChallenge(url, p.codeChallenge);
 }
 
 function str(o: Record<string, unknown>, key: string): string | null {

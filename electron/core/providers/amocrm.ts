@@ -21,7 +21,7 @@ import { allDayDue, calendarDayIn, clockIn, timedDue, validTimeZone } from '../t
 import type { HttpClient, HttpResponse, TemporaryRefusal } from '../http/client';
 import { decodeJwt } from '../oauth/jwt';
 import { isHostName } from '../oauth/callback';
-import { parseStandardTokenResponse } from '../oauth/standard';
+import { addPkceChallenge, parseStandardTokenResponse } from '../oauth/standard';
 import type {
   AccountContext,
   Grant,
@@ -379,7 +379,8 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     defaultRedirectUri: `http://127.0.0.1:${port}/callback/${id}`,
     ephemeralPortAllowed: false,
     methods: ['loopback', 'paste', 'token'],
-    pkce: false,
+    // RFC 9700 §2.1.1: always sent; a server without PKCE ignores the parameters.
+    pkce: true,
     scopes: [],
     refresh: 'rotating',
     warnBeforeExpirySeconds: 14 * 86_400,
@@ -394,7 +395,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       url.searchParams.set('state', p.state);
       // The whole page redirects (not a popup), so the loopback listener sees the code.
       url.searchParams.set('mode', 'post_message');
-      return url.toString();
+      return addPkceChallenge(url, p.codeChallenge).toString();
     },
 
     buildTokenRequest(ctx, grant) {
@@ -408,6 +409,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       if (grant.kind === 'authorization_code') {
         body['grant_type'] = 'authorization_code';
         body['code'] = grant.code;
+        if (grant.codeVerifier) body['code_verifier'] = grant.codeVerifier;
       } else {
         body['grant_type'] = 'refresh_token';
         body['refresh_token'] = grant.refreshToken;

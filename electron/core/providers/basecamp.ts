@@ -24,6 +24,7 @@
  * that authorization.json flags `expired` (basecamp/basecamp-sdk, oauth/authorization-document.ts:
  * "Whether the account subscription has expired") are skipped without a request.
  */
+import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
 import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { SkippedSource, Task, Workspace } from '../../shared/models';
@@ -133,7 +134,12 @@ function parsed<T>(schema: z.ZodType<T>, res: HttpResponse, what: string): T {
 function buildTokenRequest(ctx: ProviderContext, grant: Grant): HttpRequestSpec {
   const body =
     grant.kind === 'authorization_code'
-      ? new URLSearchParams({ grant_type: 'authorization_code', code: grant.code, redirect_uri: ctx.redirectUri })
+      ? new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: grant.code,
+          redirect_uri: ctx.redirectUri,
+          ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}),
+        })
       : new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken });
   body.set('client_id', ctx.config.clientId);
   if (ctx.clientSecret !== null) body.set('client_secret', ctx.clientSecret);
@@ -488,7 +494,8 @@ export const basecamp: ProviderDefinition = {
   defaultRedirectUri: 'http://127.0.0.1:8976/callback',
   ephemeralPortAllowed: false,
   methods: ['loopback', 'paste'],
-  pkce: false,
+  // RFC 9700 §2.1.1: always sent; a server without PKCE ignores the parameters.
+  pkce: true,
   scopes: [],
   refresh: 'reusable',
   warnBeforeExpirySeconds: 86_400,
@@ -507,7 +514,7 @@ export const basecamp: ProviderDefinition = {
     url.searchParams.set('client_id', ctx.config.clientId);
     url.searchParams.set('redirect_uri', ctx.redirectUri);
     url.searchParams.set('state', p.state);
-    return url.toString();
+    return addPkceChallenge(url, p.codeChallenge).toString();
   },
   buildTokenRequest,
   parseTokenResponse,

@@ -1,5 +1,5 @@
 /**
- * ClickUp (API v2). A confidential client without PKCE and without refresh:
+ * ClickUp (API v2). A confidential client (PKCE sent anyway, RFC 9700 §2.1.1) without refresh:
  * the token endpoint answers with only `access_token`, which never expires and
  * dies when the user removes the app. Personal tokens (`pk_…`) are the
  * fallback for when ClickUp stops accepting plain-http loopback redirects.
@@ -10,6 +10,7 @@
  * listed, and the account stays connected. Only "Token not found" (OAUTH_019, OAUTH_021, OAUTH_025,
  * OAUTH_077) and a missing header (OAUTH_017) are about the token itself.
  */
+import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
 import type { SkippedSource, Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
@@ -290,7 +291,8 @@ export const clickup: ProviderDefinition = {
   // ClickUp matches the registered redirect URL, port included.
   ephemeralPortAllowed: false,
   methods: ['loopback', 'paste', 'token'],
-  pkce: false,
+  // RFC 9700 §2.1.1: always sent; a server without PKCE ignores the parameters.
+  pkce: true,
   scopes: [],
   refresh: 'none',
   warnBeforeExpirySeconds: 0,
@@ -304,7 +306,7 @@ export const clickup: ProviderDefinition = {
     url.searchParams.set('client_id', ctx.config.clientId);
     url.searchParams.set('redirect_uri', ctx.redirectUri);
     url.searchParams.set('state', p.state);
-    return url.toString();
+    return addPkceChallenge(url, p.codeChallenge).toString();
   },
 
   buildTokenRequest(ctx, grant) {
@@ -323,7 +325,12 @@ export const clickup: ProviderDefinition = {
       method: 'POST',
       url: ctx.endpoints.tokenUrl,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: ctx.config.clientId, client_secret: ctx.clientSecret, code: grant.code }),
+      body: JSON.stringify({
+        client_id: ctx.config.clientId,
+        client_secret: ctx.clientSecret,
+        code: grant.code,
+        ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}),
+      }),
     };
   },
 

@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { LOOPBACK_HOSTS_TEXT, isLoopbackHostname } from '../../shared/endpoint-url';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient } from '../http/client';
+import { assertDiscoveredEndpoints } from './endpoint-rule';
 import type { GenericProviderMetadata } from './types';
 
 const MAX_REDIRECTS = 5;
@@ -114,8 +115,7 @@ export async function discoverProvider(
   const wanted =
     scopes ??
     ['openid', 'profile', 'email', 'offline_access'].filter((s) => supported.length === 0 || supported.includes(s));
-  return {
-    name,
+  const discovered = {
     issuer: as.issuer,
     authorizationEndpoint: as.authorization_endpoint,
     tokenEndpoint: as.token_endpoint,
@@ -125,4 +125,7 @@ export async function discoverProvider(
     scopes: wanted,
     issParameterSupported: as.authorization_response_iss_parameter_supported === true,
   };
+  // Every endpoint the document names, by the same rule as an override (https, or http on loopback).
+  assertDiscoveredEndpoints(issuerUrl.host, discovered);
+  return { name, ...discovered };
 }

@@ -3,6 +3,7 @@ import { TokentrayError } from '../errors';
 import type { MetadataStore } from '../vault/metadata';
 import type { Vault } from '../vault/vault';
 import { makeGenericProvider } from './generic-oidc';
+import { assertEndpoints } from './endpoint-rule';
 import type { ProviderConfig, ProviderContext, ProviderDefinition, ProviderEndpoints } from './types';
 
 export interface RegistryOptions {
@@ -111,6 +112,7 @@ export class ProviderRegistry {
       revokeUrl: provider.defaults.revokeUrl,
       issuer: provider.defaults.issuer ?? null,
     };
+    assertEndpoints(provider.name, endpoints, config.generic);
     return { config, endpoints, clientSecret, redirectUri: config.redirectUri ?? provider.defaultRedirectUri };
   }
 }

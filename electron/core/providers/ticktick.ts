@@ -185,7 +185,8 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     defaultRedirectUri: `http://127.0.0.1:8978/callback/${hosts.id}`,
     ephemeralPortAllowed: false,
     methods: ['loopback', 'paste'],
-    pkce: false,
+    // RFC 9700 §2.1.1: always sent (oauth4webapi adds code_verifier at the token endpoint).
+    pkce: true,
     scopes: SCOPES,
     refresh: 'none',
     warnBeforeExpirySeconds: FOURTEEN_DAYS_SECONDS,
@@ -197,8 +198,7 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
     requestsPerSecond: 1.5,
 
     buildAuthorizeUrl(ctx, p) {
-      // No PKCE at TickTick: the challenge is never passed on.
-      return standardAuthorizeUrl(ctx, { state: p.state, codeChallenge: null }, SCOPES).toString();
+      return standardAuthorizeUrl(ctx, p, SCOPES).toString();
     },
     // TickTick wants the scope again on the token request and the client in HTTP Basic.
     standardTokenEndpoint: { clientAuth: 'client_secret_basic', scope: SCOPES.join(' ') },

@@ -1,3 +1,4 @@
+import { isOpenableUrl } from '../../shared/endpoint-url';
 import type { SkippedSource, TaskList, Task } from '../../shared/models';
 import type { Clock } from '../clock';
 import { TokentrayError, toAppError } from '../errors';
@@ -10,6 +11,15 @@ import type { TaskCache } from './task-cache';
 import { withTokenRecovery } from './token-recovery';
 
 const SERVE_CACHE_ON = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
+
+/**
+ * A provider's task link, kept only when Tokentray would open it (https, or http on loopback):
+ * a `file:`, `javascript:` or `ms-msdt:` link from a provider is dropped, so no view shows a link
+ * that must not be followed.
+ */
+function withOpenableLink(task: Task): Task {
+  return task.url === null || isOpenableUrl(task.url) ? task : { ...task, url: null };
+}
 
 export interface TaskServiceOptions {
   repo: AccountRepository;
@@ -62,7 +72,7 @@ export class TaskService {
   private fromCache(accountId: string, cached: { fetchedAt: number; tasks: Task[] }, error: unknown): TaskList {
     return {
       accountId,
-      tasks: cached.tasks,
+      tasks: cached.tasks.map(withOpenableLink),
       fetchedAt: new Date(cached.fetchedAt).toISOString(),
       offline: true,
       ageSeconds: Math.max(0, Math.round((this.o.clock.now() - cached.fetchedAt) / 1000)),
@@ -92,7 +102,7 @@ export class TaskService {
     try {
       const account = { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) };
       for await (const page of provider.fetchTasks(http, account, undefined, (s) => skipped.push(s))) {
-        for (const task of page) all.push(task);
+        for (const task of page) all.push(withOpenableLink(task));
       }
     } catch (error) {
       if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {

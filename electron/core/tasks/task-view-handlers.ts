@@ -2,7 +2,6 @@
 // every wanted account's list, keep it in the view store, answer windows.
 import type { IpcRequest, IpcResponse } from '../../shared/ipc-contract';
 import type { AppError, TaskList } from '../../shared/models';
-import type { TaskWindow } from '../../shared/task-view-contract';
 import { toAppError } from '../errors';
 import type { TokentrayService } from '../service-api';
 import type { TaskViewStore } from './task-view-store';
@@ -10,16 +9,7 @@ import type { TaskViewStore } from './task-view-store';
 type Channel = 'taskViewOpen' | 'taskViewWindow' | 'taskViewClose';
 type TaskViewHandlers = { [C in Channel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
 
-export function taskViewHandlers(
-  service: Pick<TokentrayService, 'tasks'>,
-  store: TaskViewStore,
-  /** Task links the renderer may later ask to open. */
-  remember: (url: string | null) => void,
-): TaskViewHandlers {
-  const handOut = (win: TaskWindow): TaskWindow => {
-    if (!win.stale) for (const row of win.rows) if (row.kind === 'task') remember(row.task.url);
-    return win;
-  };
+export function taskViewHandlers(service: Pick<TokentrayService, 'tasks'>, store: TaskViewStore): TaskViewHandlers {
   return {
     taskViewOpen: async ({ accountIds, offline, count, ...query }) => {
       const settled = await Promise.all(
@@ -37,7 +27,7 @@ export function taskViewHandlers(
         else failures.push(s);
       }
       const viewId = store.open(lists);
-      const window = handOut(await store.window(viewId, { ...query, offset: 0, count }));
+      const window = await store.window(viewId, { ...query, offset: 0, count });
       // After the first window is on its way: the search text, a chunk at a time between requests.
       setImmediate(() => void store.warmSearch(viewId));
       const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error, skipped }) => ({
@@ -50,7 +40,7 @@ export function taskViewHandlers(
       }));
       return { viewId, sources, failures, window };
     },
-    taskViewWindow: async ({ viewId, ...request }) => handOut(await store.window(viewId, request)),
+    taskViewWindow: async ({ viewId, ...request }) => store.window(viewId, request),
     taskViewClose: async ({ viewId }) => ({ closed: store.close(viewId) }),
   };
 }

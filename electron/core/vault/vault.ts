@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { endpointPinSchema } from '../accounts/endpoint-pin';
 import { TokentrayError } from '../errors';
@@ -50,10 +51,28 @@ export function fingerprintOf(token: string): string {
 
 const accountKey = (id: string): string => `account:${id}`;
 const clientKey = (provider: string): string => `client-secret:${provider}`;
-const pendingKey = (provider: string): string => `pending-connect:${provider}`;
+/** Where versions before issue 20 kept a provider's one pending sign-in (still read, so an upgrade loses none). */
+const legacyPendingKey = (provider: string): string => `pending-connect:${provider}`;
+
+/**
+ * This installation among those sharing one store: the host and the state directory, hashed (the
+ * key is all the store sees). On a shared store every machine used to write the same pending
+ * sign-in item per provider, so one machine's sign-in overwrote another's.
+ */
+export function installationId(stateDir: string): string {
+  return createHash('sha256').update(`${hostname()}\0${stateDir}`).digest('hex').slice(0, 16);
+}
 
 export class Vault {
-  constructor(readonly store: SecretStore) {}
+  /** `installation` keys pending sign-ins per machine (installationId); one store, many machines. */
+  constructor(
+    readonly store: SecretStore,
+    private readonly installation: string = installationId(''),
+  ) {}
+
+  private pendingKey(provider: string): string {
+    return `pending-connect:${provider}:${this.installation}`;
+  }
 
   async readAccount(id: string): Promise<AccountSecret | null> {
     const raw = await this.store.get(accountKey(id));
@@ -101,7 +120,7 @@ export class Vault {
 
   /** The browser sign-in a later `connect --redirected-url` may complete (state and PKCE verifier are secrets too). */
   async readPending(provider: string): Promise<PendingConnect | null> {
-    const raw = await this.store.get(pendingKey(provider));
+    const raw = (await this.store.get(this.pendingKey(provider))) ?? (await this.store.get(legacyPendingKey(provider)));
     if (raw === null) return null;
     try {
       const parsed = pendingSchema.safeParse(JSON.parse(raw));
@@ -112,11 +131,12 @@ export class Vault {
   }
 
   async writePending(pending: PendingConnect): Promise<void> {
-    await this.store.set(pendingKey(pending.provider), JSON.stringify(pending));
+    await this.store.set(this.pendingKey(pending.provider), JSON.stringify(pending));
   }
 
   async deletePending(provider: string): Promise<void> {
-    await this.store.delete(pendingKey(provider));
+    await this.store.delete(this.pendingKey(provider));
+    await this.store.delete(legacyPendingKey(provider));
   }
 }
 
