@@ -23,6 +23,28 @@ export class TokentrayError extends Error {
   }
 }
 
+/**
+ * A 2xx token answer Tokentray could not accept (an ID token that fails its checks, a missing
+ * access token, an unreadable field). A rotating server has already spent the refresh token it was
+ * sent, so sending it again would lose the grant (and trip reuse detection): the new refresh token,
+ * read from the raw body before anything was validated, rides along for the refresher to store.
+ * It is a non-enumerable field, so it never reaches toJSON, IPC, a log line or a test snapshot.
+ */
+export class TokenAnswerRejected extends TokentrayError {
+  declare readonly salvagedRefreshToken: string | null;
+
+  constructor(message: string, salvagedRefreshToken: string | null) {
+    super('TOKEN_RESPONSE_INVALID', message);
+    Object.defineProperty(this, 'salvagedRefreshToken', { value: salvagedRefreshToken, enumerable: false });
+  }
+}
+
+/** The refresh token a raw 2xx token answer carries, read before any validation. */
+export function refreshTokenOf(raw: unknown): string | null {
+  const value = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['refresh_token'] : undefined;
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
 export function isTokentrayError(value: unknown): value is TokentrayError {
   return value instanceof TokentrayError;
 }

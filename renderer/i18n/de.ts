@@ -257,6 +257,7 @@ export const de: Messages = {
   'error.ACCESS_DENIED': 'Zugriff abgelehnt',
   'error.AUTH_CODE_INVALID': 'Code nicht akzeptiert',
   'error.TOKEN_INVALID': 'Token nicht akzeptiert',
+  'error.TOKEN_RESPONSE_INVALID': 'Antwort des Anbieters abgelehnt',
   'error.CONNECT_TIMEOUT': 'Zeit für die Anmeldung abgelaufen',
   'error.CONNECT_CANCELLED': 'Anmeldung abgebrochen',
   'error.PORT_IN_USE': 'Port belegt',

@@ -256,6 +256,7 @@ export const en = {
   'error.ACCESS_DENIED': 'Access was declined',
   'error.AUTH_CODE_INVALID': 'Code not accepted',
   'error.TOKEN_INVALID': 'Token not accepted',
+  'error.TOKEN_RESPONSE_INVALID': 'Provider answer refused',
   'error.CONNECT_TIMEOUT': 'Sign-in timed out',
   'error.CONNECT_CANCELLED': 'Sign-in cancelled',
   'error.PORT_IN_USE': 'Port in use',

@@ -272,6 +272,7 @@ export const ru: Messages = {
   'error.ACCESS_DENIED': 'В доступе отказано',
   'error.AUTH_CODE_INVALID': 'Код не принят',
   'error.TOKEN_INVALID': 'Токен не принят',
+  'error.TOKEN_RESPONSE_INVALID': 'Ответ провайдера отклонён',
   'error.CONNECT_TIMEOUT': 'Время входа истекло',
   'error.CONNECT_CANCELLED': 'Вход отменён',
   'error.PORT_IN_USE': 'Порт занят',

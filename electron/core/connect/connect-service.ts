@@ -76,7 +76,7 @@ export class ConnectService {
     for (const [id, live] of this.attempts) if (live.pending.provider === provider.id) this.cancel(id);
 
     const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const { state, codeVerifier, codeChallenge } = await newAuthorizationSecrets(provider.pkce);
+    const { state, codeVerifier, codeChallenge, nonce } = await newAuthorizationSecrets(provider.pkce);
     const attemptId = randomUUID();
     const target =
       provider.methods.includes('loopback') && options.listen !== false ? loopbackTarget(ctx.redirectUri) : null;
@@ -93,6 +93,7 @@ export class ConnectService {
       provider: provider.id,
       state,
       codeVerifier,
+      nonce,
       redirectUri,
       label: options.label ?? null,
       expiresAt: this.o.clock.now() + Math.max(timeoutMs, PASTE_WINDOW_MS),
@@ -133,7 +134,7 @@ export class ConnectService {
       }, timeoutMs);
       live.timer.unref?.();
     }
-    const authorizeUrl = provider.buildAuthorizeUrl({ ...ctx, redirectUri }, { state, codeChallenge });
+    const authorizeUrl = provider.buildAuthorizeUrl({ ...ctx, redirectUri }, { state, codeChallenge, nonce });
     // Whoever opens it (window, tray, CLI) hands it to the OS opener: the one rule for opened URLs holds here first.
     if (!isOpenableUrl(authorizeUrl)) {
       live.listener?.close();
@@ -423,7 +424,13 @@ export class ConnectService {
       this.o.http,
       provider,
       ctx,
-      { kind: 'authorization_code', code: p.code, codeVerifier: p.codeVerifier, host: p.host },
+      {
+        kind: 'authorization_code',
+        code: p.code,
+        codeVerifier: p.codeVerifier,
+        host: p.host,
+        nonce: pending?.nonce ?? null,
+      },
       this.o.clock.now(),
     );
     const issuedAt = this.o.clock.now();

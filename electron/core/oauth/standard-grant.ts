@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { isLoopbackHostname } from '../../shared/endpoint-url';
-import { TokentrayError, safeDetail } from '../errors';
+import { TokenAnswerRejected, refreshTokenOf, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
 import type { Grant, ProviderContext, StandardTokenEndpoint, TokenResponse } from '../providers/types';
 
@@ -24,14 +24,40 @@ function authorizationServer(ctx: ProviderContext): oauth.AuthorizationServer {
     issuer: ctx.endpoints.issuer ?? new URL(ctx.endpoints.tokenUrl).origin,
     token_endpoint: ctx.endpoints.tokenUrl,
     ...(ctx.endpoints.revokeUrl ? { revocation_endpoint: ctx.endpoints.revokeUrl } : {}),
+    // Without the discovered list oauth4webapi expects RS256 and refuses ES256/PS256/EdDSA ID tokens.
+    ...(ctx.config.generic?.idTokenSigningAlgs?.length
+      ? { id_token_signing_alg_values_supported: ctx.config.generic.idTokenSigningAlgs }
+      : {}),
   };
 }
 
-function clientAuth(ctx: ProviderContext, method: StandardTokenEndpoint['clientAuth']): oauth.ClientAuth {
+function clientAuth(ctx: ProviderContext, endpoint: StandardTokenEndpoint): oauth.ClientAuth {
+  const method = endpoint.clientAuth;
   if (method === 'none' || ctx.clientSecret === null) return oauth.None();
-  return method === 'client_secret_basic'
+  if (method === 'client_secret_post') return oauth.ClientSecretPost(ctx.clientSecret);
+  return basicNeedsEncoding(ctx.config.clientId, ctx.clientSecret, endpoint.basicEncoding ?? 'auto')
     ? oauth.ClientSecretBasic(ctx.clientSecret)
-    : oauth.ClientSecretPost(ctx.clientSecret);
+    : rawClientSecretBasic(ctx.config.clientId, ctx.clientSecret);
+}
+
+/**
+ * RFC 6749 §2.3.1 form-encodes the id and secret before HTTP Basic, and oauth4webapi does so; many
+ * servers compare them undecoded instead (Glewlwyd refuses `tokentray-app` sent as
+ * `tokentray%2Dapp`; TickTick's legacy Spring Security OAuth server answers "Full authentication is
+ * required"). The raw pair is what both kinds read alike whenever decoding would not change it:
+ * no `%` or `+` in either (a decoding server turns them into other characters) and no `:` in the
+ * id (RFC 7617 §2). Only then is the encoded form sent. `raw` (TickTick) always sends the pair as
+ * it is, as the seed's TickTick library does.
+ */
+function basicNeedsEncoding(id: string, secret: string, encoding: 'auto' | 'raw'): boolean {
+  if (encoding === 'raw') return false;
+  return /[%+]/.test(id) || /[%+]/.test(secret) || id.includes(':');
+}
+
+function rawClientSecretBasic(id: string, secret: string): oauth.ClientAuth {
+  return (_as, _client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${id}:${secret}`, 'utf8').toString('base64')}`);
+  };
 }
 
 /** Plain http is allowed only on this machine (the demo, a development identity provider); endpoint-url.ts refuses it elsewhere. */
@@ -112,7 +138,7 @@ export async function standardGrant(
 ): Promise<GrantOutcome> {
   const as = authorizationServer(ctx);
   const client: oauth.Client = { client_id: ctx.config.clientId };
-  const auth = clientAuth(ctx, endpoint.clientAuth);
+  const auth = clientAuth(ctx, endpoint);
   const sent: { last: HttpResponse | null } = { last: null };
   const options = requestOptions(http, ctx, endpoint, sent);
   let response: Response;
@@ -142,7 +168,9 @@ export async function standardGrant(
   try {
     const result =
       grant.kind === 'authorization_code'
-        ? await oauth.processAuthorizationCodeResponse(as, client, response)
+        ? await oauth.processAuthorizationCodeResponse(as, client, response, {
+            expectedNonce: grant.nonce ?? oauth.expectNoNonce,
+          })
         : await oauth.processRefreshTokenResponse(as, client, response);
     return { tokens: toTokenResponse(result, raw) };
   } catch (error) {
@@ -165,27 +193,28 @@ function toTokenResponse(result: oauth.TokenEndpointResponse, raw: unknown): Tok
 }
 
 /**
- * A 2xx answer that is not a usable token response: worth another try later, never a reason to
- * reconnect. oauth4webapi's error is not kept as the cause: it carries the response body, tokens included.
+ * A 2xx answer that is not a usable token response. The server answered 2xx, so a rotating one has
+ * already spent the refresh token it was sent: the error carries the new one from the raw body
+ * (TokenAnswerRejected), and it is not retried with the old one. oauth4webapi's error is not kept
+ * as the cause: it carries the response body, tokens included.
  */
-function unusableAnswer(raw: unknown, cause: unknown): TokentrayError {
+function unusableAnswer(raw: unknown, cause: unknown): TokenAnswerRejected {
   if (!raw || typeof raw !== 'object') {
-    return new TokentrayError(
-      'PROVIDER_UNAVAILABLE',
+    return new TokenAnswerRejected(
       'The provider answered the token request with something that is not JSON; try again later.',
+      null,
     );
   }
+  const salvaged = refreshTokenOf(raw);
+  const kept = salvaged ? ' The new refresh token it sent is stored, so the next try uses it.' : '';
   const accessToken = (raw as Record<string, unknown>)['access_token'];
   if (typeof accessToken !== 'string' || accessToken === '') {
-    return new TokentrayError(
-      'PROVIDER_UNAVAILABLE',
-      'The provider answered the token request without an access token; try again later.',
-    );
+    return new TokenAnswerRejected(`The provider answered the token request without an access token.${kept}`, salvaged);
   }
   const detail = cause instanceof Error ? safeDetail(cause.message, 120) : 'an invalid token response';
-  return new TokentrayError(
-    'PROVIDER_UNAVAILABLE',
-    `The provider's token response failed validation (${detail}); try again later.`,
+  return new TokenAnswerRejected(
+    `The provider's token response failed validation (${detail}); Tokentray refused it.${kept} If this repeats, check the provider's ID token settings.`,
+    salvaged,
   );
 }
 
@@ -202,7 +231,7 @@ export async function standardRevocation(
   await oauth.revocationRequest(
     authorizationServer(ctx),
     { client_id: ctx.config.clientId },
-    clientAuth(ctx, endpoint.clientAuth),
+    clientAuth(ctx, endpoint),
     token,
     {
       [oauth.customFetch]: transport(http, sent),

@@ -1,4 +1,4 @@
-import { TokentrayError } from '../errors';
+import { TokenAnswerRejected, TokentrayError, refreshTokenOf, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
 import { parseRetryAfter } from '../http/retry-after';
 import type { Grant, ProviderContext, ProviderDefinition, TokenResponse } from '../providers/types';
@@ -34,15 +34,29 @@ export async function exchangeToken(
         timeoutMs: 20_000,
       });
     };
+    // A 2xx answer may already have spent the refresh token: one Tokentray cannot read carries the
+    // new refresh token out (TokenAnswerRejected) instead of becoming a retry with the old one.
+    const parse = (answer: HttpResponse): TokenResponse => {
+      try {
+        return provider.parseTokenResponse(answer.body);
+      } catch (error) {
+        if (error instanceof TokenAnswerRejected) throw error;
+        const why = error instanceof TokentrayError ? ` (${safeDetail(error.message, 160)})` : '';
+        throw new TokenAnswerRejected(
+          `${provider.name}'s token answer could not be read${why}; any new refresh token in it is kept.`,
+          refreshTokenOf(answer.body),
+        );
+      }
+    };
     res = await send(grant);
-    if (res.status >= 200 && res.status < 300) return complete(provider.parseTokenResponse(res.body));
+    if (res.status >= 200 && res.status < 300) return complete(parse(res));
     if (grant.kind === 'refresh_token' && provider.relocateAccount) {
       // The account may have moved (amoCRM: a new subdomain); ask where, and try there once.
       const host = await provider.relocateAccount(http, ctx, grant, res);
       if (host !== null && host !== grant.host) {
         const moved = await send({ ...grant, host });
         if (moved.status >= 200 && moved.status < 300) {
-          return complete({ ...provider.parseTokenResponse(moved.body), host });
+          return complete({ ...parse(moved), host });
         }
         res = moved;
       }

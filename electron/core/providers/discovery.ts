@@ -106,10 +106,13 @@ export async function discoverProvider(
   const methods = as.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
   const auth: GenericProviderMetadata['tokenEndpointAuthMethod'] =
     forcedAuth ??
-    (methods.includes('client_secret_basic')
-      ? 'client_secret_basic'
-      : methods.includes('client_secret_post')
-        ? 'client_secret_post'
+    // client_secret_post first: the body carries the pair exactly, where servers disagree on how
+    // to read Basic (RFC 6749 §2.3.1 form-encoding vs undecoded); OAuth 2.1 makes it the method
+    // every confidential-client server must support.
+    (methods.includes('client_secret_post')
+      ? 'client_secret_post'
+      : methods.includes('client_secret_basic')
+        ? 'client_secret_basic'
         : 'none');
   const supported = as.scopes_supported ?? [];
   const wanted =
@@ -124,6 +127,10 @@ export async function discoverProvider(
     tokenEndpointAuthMethod: auth,
     scopes: wanted,
     issParameterSupported: as.authorization_response_iss_parameter_supported === true,
+    ...(as.id_token_signing_alg_values_supported
+      ? { idTokenSigningAlgs: [...as.id_token_signing_alg_values_supported] }
+      : {}),
+    authMethodsSupported: [...methods],
   };
   // Every endpoint the document names, by the same rule as an override (https, or http on loopback).
   assertDiscoveredEndpoints(issuerUrl.host, discovered);

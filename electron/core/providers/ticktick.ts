@@ -201,7 +201,11 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
       return standardAuthorizeUrl(ctx, p, SCOPES).toString();
     },
     // TickTick wants the scope again on the token request and the client in HTTP Basic.
-    standardTokenEndpoint: { clientAuth: 'client_secret_basic', scope: SCOPES.join(' ') },
+    // TickTick's token endpoint (a legacy Spring Security OAuth server) compares HTTP Basic
+    // credentials undecoded ("Full authentication is required to access this resource" otherwise);
+    // the seed's TickTick library (../shared/seeds, OAuth2.get_access_token) sends the raw
+    // `client_id:client_secret`, so Tokentray does too, whatever characters they hold.
+    standardTokenEndpoint: { clientAuth: 'client_secret_basic', scope: SCOPES.join(' '), basicEncoding: 'raw' },
     classifyTokenError: classifyTicktickTokenError,
     authorizationHeader: (tokens: StoredTokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx) => ctx.endpoints.apiUrl.replace(/\/+$/, ''),

@@ -41,6 +41,14 @@ export interface GenericProviderMetadata {
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
   scopes: string[];
   issParameterSupported: boolean;
+  /**
+   * The discovery document's id_token_signing_alg_values_supported: oauth4webapi expects RS256
+   * without it, and refuses ES256, PS256 or EdDSA ID tokens. Absent in configurations written
+   * before it was kept (then RS256, as before).
+   */
+  idTokenSigningAlgs?: string[];
+  /** token_endpoint_auth_methods_supported, as discovered. */
+  authMethodsSupported?: string[];
 }
 
 /** What the provider context hands to a provider's functions. */
@@ -61,7 +69,14 @@ export interface CallbackParams {
 }
 
 export type Grant =
-  | { kind: 'authorization_code'; code: string; codeVerifier: string | null; host: string | null }
+  | {
+      kind: 'authorization_code';
+      code: string;
+      codeVerifier: string | null;
+      host: string | null;
+      /** The nonce sent with an OpenID sign-in; the ID token must carry it. */
+      nonce?: string | null;
+    }
   | {
       kind: 'refresh_token';
       refreshToken: string;
@@ -150,6 +165,11 @@ export interface StandardTokenEndpoint {
   clientAuth: 'client_secret_basic' | 'client_secret_post' | 'none';
   /** Sent with every token request (TickTick asks for its scopes there). */
   scope?: string;
+  /**
+   * HTTP Basic credentials: `auto` sends the raw id and secret unless a decoding server would read
+   * them differently (oauth/standard-grant.ts); `raw` always sends them as they are (TickTick).
+   */
+  basicEncoding?: 'auto' | 'raw';
 }
 
 /**
@@ -192,7 +212,10 @@ export interface ProviderBehaviour {
   /** Requests per second this provider tolerates from one client. */
   requestsPerSecond: number;
 
-  buildAuthorizeUrl(ctx: ProviderContext, p: { state: string; codeChallenge: string | null }): string;
+  buildAuthorizeUrl(
+    ctx: ProviderContext,
+    p: { state: string; codeChallenge: string | null; nonce?: string | null },
+  ): string;
   /**
    * Fills in what a successful token answer left out, from the provider's API (Basecamp: the
    * expiry from authorization.json when there is no expires_in). Optional; runs after every

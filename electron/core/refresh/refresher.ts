@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import { TokentrayError } from '../errors';
+import { TokenAnswerRejected, TokentrayError } from '../errors';
 import type { HttpClient } from '../http/client';
 import { REFRESH_RETRY, RETRYABLE_CODES, nextRetry } from '../http/retry-policy';
 import { canRefresh } from '../accounts/account-status';
@@ -236,6 +236,11 @@ export class Refresher {
           this.o.clock.now(),
         );
       } catch (error) {
+        if (error instanceof TokenAnswerRejected) {
+          // The endpoint answered 2xx: this refresh token is spent, never to be sent again.
+          await this.keepSalvaged(meta, secret, refreshToken, error, provider.name);
+          throw error;
+        }
         const retryable = error instanceof TokentrayError && RETRYABLE_CODES.has(error.code);
         const retryAfterMs =
           error instanceof TokentrayError && error.retryAfterSeconds !== undefined
@@ -277,6 +282,37 @@ export class Refresher {
     await this.persistRotated(updated, { ...secret, tokens }, tokens.refreshToken !== refreshToken, provider.name);
     this.o.onChange?.();
     return tokens;
+  }
+
+  /**
+   * A 2xx refresh answer that failed validation: store the rotated refresh token it carried (the
+   * old one is spent at a rotating server, and reuse detection would revoke the grant), keep the
+   * old access token, and record the failure. Without a new refresh token the server did not
+   * rotate, and the stored one stays.
+   */
+  private async keepSalvaged(
+    meta: AccountMeta,
+    secret: LoadedAccount['secret'],
+    spent: string,
+    error: TokenAnswerRejected,
+    providerName: string,
+  ): Promise<void> {
+    const salvaged = error.salvagedRefreshToken;
+    if (salvaged === null || salvaged === spent) {
+      await this.recordFailure(meta, error);
+      return;
+    }
+    const updated = this.o.repo.withHistory(
+      { ...meta, lastErrorCode: error.code },
+      { outcome: 'failed', code: error.code },
+    );
+    await this.persistRotated(
+      updated,
+      { ...secret, tokens: { ...secret.tokens, refreshToken: salvaged } },
+      true,
+      providerName,
+    );
+    this.o.onChange?.();
   }
 
   /**

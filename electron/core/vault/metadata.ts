@@ -70,6 +70,8 @@ export const providerConfigSchema = z.object({
       tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
       scopes: z.array(z.string()),
       issParameterSupported: z.boolean(),
+      idTokenSigningAlgs: z.array(z.string()).optional(),
+      authMethodsSupported: z.array(z.string()).optional(),
     })
     .nullable(),
   hasClientSecret: z.boolean(),

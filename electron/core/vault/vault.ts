@@ -34,6 +34,8 @@ const pendingSchema = z.object({
   provider: z.string(),
   state: z.string(),
   codeVerifier: z.string().nullable(),
+  /** The OpenID nonce sent with this sign-in; absent in sign-ins saved before it was sent. */
+  nonce: z.string().nullable().optional(),
   redirectUri: z.string(),
   label: z.string().nullable(),
   expiresAt: z.number(),
