@@ -64,6 +64,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   RECONNECT_REQUIRED: 3,
   PROVIDER_UNAVAILABLE: 4,
   RATE_LIMITED: 4,
+  // A 2xx token answer that could not be used: try again later (with any rotated refresh token kept).
+  TOKEN_RESPONSE_INVALID: 4,
   KEYCHAIN_UNAVAILABLE: 5,
 };
 

@@ -72,7 +72,9 @@ interface Subject {
  * Basecamp's task-fetch 404 lists nothing and fails nothing: every Basecamp account answering 404
  * is skipped and named (bc3-api README, "404 Not Found"), the account stays ok. ClickUp and TickTick issue no refresh
  * tokens: `tokentray refresh` says so (exit 3, "connect again to renew") without calling them,
- * whatever the fault, and the account stays ok.
+ * whatever the fault, and the account stays ok. A malformed 2xx answer to a refresh is
+ * TOKEN_RESPONSE_INVALID (exit 4, try later) and is not retried with the same refresh token: a
+ * rotating server has already spent it (issue 19).
  */
 const EXPECTED = `
 amocrm   | 401 valid token    | identity | RECONNECT_REQUIRED      3 | —         | 0
@@ -101,7 +103,7 @@ amocrm   | timeout            | tasks    | PROVIDER_UNAVAILABLE    4 | ok       
 amocrm   | timeout            | refresh  | PROVIDER_UNAVAILABLE    4 | ok        | 0
 amocrm   | malformed JSON     | identity | PROVIDER_UNAVAILABLE    4 | —         | 0
 amocrm   | malformed JSON     | tasks    | PROVIDER_UNAVAILABLE    4 | ok        | 0
-amocrm   | malformed JSON     | refresh  | PROVIDER_UNAVAILABLE    4 | ok        | 0
+amocrm   | malformed JSON     | refresh  | TOKEN_RESPONSE_INVALID  4 | ok        | 0
 basecamp | 401 valid token    | identity | RECONNECT_REQUIRED      3 | —         | 0
 basecamp | 401 valid token    | tasks    | ok                      0 | ok        | 1
 basecamp | 401 valid token    | refresh  | RECONNECT_REQUIRED      3 | reconnect | 0
@@ -128,7 +130,7 @@ basecamp | timeout            | tasks    | PROVIDER_UNAVAILABLE    4 | ok       
 basecamp | timeout            | refresh  | PROVIDER_UNAVAILABLE    4 | ok        | 0
 basecamp | malformed JSON     | identity | PROVIDER_UNAVAILABLE    4 | —         | 0
 basecamp | malformed JSON     | tasks    | PROVIDER_UNAVAILABLE    4 | ok        | 0
-basecamp | malformed JSON     | refresh  | PROVIDER_UNAVAILABLE    4 | ok        | 0
+basecamp | malformed JSON     | refresh  | TOKEN_RESPONSE_INVALID  4 | ok        | 0
 clickup  | 401 valid token    | identity | RECONNECT_REQUIRED      3 | —         | 0
 clickup  | 401 valid token    | tasks    | RECONNECT_REQUIRED      3 | reconnect | 0
 clickup  | 401 valid token    | refresh  | RECONNECT_REQUIRED      3 | ok        | 0

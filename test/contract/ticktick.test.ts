@@ -39,7 +39,13 @@ beforeAll(async () => {
   redirectUri = `http://127.0.0.1:${await fixedRedirectPort()}/callback/ticktick`;
   didaRedirectUri = `http://127.0.0.1:${await fixedRedirectPort()}/callback/dida365`;
   emu = await startTicktickEmulator({ redirectUri, emptyInboxUsers: ['erin'] });
-  dida = await startTicktickEmulator({ redirectUri: didaRedirectUri, name: 'Dida365' });
+  // Characters RFC 6749's form-encoding escapes (issue 19): TickTick compares Basic undecoded.
+  dida = await startTicktickEmulator({
+    redirectUri: didaRedirectUri,
+    name: 'Dida365',
+    clientId: "dida-app_1.x!~*'()",
+    clientSecret: "s3cr-et_.!~*'()+/=",
+  });
   t = makeTestCore({ keychain: true, providers: PROVIDERS, clock });
 });
 afterAll(async () => {

@@ -440,11 +440,20 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function basicCredentials(header: string | null): { id: string; secret: string } | null {
+/**
+ * HTTP Basic client credentials. `form`: RFC 6749 §2.3.1 (form-encoded, then Basic), as
+ * spec-following servers decode them; `raw`: compared as sent, as legacy servers do (TickTick).
+ */
+export function basicCredentials(
+  header: string | null,
+  decoding: 'form' | 'raw' = 'form',
+): { id: string; secret: string } | null {
   const m = header ? /^Basic\s+(.+)$/i.exec(header) : null;
   if (!m) return null;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return null;
-  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  if (decoding === 'raw') return { id: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+  const form = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '));
+  return { id: form(decoded.slice(0, i)), secret: form(decoded.slice(i + 1)) };
 }

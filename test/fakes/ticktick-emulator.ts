@@ -290,9 +290,16 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
 
   function token(req: EmulatorRequest): EmulatorReply {
     tokenRequests += 1;
-    const client = basicCredentials(req.authorization);
+    // TickTick's token endpoint is a legacy Spring Security OAuth server: it compares the Basic
+    // credentials undecoded (a client id `tt-app` sent form-encoded as `tt%2Dapp` is refused) and
+    // answers Spring Security's own 401 (providers.md, TickTick; the body is Spring's standard
+    // OAuth2 error, unverified against TickTick itself, whose docs show none).
+    const client = basicCredentials(req.authorization, 'raw');
     if (!client || client.id !== clientId || client.secret !== clientSecret) {
-      return { status: 401, json: { error: 'invalid_client', error_description: 'Bad client credentials' } };
+      return {
+        status: 401,
+        json: { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' },
+      };
     }
     const grantType = req.fields['grant_type'];
     if (grantType !== 'authorization_code') {

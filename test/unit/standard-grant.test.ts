@@ -66,10 +66,9 @@ describe('standard token grants through oauth4webapi', () => {
     });
     const sent = seen.at(-1)!;
     expect(Object.fromEntries(sent.form)).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt-1', scope: 'a b' });
-    // RFC 6749 §2.3.1: id and secret form-encoded before Basic.
-    expect(Buffer.from(sent.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe(
-      'client+one:s3cret%3A%2F',
-    );
+    // Sent raw: RFC 6749 §2.3.1's form-decoding reads this pair unchanged, and servers that compare
+    // undecoded (Glewlwyd, TickTick) would refuse the encoded form `client+one:s3cret%3A%2F`.
+    expect(Buffer.from(sent.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe('client one:s3cret:/');
     expect(sent.userAgent).toMatch(/^Tokentray\//);
   });
 
@@ -94,9 +93,25 @@ describe('standard token grants through oauth4webapi', () => {
     next = { status: 200, body: { refresh_token: 'rt-leak-check', token_type: 'Bearer' } };
     const error = await standardGrant(http, ctx(), refresh, { clientAuth: 'none' }).catch((e: unknown) => e);
     expect(error).toMatchObject({
-      code: 'PROVIDER_UNAVAILABLE',
+      code: 'TOKEN_RESPONSE_INVALID',
       message: expect.stringMatching(/without an access token/),
+      // Carried out for the refresher to store, but never serialized.
+      salvagedRefreshToken: 'rt-leak-check',
     });
     expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('rt-leak-check');
+  });
+
+  it('form-encodes Basic only where a decoding server would read the raw pair differently (+, %)', async () => {
+    next = { status: 200, body: { access_token: 'at', token_type: 'Bearer' } };
+    const plus = { ...ctx(), clientSecret: 's+cret' };
+    await standardGrant(http, plus, refresh, { clientAuth: 'client_secret_basic' });
+    expect(Buffer.from(seen.at(-1)!.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe(
+      'client+one:s%2Bcret',
+    );
+    // TickTick: always the raw pair, as its legacy server compares it.
+    await standardGrant(http, plus, refresh, { clientAuth: 'client_secret_basic', basicEncoding: 'raw' });
+    expect(Buffer.from(seen.at(-1)!.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe(
+      'client one:s+cret',
+    );
   });
 });

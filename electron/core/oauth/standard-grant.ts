@@ -168,14 +168,23 @@ export async function standardGrant(
   try {
     const result =
       grant.kind === 'authorization_code'
-        ? await oauth.processAuthorizationCodeResponse(as, client, response, {
-            expectedNonce: grant.nonce ?? oauth.expectNoNonce,
-          })
+        ? await oauth.processAuthorizationCodeResponse(
+            as,
+            client,
+            response,
+            // An ID token must carry the nonce this sign-in sent (OIDC Core §3.1.3.7); a plain OAuth
+            // answer (TickTick, a server that issued no ID token) is read the OAuth 2.0 way.
+            grant.nonce && hasIdToken(raw) ? { expectedNonce: grant.nonce } : undefined,
+          )
         : await oauth.processRefreshTokenResponse(as, client, response);
     return { tokens: toTokenResponse(result, raw) };
   } catch (error) {
     throw unusableAnswer(raw, error);
   }
+}
+
+function hasIdToken(raw: unknown): boolean {
+  return !!raw && typeof raw === 'object' && (raw as Record<string, unknown>)['id_token'] !== undefined;
 }
 
 function toTokenResponse(result: oauth.TokenEndpointResponse, raw: unknown): TokenResponse {
