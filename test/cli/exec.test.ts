@@ -139,8 +139,10 @@ describe('tokentray exec', () => {
       [CLI, 'exec', '--header-file', 'H=work-pk', ...node(script)],
       t,
     );
-    await until(() => output().trim().split('\n').length >= 2, 'the command');
-    const [pidLine, path = ''] = output().trim().split('\n');
+    // Both whole lines, not just two pieces of the first: a loaded machine delivers stdout in bits.
+    const printed = /^(\d+)\n(\/\S+)\n/;
+    await until(() => printed.test(output()), 'the command');
+    const [, pidLine = '', path = ''] = printed.exec(output())!;
     const childPid = Number(pidLine);
     // 'exit', not 'close': the orphaned command keeps the output pipe open.
     const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
