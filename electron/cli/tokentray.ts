@@ -423,22 +423,31 @@ export function buildProgram(): Command {
       say(`${list.tasks.length} task${list.tasks.length === 1 ? '' : 's'}.`);
     });
 
-  const store = program.command('store').description('where tokens live: this keychain, or a shared PostgreSQL store');
+  const store = program
+    .command('store')
+    .description('where tokens live: this keychain, an encrypted file store, or a shared PostgreSQL store');
   store
     .command('use [target]')
-    .description('use a shared store (postgres://…?sslmode=verify-full) or `local` (the keychain; pulls accounts down)')
-    .option('--key-file <path>', 'team key file (created, mode 0600, when it does not exist yet)')
+    .description(
+      'use a shared store (postgres://…?sslmode=verify-full), `file` (an encrypted file store, for servers and CI) or `local` (the keychain; pulls accounts down)',
+    )
+    .option('--key-file <path>', 'team or file-store key file (created, mode 0600, when it does not exist yet)')
     .option('--url-stdin', 'read the postgres:// connection string from standard input (keeps a password out of argv)')
     .action(async (given: string | undefined, opts: { keyFile?: string; urlStdin?: boolean }) => {
       if ((given === undefined) === (opts.urlStdin !== true))
-        fail({ code: 'USAGE', message: 'Name the store (postgres://… or local) or pass --url-stdin, not both.' });
+        fail({ code: 'USAGE', message: 'Name the store (postgres://…, file or local) or pass --url-stdin, not both.' });
       if (given !== undefined && connectionHasPassword(given))
         warnSecretInArgv('a password in the connection string', '--url-stdin');
       const target = given ?? (await readSecretFromStdin('Connection string: '));
       const commands = await import('../core/store/store-commands');
       const ctx = await storeContext();
+      const keyFile = opts.keyFile ?? null;
       const lines =
-        target === 'local' ? await commands.useLocal(ctx) : await commands.useShared(ctx, target, opts.keyFile ?? null);
+        target === 'local'
+          ? await commands.useLocal(ctx)
+          : target === 'file'
+            ? await commands.useFile(ctx, keyFile)
+            : await commands.useShared(ctx, target, keyFile);
       for (const line of lines) say(line);
     });
   store
@@ -449,6 +458,14 @@ export function buildProgram(): Command {
       const s = await (await import('../core/store/store-commands')).status(await storeContext());
       if (opts.json) return printJson(s);
       if (s.kind === 'local') return out("Store: this machine's keychain (local).");
+      if (s.kind === 'file')
+        return out(
+          table([
+            ['Store', `encrypted file store in ${s.url ?? ''}`],
+            ['Opens', s.reachable ? 'yes' : `no: ${s.detail ?? ''}`],
+            ['Accounts', s.accounts === null ? '-' : String(s.accounts)],
+          ]),
+        );
       out(
         table([
           ['Store', `shared (PostgreSQL) ${s.url ?? ''}`],

@@ -47,8 +47,27 @@ async function openConfiguredStore(
 }
 
 /**
+ * The file store when `tokentray store use file` chose it. The key is read on first use, so a
+ * command that needs no secret (and `tokentray doctor`) still runs without it.
+ */
+export async function openFileStore(
+  stateDir: string,
+  keyFile: string | null,
+): Promise<import('./store/file-store').FileSecretStore> {
+  const [{ FileSecretStore }, { fileStoreKeySource, resolveFileStoreKey }] = await Promise.all([
+    import('./store/file-store'),
+    import('./store/file-store-key'),
+  ]);
+  return new FileSecretStore(
+    stateDir,
+    resolveFileStoreKey(keyFile).then((r) => r.key),
+    () => fileStoreKeySource(keyFile)?.path ?? 'no key file',
+  );
+}
+
+/**
  * Builds the core for a front door. The secret store is the OS keychain, or the
- * shared store the user chose with `tokentray store use`: there is deliberately
+ * shared or file store the user chose with `tokentray store use`: there is deliberately
  * no option to pass another one here.
  */
 export async function createTokentrayCore(options: CreateCoreOptions = {}): Promise<TokentrayCore & TokentrayService> {
@@ -58,11 +77,14 @@ export async function createTokentrayCore(options: CreateCoreOptions = {}): Prom
   const http = options.http ?? createHttpClient({ clock, rateDir: join(stateDir, 'rate') });
   let demo: { url: string; close(): Promise<void> } | null = null;
   const keychain = productSecretStore(options.keychainService ?? keychainServiceName());
+  const config = readStoreConfig(stateDir);
   const shared = await openConfiguredStore(stateDir, keychain);
+  // The file store takes the keychain's place, lock files and single-flight refresh included.
+  const file = config.kind === 'file' ? await openFileStore(stateDir, config.keyFile) : null;
   return new TokentrayCore({
     stateDir,
     providers: BUILTIN_PROVIDERS,
-    store: shared?.store ?? keychain,
+    store: shared?.store ?? file ?? keychain,
     locks: shared?.store,
     sharedFeed: shared?.store,
     closeStore: shared ? () => shared.store.close() : undefined,

@@ -145,7 +145,15 @@ export class ConnectService {
       );
     }
     // Kept in the keychain so a later `connect --redirected-url` (another process) can finish it.
-    await this.o.vault.writePending(pending);
+    try {
+      await this.o.vault.writePending(pending);
+    } catch (error) {
+      // No keychain (a server without a Secret Service): the sign-in could never be finished, so
+      // nothing started for it may outlive this error (a listener left open kept the CLI for 5 minutes).
+      live.listener?.close();
+      if (live.timer) clearTimeout(live.timer);
+      throw error;
+    }
     this.attempts.set(attemptId, live);
     this.o.onProgress(attemptId, provider.id, 'waiting-for-browser');
     return {

@@ -7,7 +7,15 @@ import { writeFileAtomic } from '../vault/atomic-file';
 /** Which backend this installation uses; absent means the OS keychain. */
 const storeConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local') }),
-  z.object({ kind: z.literal('postgres'), url: z.string(), keyFile: z.string().nullable() }),
+  z.object({
+    kind: z.literal('postgres'),
+    url: z.string(),
+    keyFile: z.string().nullable(),
+    /** The file store's key, kept when a file-store machine moves on, so `store push` can open it. */
+    fileKeyFile: z.string().nullable().optional(),
+  }),
+  /** `tokentray store use file`: sealed files under the state directory (store/file-store.ts). */
+  z.object({ kind: z.literal('file'), keyFile: z.string().nullable() }),
 ]);
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 

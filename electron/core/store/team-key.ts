@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TokentrayError } from '../errors';
 import type { SecretStore } from '../vault/secret-store';
@@ -69,8 +69,11 @@ export async function resolveTeamKey(keyFile: string | null, keychain: SecretSto
   const fromKeychain = await keychain.get(TEAM_KEY_ITEM).catch(() => null);
   if (fromKeychain !== null) return decode(fromKeychain, 'The keychain item with the team key');
   if (keyFile !== null) return readKeyFile(keyFile);
+  // systemd.exec(5) "Credentials": LoadCredential=tokentray.key:… puts it in $CREDENTIALS_DIRECTORY.
+  const credentials = process.env['CREDENTIALS_DIRECTORY']?.trim();
+  if (credentials) return readKeyFile(join(credentials, 'tokentray.key'));
   throw new TokentrayError(
     'USAGE',
-    'This machine uses a shared store but has no team key; set TOKENTRAY_STORE_KEY_FILE or run `tokentray store use … --key-file PATH`.',
+    'This machine uses a shared store but has no team key; set TOKENTRAY_STORE_KEY_FILE, pass systemd a `tokentray.key` credential, or run `tokentray store use … --key-file PATH`.',
   );
 }

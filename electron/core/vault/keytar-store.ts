@@ -6,7 +6,9 @@ type Keytar = typeof import('keytar');
 const PROBE_ACCOUNT = 'probe:unlocked';
 
 const WHAT_TO_DO: Record<string, string> = {
-  linux: 'start a Secret Service such as gnome-keyring (and unlock it), then try again',
+  // A server, container or CI runner usually has none: name the stores that need no desktop.
+  linux:
+    'start a Secret Service such as gnome-keyring (and unlock it), or on a server or CI runner without one keep tokens in an encrypted file (`tokentray store use file --key-file PATH`) or the shared store (`tokentray store use postgres://…`)',
   darwin: 'unlock the login keychain in Keychain Access, then try again',
   win32: 'make sure Windows Credential Manager is available for your user, then try again',
 };
