@@ -38,12 +38,13 @@ function exec(args: string[], onSpawn?: (pid: number, stdout: () => string) => v
   });
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+/** Polls for up to 45 s (a loaded machine starts node slowly); `detail` says what was seen instead. */
+async function until(check: () => boolean, what: string, detail: () => string = () => ''): Promise<void> {
+  for (let i = 0; i < 900; i++) {
     if (check()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${detail() ? `; seen: ${detail()}` : ''}`);
 }
 
 /** A node one-liner for the child; it prints digests, never a token. */
@@ -139,9 +140,16 @@ describe('tokentray exec', () => {
       [CLI, 'exec', '--header-file', 'H=work-pk', ...node(script)],
       t,
     );
+    let ended: CliResult | null = null;
+    void done.then((r) => (ended = r));
     // Both whole lines, not just two pieces of the first: a loaded machine delivers stdout in bits.
     const printed = /^(\d+)\n(\/\S+)\n/;
-    await until(() => printed.test(output()), 'the command');
+    await until(
+      () => printed.test(output()) || ended !== null,
+      'the command',
+      () => JSON.stringify(output()),
+    );
+    expect(ended, `tokentray exec ended before its command printed: ${JSON.stringify(ended)}`).toBeNull();
     const [, pidLine = '', path = ''] = printed.exec(output())!;
     const childPid = Number(pidLine);
     // 'exit', not 'close': the orphaned command keeps the output pipe open.
