@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander';
 import type { AccountSummary, AppError } from '../shared/models';
 import { TokentrayError, exitCodeFor, toAppError } from '../core/errors';
 import { accountAccess } from '../core/account-access';
+import { TOKENTRAY_VERSION } from '../core/version';
 import type { TokentrayCore } from '../core/service';
 import type { TokentrayService } from '../core/service-api';
 import { openInBrowser, readSecretFromStdin, relativeTime, table, terminalSafe } from './io';
 import { out, outRaw, printJson, say } from './output';
 import { commandOutcome } from './commands/context';
 import { registerApiCommand } from './commands/api';
+import { registerDoctorCommand } from './commands/doctor';
 import { registerExecCommand } from './commands/exec';
 import { sweepStaleHeaderDirs } from './commands/header-files';
 import { registerImportCommand } from './commands/import';
@@ -91,7 +93,7 @@ export function buildProgram(): Command {
   program
     .name('tokentray')
     .description('Fresh OAuth tokens for your work accounts, kept in the OS keychain.')
-    .version('0.1.0')
+    .version(TOKENTRAY_VERSION)
     .showSuggestionAfterError(true)
     .configureOutput({
       writeErr: (s) => process.stderr.write(terminalSafe(s)),
@@ -501,6 +503,7 @@ export function buildProgram(): Command {
   registerExecCommand(program, { getCore });
   registerImportCommand(program, { getCore });
   registerApiCommand(program, { getCore });
+  registerDoctorCommand(program);
 
   return program;
 }
