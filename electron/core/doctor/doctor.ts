@@ -138,13 +138,14 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     const summary = provider === null ? null : toSummary(meta, provider, now);
     const status = summary?.status ?? 'error';
     const statusDetail =
-      summary?.statusDetail ??
-      `The provider "${meta.provider}" is no longer set up; add it again or disconnect this account.`;
+      summary === null
+        ? `The provider "${meta.provider}" is no longer set up; add it again or disconnect this account.`
+        : summary.statusDetail;
     const wantsRefresh = provider !== null && canRefresh(meta, provider);
     // Why a refresh could not happen now, in the order a user would fix them; with the exit code it earns.
     let blocked: { message: string; exitCode: 1 | 3 | null } | null = null;
-    if (status === 'reconnect') blocked = { message: statusDetail, exitCode: 3 };
-    else if (status === 'error') blocked = { message: statusDetail, exitCode: 1 };
+    if (status === 'reconnect') blocked = { message: statusDetail ?? 'Reconnect this account.', exitCode: 3 };
+    else if (status === 'error') blocked = { message: statusDetail ?? 'This account is in error.', exitCode: 1 };
     else if (provider !== null && !configured.has(provider.id))
       blocked = {
         message: `${provider.name} is not set up on this machine; run \`tokentray provider set ${provider.id} …\` (or \`store use\` the shared store that has it).`,
@@ -157,7 +158,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
         exitCode: 3,
       };
     else if (store.failure !== null) blocked = { message: 'The store in use does not answer (above).', exitCode: null };
-    else if (!wantsRefresh && status === 'expired') blocked = { message: statusDetail, exitCode: 3 };
+    else if (!wantsRefresh && status === 'expired')
+      blocked = { message: statusDetail ?? 'The token has expired; reconnect this account.', exitCode: 3 };
     if (blocked?.exitCode)
       problems.push({ exitCode: blocked.exitCode, where: `account ${meta.label}`, message: blocked.message });
     accounts.push({
