@@ -1,13 +1,16 @@
 /**
- * Runs one connect or refresh with the real core, keychain and emulator, and
+ * Runs one connect or refresh with the real core, store (keychain or file store) and emulator, and
  * kills itself with SIGKILL at the step named by CRASH_STEP — the way a power
  * cut or `kill -9` would. Bundled and started by crash-consistency.test.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { createHttpClient, type HttpClient } from '../../electron/core/http/client';
 import { BUILTIN_PROVIDERS } from '../../electron/core/providers/builtin';
 import { TokentrayCore } from '../../electron/core/service';
+import { FileSecretStore } from '../../electron/core/store/file-store';
+import { readKeyFile } from '../../electron/core/store/team-key';
 import { KeytarSecretStore } from '../../electron/core/vault/keytar-store';
 import type { SecretStore } from '../../electron/core/vault/secret-store';
 
@@ -17,14 +20,31 @@ const die = (): never => {
   throw new Error('unreachable');
 };
 
-const keychain = new KeytarSecretStore(process.env['TOKENTRAY_KEYCHAIN_SERVICE']!);
+/** The store the product would use here: the keychain, or the encrypted file store (CRASH_STORE=file). */
+function productStore(): SecretStore {
+  if (process.env['CRASH_STORE'] !== 'file') return new KeytarSecretStore(process.env['TOKENTRAY_KEYCHAIN_SERVICE']!);
+  const keyFile = process.env['CRASH_KEY_FILE']!;
+  return new FileSecretStore(process.env['TOKENTRAY_HOME']!, readKeyFile(keyFile), () => keyFile);
+}
+
+const inStore = productStore();
 const store: SecretStore = {
-  get: (k) => keychain.get(k),
-  delete: (k) => keychain.delete(k),
-  keys: () => keychain.keys(),
+  get: (k) => inStore.get(k),
+  delete: (k) => inStore.delete(k),
+  keys: () => inStore.keys(),
   set: async (k, v) => {
-    await keychain.set(k, v);
-    if (step === 'after-keychain-write' && k.startsWith('account:')) die();
+    if (step === 'during-secret-write' && k.startsWith('account:')) {
+      // The file store's write dies before its rename: a torn temp file (ciphertext-like, never the
+      // tokens) is left beside the item, which still holds the previous version.
+      const dir = join(process.env['TOKENTRAY_HOME']!, 'secrets');
+      await fs.writeFile(
+        join(dir, `.${process.pid}.crash.tmp`),
+        `{"version":2,"nonce":"${randomBytes(9).toString('base64')}`,
+      );
+      die();
+    }
+    await inStore.set(k, v);
+    if (step === 'after-secret-write' && k.startsWith('account:')) die();
   },
 };
 
