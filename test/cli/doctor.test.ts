@@ -2,6 +2,7 @@
 // then with no D-Bus at all, a folder other users can write to, and an account whose grant died.
 // Every run's output is searched for the tokens the provider issued and the client secret.
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,23 @@ describe('tokentray doctor', () => {
     expect(human.code).toBe(5);
     expect(human.stdout).toMatch(/Keychain\s+absent/);
     expect(human.stdout).toMatch(/problem.*\(exit 5\)/);
+  });
+
+  it('a session bus that never answers: the probe is given up (no-answer) and doctor exits 5', async () => {
+    // A socket that accepts D-Bus's connection and then says nothing, as a wedged bus or daemon would.
+    const socketPath = join(home, 'silent-bus.sock');
+    const held: Socket[] = [];
+    const bus = createServer((socket) => held.push(socket.on('data', () => undefined)));
+    await new Promise<void>((resolve) => bus.listen(socketPath, resolve));
+    try {
+      const { code, report } = await doctor({ DBUS_SESSION_BUS_ADDRESS: `unix:path=${socketPath}` });
+      expect(code).toBe(5);
+      expect(report.keychain.state).toBe('no-answer');
+      expect(report.keychain.detail).toMatch(/did not answer within 8 s/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => bus.close(() => resolve()));
+    }
   });
 
   it('flags a lock folder other users can write to (exit 1) and is clean again once it is 0700', async () => {

@@ -94,6 +94,14 @@ describe('a locked keychain', () => {
     expect(plainLocked.stdout).toBe('');
     expect(plainLocked.stderr).toMatch(/unlock/);
     expect(plainLocked.stderr).not.toContain(token);
+    // doctor names the state and exits 5, as every command that needs the keychain does now.
+    const doctor = await cli(['doctor', '--json']);
+    expect(doctor.code).toBe(5);
+    expect(JSON.parse(doctor.stdout)).toMatchObject({
+      keychain: { state: 'locked', detail: expect.stringMatching(/locked/) },
+      store: { kind: 'local', answers: false },
+    });
+    expect(doctor.stdout + doctor.stderr).not.toContain(token);
     const connectLocked = await cli(['connect', 'amocrm', '--token-stdin'], `${token}\n`);
     expect(connectLocked.code).toBe(5);
     // The account is still listed from its metadata, not dropped.
