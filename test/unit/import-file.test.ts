@@ -3,6 +3,7 @@ import {
   existsSync,
   linkSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
