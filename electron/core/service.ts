@@ -16,7 +16,7 @@ import { discoverProvider } from './providers/discovery';
 import { summarizeProvider } from './providers/provider-summary';
 import { ProviderRegistry, safeProviderId } from './providers/registry';
 import type { ProviderConfig, ProviderDefinition } from './providers/types';
-import type { AccountLocks } from './refresh/account-locks';
+import { fileAccountLocks, scopedAccountLocks, type AccountLocks } from './refresh/account-locks';
 import { Refresher } from './refresh/refresher';
 import type {
   AccountsListener,
@@ -42,7 +42,10 @@ export interface CoreOptions {
   demoBaseUrl: () => Promise<string>;
   closeDemo?: () => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
-  /** The account lock that goes with `store`: a shared store brings its own; lock files otherwise. */
+  /**
+   * The account lock that goes with `store`: a shared store brings its own; otherwise lock files,
+   * keyed on `store.lockScope` when it has one (the keychain), else under the state directory.
+   */
   locks?: AccountLocks;
   /** A shared store's change feed (PostgreSQL LISTEN): which account another machine changed, and whether the store answers. */
   sharedFeed?: SharedFeed;
@@ -95,7 +98,15 @@ export class TokentrayCore implements TokentrayService {
       demoBaseUrl: o.demoBaseUrl,
       demoEnabled: () => this.demoEnabled(),
     });
-    this.repo = new AccountRepository(this.metadata, this.vault, o.clock, this.metadata.locksDir, o.locks);
+    // The lock follows the secrets: a keychain service is shared by every process of this user
+    // whatever its state directory (cron, `sudo -u`, systemd units), so its lock is keyed on the
+    // service in a per-user folder; stores without a scope lock beside them in the state directory.
+    const locks =
+      o.locks ??
+      (o.store.lockScope !== undefined
+        ? scopedAccountLocks(o.store.lockScope)
+        : fileAccountLocks(this.metadata.locksDir));
+    this.repo = new AccountRepository(this.metadata, this.vault, o.clock, this.metadata.locksDir, locks);
     const onChange = (): void => this.emitAccounts();
     this.refresher = new Refresher({
       repo: this.repo,
@@ -103,7 +114,7 @@ export class TokentrayCore implements TokentrayService {
       http: o.http,
       clock: o.clock,
       locksDir: this.metadata.locksDir,
-      locks: o.locks,
+      locks,
       sleep: o.sleep,
       onChange,
     });

@@ -1,4 +1,13 @@
-import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -260,6 +269,41 @@ describe('tokentray import', () => {
     expect(left.every((b) => b === 0)).toBe(true);
     const token = await cli(['token', 'gina']);
     expect(token.code).toBe(0);
+  });
+
+  it('--remove-file on a symbolic link imports the token but keeps the link and the file it points to, untouched, and exits 1 saying why', async () => {
+    const text = JSON.stringify(await amoTokenResponse('carol'));
+    const target = write('real-tokens.json', text);
+    const link = join(files, 'tokens-link.json');
+    symlinkSync(target, link);
+    const r = await cli(['import', 'amocrm', link, '--label', 'hana', '--remove-file', '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/is a symbolic link, so it was kept and the file it points to was not touched/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ label: 'hana', fileRemoved: false });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(text);
+    expect((await cli(['token', 'hana'])).code).toBe(0);
+  });
+
+  it('--remove-file keeps a file the old cron job rewrote while the import was checking the token, with the new tokens intact', async () => {
+    const path = write('tokens-ines.json', JSON.stringify(await amoTokenResponse('carol')));
+    // The old job rotates the tokens and writes the new pair in place while Tokentray asks amoCRM who this is.
+    const rotated = JSON.stringify(await amoTokenResponse('carol'));
+    amo.setApiHook(() => {
+      amo.setApiHook(null);
+      writeFileSync(path, rotated);
+    });
+    try {
+      const r = await cli(['import', 'amocrm', path, '--label', 'ines', '--remove-file']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        /changed after it was read .* so it was kept with what it holds now; stop that program and import the file again/,
+      );
+      expect(r.stderr).toMatch(/Imported amoCRM: "ines"/);
+    } finally {
+      amo.setApiHook(null);
+    }
+    expect(readFileSync(path, 'utf8')).toBe(rotated);
   });
 
   it('reads the formats exactly', () => {

@@ -79,6 +79,8 @@ export interface EmulatorHandle {
    * stop or kill the requesting process there.
    */
   setTokenHooks(hooks: TokenHooks): void;
+  /** Runs before an API request is answered (its path given): tests act while a client waits for it. */
+  setApiHook(hook: ((path: string) => Promise<void> | void) | null): void;
   close(): Promise<void>;
 }
 
@@ -219,6 +221,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   }
 
   let hooks: TokenHooks = {};
+  let apiHook: ((path: string) => Promise<void> | void) | null = null;
 
   async function token(req: EmulatorRequest): Promise<EmulatorReply> {
     await hooks.before?.(req.fields['grant_type'] ?? '');
@@ -574,7 +577,10 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     }
     if (req.url.pathname === '/oauth') return authorize(req);
     if (req.url.pathname === '/oauth2/access_token' && req.method === 'POST') return token(req);
-    if (req.url.pathname.startsWith('/api/v4/')) return api(req);
+    if (req.url.pathname.startsWith('/api/v4/')) {
+      const hook = apiHook;
+      return hook ? Promise.resolve(hook(req.url.pathname)).then(() => api(req)) : api(req);
+    }
     throw new HttpFailure(404, { title: 'Not Found', status: 404 });
   });
 
@@ -630,6 +636,9 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     issuedTokens: () => book.issued,
     setTokenHooks: (next) => {
       hooks = next;
+    },
+    setApiHook: (next) => {
+      apiHook = next;
     },
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),

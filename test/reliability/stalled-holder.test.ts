@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeLockDir } from '../../electron/core/refresh/lock-dir';
 import { HttpFailure } from '../fakes/emulator-kit';
 import { startAmocrmEmulator, type EmulatorHandle } from '../fakes/amocrm-emulator';
 import { amocrmSetArgs, runCli, startCli, type CliResult } from '../support/cli';
@@ -75,6 +76,7 @@ afterAll(async () => {
   await t.cleanup();
   await emu.close();
   rmSync(home, { recursive: true, force: true });
+  rmSync(await storeLockDir(`keychain:${service}`), { recursive: true, force: true });
 });
 
 /**
@@ -133,7 +135,9 @@ describe('a stalled or dead lock holder (real processes, single-use refresh toke
     });
     expect((await a.done).code).toBe(-1);
     emu.setTokenHooks({});
-    expect(existsSync(join(home, 'locks', `${accountId}.lock`)), 'the dead holder left its lock').toBe(true);
+    // The keychain's lock lives in the per-user folder keyed on the service, not under the state directory.
+    const lockFile = join(await storeLockDir(`keychain:${service}`), `${accountId}.lock`);
+    expect(existsSync(lockFile), 'the dead holder left its lock').toBe(true);
     const began = Date.now();
     const b = await start(['token', accountId], { TOKENTRAY_LOCK_WAIT_MS: '60000' }).done;
     expect(b.code, b.stderr).toBe(0);

@@ -1,31 +1,17 @@
-import { open, readFile, stat, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseTokenFile } from '../../core/connect/token-file';
 import { TokentrayError } from '../../core/errors';
+import type { AccountSummary } from '../../shared/models';
 import { relativeTime } from '../io';
 import { printJson, say } from '../output';
-import type { CliContext } from './context';
+import { commandOutcome, type CliContext } from './context';
+import { ImportFile } from './import-file';
 
 /**
  * `tokentray import <provider> <file>`: moves a token file an older tool left
  * behind (a cron job's amoCRM tokens.json, TickTick's .token-oauth, …) into the
  * keychain, after the provider confirms the token, and can shred the file.
  */
-
-/** Overwrites the file's bytes in place (fsynced), then deletes it. */
-export async function shredFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const { size } = await handle.stat();
-    const zeros = Buffer.alloc(Math.min(size, 1024 * 1024));
-    for (let offset = 0; offset < size; offset += zeros.length)
-      await handle.write(zeros, 0, Math.min(zeros.length, size - offset), offset);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await unlink(path);
-}
 
 export function registerImportCommand(program: Command, ctx: CliContext): void {
   program
@@ -43,11 +29,10 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
         path: string,
         opts: { host?: string; label?: string; removeFile?: boolean; json?: boolean },
       ) => {
-        let text: string;
-        let writtenAt: number;
+        let source: ImportFile;
         try {
-          writtenAt = (await stat(path)).mtimeMs;
-          text = await readFile(path, 'utf8');
+          // One handle for the read and, with --remove-file, the removal (import-file.ts says why).
+          source = await ImportFile.open(path, { forRemoval: opts.removeFile === true });
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
           throw new TokentrayError(
@@ -55,24 +40,34 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
             `Cannot read "${path.slice(0, 200)}" (${code}); give the token file's path.`,
           );
         }
-        const file = parseTokenFile(text, writtenAt);
-        const core = await ctx.getCore();
-        const account = await core.importTokens(providerId, file, {
-          issuedAt: writtenAt,
-          ...(opts.label ? { label: opts.label } : {}),
-          ...(opts.host ? { host: opts.host } : {}),
-        });
-        // Only shred the plaintext once the keychain demonstrably holds the same token.
-        const stored = await core.repo.load(account.id);
-        const held = stored.secret.tokens.accessToken === file.accessToken;
         let removed = false;
-        if (opts.removeFile) {
-          if (!held)
-            throw new TokentrayError('INTERNAL', 'The keychain does not hold the imported token; the file was kept.');
-          await shredFile(path);
-          removed = true;
+        /** Why the file asked to be removed was kept (the import itself succeeded). */
+        let kept: string | null = null;
+        let account: AccountSummary;
+        let refresh: boolean;
+        try {
+          const file = parseTokenFile(source.text, source.writtenAt);
+          const core = await ctx.getCore();
+          account = await core.importTokens(providerId, file, {
+            issuedAt: source.writtenAt,
+            ...(opts.label ? { label: opts.label } : {}),
+            ...(opts.host ? { host: opts.host } : {}),
+          });
+          // Only shred the plaintext once the keychain demonstrably holds the same token.
+          const stored = await core.repo.load(account.id);
+          refresh = stored.secret.tokens.refreshToken !== null;
+          if (opts.removeFile) {
+            kept =
+              stored.secret.tokens.accessToken === file.accessToken
+                ? await source.remove()
+                : `The keychain does not hold the token from ${path}, so the file was kept.`;
+            removed = kept === null;
+          }
+        } finally {
+          await source.close();
         }
-        const refresh = stored.secret.tokens.refreshToken !== null;
+        // The account is imported, but a file the user asked to be removed still holds the token.
+        if (kept !== null) commandOutcome.exitCode = 1;
         if (opts.json) {
           printJson({
             id: account.id,
@@ -81,6 +76,7 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
             expiresAt: account.expiresAt,
             hasRefreshToken: refresh,
             fileRemoved: removed,
+            ...(kept !== null ? { fileKept: kept } : {}),
           });
         }
         const expiry =
@@ -104,7 +100,9 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
         say(
           removed
             ? `The file ${path} was overwritten and deleted.`
-            : `The file ${path} still holds the token in plain text; delete it (or run the import again with --remove-file).`,
+            : kept !== null
+              ? `tokentray: ${kept} It still holds the token in plain text.`
+              : `The file ${path} still holds the token in plain text; delete it (or run the import again with --remove-file).`,
         );
         say(
           `Scripts now ask for it with \`tokentray token ${account.label}\`, \`tokentray exec\` or \`tokentray api\`.`,

@@ -167,6 +167,11 @@ export interface AccountLockOptions {
   /** Patience for a live holder; defaults to lockWaitMs(). */
   waitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Re-creates `locksDir` when it has gone (a cleaned /tmp); a plain 0700 mkdir by default. A
+   * folder in a place other users can write re-checks its owner here (lock-dir.ts).
+   */
+  ensureDir?: () => Promise<unknown>;
 }
 
 export async function withAccountLock<T>(
@@ -191,7 +196,7 @@ export async function withAccountLock<T>(
       created = await tryCreate(path, me);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await fs.mkdir(locksDir, { recursive: true, mode: 0o700 });
+      await (options.ensureDir ?? (() => fs.mkdir(locksDir, { recursive: true, mode: 0o700 })))();
       continue;
     }
     if (created) break;

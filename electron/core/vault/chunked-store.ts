@@ -52,6 +52,10 @@ export class ChunkedSecretStore implements SecretStore {
     private readonly maxBytes: number,
   ) {}
 
+  get lockScope(): string | undefined {
+    return this.inner.lockScope;
+  }
+
   private chunkKey(key: string, generation: string, index: number): string {
     return `${key}#${generation}#${index}`;
   }

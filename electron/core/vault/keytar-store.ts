@@ -40,7 +40,12 @@ function oneAtATime<T>(call: () => Promise<T>): Promise<T> {
 export class KeytarSecretStore implements SecretStore {
   private keytar: Keytar | null = null;
 
-  constructor(private readonly service: string) {}
+  readonly lockScope: string;
+
+  constructor(private readonly service: string) {
+    // Every process of this user on this service shares the items, so it shares their locks.
+    this.lockScope = `keychain:${service}`;
+  }
 
   private load(): Keytar {
     if (this.keytar) return this.keytar;
