@@ -11,6 +11,8 @@ import { canRefresh, refreshDueAt, toSummary } from './accounts/account-status';
 import { pinnedAccountContext } from './accounts/pinned-context';
 import { ConnectService } from './connect/connect-service';
 import type { TokenFile } from './connect/token-file';
+import { IdTokenVerifier } from './oauth/id-token-signature';
+import { FileJwksStore } from './oauth/jwks-cache';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
 import { summarizeProvider } from './providers/provider-summary';
@@ -97,6 +99,12 @@ export class TokentrayCore implements TokentrayService {
     });
     this.repo = new AccountRepository(this.metadata, this.vault, o.clock, this.metadata.locksDir, o.locks);
     const onChange = (): void => this.emitAccounts();
+    // One key cache for every process on this state folder: see oauth/jwks-cache.ts.
+    const idTokens = new IdTokenVerifier({
+      http: o.http,
+      store: new FileJwksStore(join(this.metadata.cacheDir, 'jwks')),
+      clock: o.clock,
+    });
     this.refresher = new Refresher({
       repo: this.repo,
       registry: this.registry,
@@ -106,6 +114,7 @@ export class TokentrayCore implements TokentrayService {
       locks: o.locks,
       sleep: o.sleep,
       onChange,
+      idTokens,
     });
     this.connect = new ConnectService({
       registry: this.registry,
@@ -115,6 +124,7 @@ export class TokentrayCore implements TokentrayService {
       clock: o.clock,
       onChange,
       onProgress: (attemptId, provider, phase) => this.events.emit('progress', { attemptId, provider, phase }),
+      idTokens,
     });
     this.taskService = new TaskService({
       repo: this.repo,

@@ -10,6 +10,7 @@ import { toSummary } from '../accounts/account-status';
 import { isHostName, parseCallback, validateCallback } from '../oauth/callback';
 import { jwtExpiry } from '../oauth/jwt';
 import { newAuthorizationSecrets, statesEqual } from '../oauth/pkce';
+import type { IdTokenVerifier } from '../oauth/id-token-signature';
 import { exchangeToken } from '../oauth/token-exchange';
 import { expiryFrom } from '../refresh/refresher';
 import type { ProviderRegistry } from '../providers/registry';
@@ -38,6 +39,8 @@ export interface ConnectServiceOptions {
   clock: Clock;
   onProgress(attemptId: string, provider: string, phase: ConnectPhase): void;
   onChange(): void;
+  /** ID token signatures against the providers' keys; a per-process key cache without it. */
+  idTokens?: IdTokenVerifier;
 }
 
 /** A redirect URI the loopback listener can serve: http on 127.0.0.1 or localhost. */
@@ -440,6 +443,7 @@ export class ConnectService {
         nonce: pending?.nonce ?? null,
       },
       this.o.clock.now(),
+      this.o.idTokens,
     );
     const issuedAt = this.o.clock.now();
     const tokens: StoredTokens = {
@@ -458,6 +462,7 @@ export class ConnectService {
       tokens,
       workspaces: [],
       extra: {},
+      idTokenSubject: response.idTokenSubject ?? null,
     });
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,
