@@ -192,14 +192,18 @@ export class ConnectService {
       issuer: ctx.endpoints.issuer,
       issRequired: ctx.config.generic?.issParameterSupported ?? false,
     });
-    const summary = await this.finish(provider, { ...ctx, redirectUri: live.pending.redirectUri }, live.pending, {
-      code: callback.code,
-      codeVerifier: live.pending.codeVerifier,
-      host: callback.referer,
-      label: live.pending.label,
-    });
-    await this.o.vault.deletePending(provider.id).catch(() => undefined);
-    return summary;
+    try {
+      return await this.finish(provider, { ...ctx, redirectUri: live.pending.redirectUri }, live.pending, {
+        code: callback.code,
+        codeVerifier: live.pending.codeVerifier,
+        host: callback.referer,
+        label: live.pending.label,
+      });
+    } finally {
+      // The code went to the token endpoint: whatever its answer, this sign-in cannot be finished
+      // again, so a refused one (an ID token that failed its checks) leaves nothing in the keychain.
+      await this.o.vault.deletePending(provider.id).catch(() => undefined);
+    }
   }
 
   /** A deep link (tokentray://…) for whichever attempt is waiting; false when none is. */

@@ -66,7 +66,7 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
         if (idTokenSubject !== null && body['sub'] !== idTokenSubject) {
           throw new TokentrayError(
             'TOKEN_RESPONSE_INVALID',
-            `${meta.name}'s userinfo answer names another user than its ID token (the sub claims differ), so Tokentray stored nothing; connect again, and if this repeats, check the provider.`,
+            `${meta.name}'s userinfo answer names another user than its ID token (the sub claims differ), so Tokentray refused it. Nothing was stored; connect again, and if this repeats, check the provider.`,
           );
         }
         if (typeof body['sub'] === 'string') {
