@@ -80,7 +80,9 @@ export class IdTokenVerifier {
       return;
     }
     if (source.jwksUri === null) {
-      throw new IdTokenSignatureError("the provider publishes no signing keys (no jwks_uri) to check the ID token's signature");
+      throw new IdTokenSignatureError(
+        "the provider publishes no signing keys (no jwks_uri) to check the ID token's signature",
+      );
     }
     const uri = source.jwksUri;
     let keys = await this.o.store.read(uri);

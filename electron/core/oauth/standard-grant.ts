@@ -225,7 +225,9 @@ export async function standardGrant(
     if (grant.kind === 'refresh_token' && subject !== undefined && grant.subject && subject !== grant.subject) {
       throw new IdTokenSignatureError("the refreshed ID token names another user (its sub is not this account's)");
     }
-    return { tokens: { ...toTokenResponse(result, raw), ...(subject !== undefined ? { idTokenSubject: subject } : {}) } };
+    return {
+      tokens: { ...toTokenResponse(result, raw), ...(subject !== undefined ? { idTokenSubject: subject } : {}) },
+    };
   } catch (error) {
     throw unusableAnswer(raw, error, grant.kind);
   }
