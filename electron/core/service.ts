@@ -11,6 +11,8 @@ import { canRefresh, refreshDueAt, toSummary } from './accounts/account-status';
 import { pinnedAccountContext } from './accounts/pinned-context';
 import { ConnectService } from './connect/connect-service';
 import type { TokenFile } from './connect/token-file';
+import { IdTokenVerifier } from './oauth/id-token-signature';
+import { FileJwksStore } from './oauth/jwks-cache';
 import { decodeJwt } from './oauth/jwt';
 import { discoverProvider } from './providers/discovery';
 import { summarizeProvider } from './providers/provider-summary';
@@ -108,6 +110,12 @@ export class TokentrayCore implements TokentrayService {
         : fileAccountLocks(this.metadata.locksDir));
     this.repo = new AccountRepository(this.metadata, this.vault, o.clock, this.metadata.locksDir, locks);
     const onChange = (): void => this.emitAccounts();
+    // One key cache for every process on this state folder: see oauth/jwks-cache.ts.
+    const idTokens = new IdTokenVerifier({
+      http: o.http,
+      store: new FileJwksStore(join(this.metadata.cacheDir, 'jwks')),
+      clock: o.clock,
+    });
     this.refresher = new Refresher({
       repo: this.repo,
       registry: this.registry,
@@ -117,6 +125,7 @@ export class TokentrayCore implements TokentrayService {
       locks,
       sleep: o.sleep,
       onChange,
+      idTokens,
     });
     this.connect = new ConnectService({
       registry: this.registry,
@@ -126,6 +135,7 @@ export class TokentrayCore implements TokentrayService {
       clock: o.clock,
       onChange,
       onProgress: (attemptId, provider, phase) => this.events.emit('progress', { attemptId, provider, phase }),
+      idTokens,
     });
     this.taskService = new TaskService({
       repo: this.repo,

@@ -14,6 +14,8 @@ let other: Server;
 let base: string;
 let otherBase: string;
 const cores: TestCore[] = [];
+/** The User-Agent of every discovery request the server saw. */
+const agents: string[] = [];
 
 function listen(s: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -34,7 +36,12 @@ function doc(issuer: string): string {
 beforeAll(async () => {
   server = createServer((req, res) => {
     const path = req.url ?? '/';
-    if (path === '/o/.well-known/openid-configuration') {
+    agents.push(req.headers['user-agent'] ?? '');
+    if (path === '/huge/.well-known/openid-configuration') {
+      // A "document" far larger than any discovery document: the client must stop reading it.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"issuer":"${base}/huge","padding":"${'x'.repeat(3 * 1024 * 1024)}"}`);
+    } else if (path === '/o/.well-known/openid-configuration') {
       res.writeHead(301, { location: '/o/.well-known/openid-configuration/' }).end();
     } else if (path === '/o/.well-known/openid-configuration/') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(doc(`${base}/o`));
@@ -91,6 +98,20 @@ describe('generic provider discovery against servers with their own spelling', (
     expect(err).toBeInstanceOf(TokentrayError);
     expect((err as TokentrayError).message).toMatch(/redirects to http:\/\/127\.0\.0\.1:\d+, another server/);
     expect(await t.core.metadata.readProvider('away')).toBeNull();
+  });
+
+  it("is fetched by Tokentray's HTTP client: its User-Agent, and a cap on the body", async () => {
+    const t = core();
+    agents.length = 0;
+    await t.core.addGenericProvider({ name: 'agent', issuer: `${base}/o`, clientId: 'c1' });
+    expect(agents.length).toBeGreaterThan(0);
+    for (const agent of agents) expect(agent).toMatch(/^Tokentray\//);
+    const err = await t.core
+      .addGenericProvider({ name: 'huge', issuer: `${base}/huge`, clientId: 'c1' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokentrayError);
+    expect((err as TokentrayError).message).toMatch(/larger than 1 MiB/);
+    expect(await t.core.metadata.readProvider('huge')).toBeNull();
   });
 
   it('keeps a fixed-port redirect URI given with provider add', async () => {

@@ -10,6 +10,7 @@ import { toSummary } from '../accounts/account-status';
 import { isHostName, parseCallback, validateCallback } from '../oauth/callback';
 import { jwtExpiry } from '../oauth/jwt';
 import { newAuthorizationSecrets, statesEqual } from '../oauth/pkce';
+import type { IdTokenVerifier } from '../oauth/id-token-signature';
 import { exchangeToken } from '../oauth/token-exchange';
 import { expiryFrom } from '../refresh/refresher';
 import type { ProviderRegistry } from '../providers/registry';
@@ -38,6 +39,8 @@ export interface ConnectServiceOptions {
   clock: Clock;
   onProgress(attemptId: string, provider: string, phase: ConnectPhase): void;
   onChange(): void;
+  /** ID token signatures against the providers' keys; a per-process key cache without it. */
+  idTokens?: IdTokenVerifier;
 }
 
 /** A redirect URI the loopback listener can serve: http on 127.0.0.1 or localhost. */
@@ -189,14 +192,18 @@ export class ConnectService {
       issuer: ctx.endpoints.issuer,
       issRequired: ctx.config.generic?.issParameterSupported ?? false,
     });
-    const summary = await this.finish(provider, { ...ctx, redirectUri: live.pending.redirectUri }, live.pending, {
-      code: callback.code,
-      codeVerifier: live.pending.codeVerifier,
-      host: callback.referer,
-      label: live.pending.label,
-    });
-    await this.o.vault.deletePending(provider.id).catch(() => undefined);
-    return summary;
+    try {
+      return await this.finish(provider, { ...ctx, redirectUri: live.pending.redirectUri }, live.pending, {
+        code: callback.code,
+        codeVerifier: live.pending.codeVerifier,
+        host: callback.referer,
+        label: live.pending.label,
+      });
+    } finally {
+      // The code went to the token endpoint: whatever its answer, this sign-in cannot be finished
+      // again, so a refused one (an ID token that failed its checks) leaves nothing in the keychain.
+      await this.o.vault.deletePending(provider.id).catch(() => undefined);
+    }
   }
 
   /** A deep link (tokentray://…) for whichever attempt is waiting; false when none is. */
@@ -440,6 +447,7 @@ export class ConnectService {
         nonce: pending?.nonce ?? null,
       },
       this.o.clock.now(),
+      this.o.idTokens,
     );
     const issuedAt = this.o.clock.now();
     const tokens: StoredTokens = {
@@ -458,6 +466,7 @@ export class ConnectService {
       tokens,
       workspaces: [],
       extra: {},
+      idTokenSubject: response.idTokenSubject ?? null,
     });
     const meta = await this.o.repo.upsertFromIdentity({
       provider: provider.id,

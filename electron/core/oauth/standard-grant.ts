@@ -3,6 +3,8 @@ import { isLoopbackHostname } from '../../shared/endpoint-url';
 import { TokenAnswerRejected, refreshTokenOf, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
 import type { Grant, ProviderContext, StandardTokenEndpoint, TokenResponse } from '../providers/types';
+import { IdTokenSignatureError, IdTokenVerifier, type IdTokenKeySource } from './id-token-signature';
+import { MemoryJwksStore } from './jwks-cache';
 
 /**
  * Token requests of providers that follow RFC 6749 (generic OIDC, the demo, TickTick) go through
@@ -129,12 +131,48 @@ function requestOptions(
   };
 }
 
-/** One authorization-code or refresh grant at a standard token endpoint. */
+/** Keys kept per process when the caller brings no verifier of its own (tests of one exchange). */
+const processJwks = new MemoryJwksStore();
+
+/**
+ * Where a discovered provider's ID tokens are checked against: its `jwks_uri`, its signing
+ * algorithms (RS256 when the document listed none, OpenID Connect Discovery 1.0 §3), and the
+ * client secret for HS*. Providers added before the `jwks_uri` was kept read it from their
+ * discovery document again, once per token answer.
+ */
+async function keySource(http: HttpClient, ctx: ProviderContext): Promise<IdTokenKeySource | null> {
+  const generic = ctx.config.generic;
+  if (!generic) return null;
+  let jwksUri = generic.jwksUri;
+  if (jwksUri === undefined) {
+    const { discoverProvider } = await import('../providers/discovery');
+    try {
+      jwksUri = (await discoverProvider(http, generic.name, generic.issuer, generic.scopes, null)).jwksUri ?? null;
+    } catch {
+      throw new IdTokenSignatureError(
+        `the provider's discovery document could not be read to find its signing keys`,
+        true,
+      );
+    }
+  }
+  return {
+    jwksUri,
+    algorithms: generic.idTokenSigningAlgs?.length ? generic.idTokenSigningAlgs : ['RS256'],
+    clientSecret: ctx.clientSecret,
+  };
+}
+
+/**
+ * One authorization-code or refresh grant at a standard token endpoint. An ID token in a 2xx
+ * answer from a discovered (OpenID Connect) provider has its signature checked by `idTokens`
+ * before oauth4webapi checks its claims.
+ */
 export async function standardGrant(
   http: HttpClient,
   ctx: ProviderContext,
   grant: Grant,
   endpoint: StandardTokenEndpoint,
+  idTokens: IdTokenVerifier = new IdTokenVerifier({ http, store: processJwks, clock: { now: () => Date.now() } }),
 ): Promise<GrantOutcome> {
   const as = authorizationServer(ctx);
   const client: oauth.Client = { client_id: ctx.config.clientId };
@@ -166,6 +204,11 @@ export async function standardGrant(
     return { refused: sent.last ?? { status: response.status, headers: {}, body: null } };
   const raw = sent.last.body;
   try {
+    const idToken = idTokenOf(raw);
+    if (idToken !== null) {
+      const source = await keySource(http, ctx);
+      if (source !== null) await idTokens.verify(idToken, source);
+    }
     const result =
       grant.kind === 'authorization_code'
         ? await oauth.processAuthorizationCodeResponse(
@@ -177,14 +220,26 @@ export async function standardGrant(
             grant.nonce && hasIdToken(raw) ? { expectedNonce: grant.nonce } : undefined,
           )
         : await oauth.processRefreshTokenResponse(as, client, response);
-    return { tokens: toTokenResponse(result, raw) };
+    const subject = oauth.getValidatedIdTokenClaims(result)?.sub;
+    // OpenID Connect Core 1.0 §12.2: a refreshed ID token names the same End-User as the first one.
+    if (grant.kind === 'refresh_token' && subject !== undefined && grant.subject && subject !== grant.subject) {
+      throw new IdTokenSignatureError("the refreshed ID token names another user (its sub is not this account's)");
+    }
+    return {
+      tokens: { ...toTokenResponse(result, raw), ...(subject !== undefined ? { idTokenSubject: subject } : {}) },
+    };
   } catch (error) {
-    throw unusableAnswer(raw, error);
+    throw unusableAnswer(raw, error, grant.kind);
   }
 }
 
 function hasIdToken(raw: unknown): boolean {
   return !!raw && typeof raw === 'object' && (raw as Record<string, unknown>)['id_token'] !== undefined;
+}
+
+function idTokenOf(raw: unknown): string | null {
+  const value = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['id_token'] : undefined;
+  return typeof value === 'string' ? value : null;
 }
 
 function toTokenResponse(result: oauth.TokenEndpointResponse, raw: unknown): TokenResponse {
@@ -204,25 +259,44 @@ function toTokenResponse(result: oauth.TokenEndpointResponse, raw: unknown): Tok
 /**
  * A 2xx answer that is not a usable token response. The server answered 2xx, so a rotating one has
  * already spent the refresh token it was sent: the error carries the new one from the raw body
- * (TokenAnswerRejected), and it is not retried with the old one. oauth4webapi's error is not kept
- * as the cause: it carries the response body, tokens included.
+ * (TokenAnswerRejected), and it is not retried with the old one. That holds for every relying-party
+ * check of the ID token too (signature, keys that cannot be fetched, claims): each is
+ * TOKEN_RESPONSE_INVALID, never a retryable outage that would send the spent refresh token again.
+ * At connect nothing is stored, whatever the answer carried. oauth4webapi's error is not kept as
+ * the cause: it carries the response body, tokens included.
  */
-function unusableAnswer(raw: unknown, cause: unknown): TokenAnswerRejected {
+function unusableAnswer(raw: unknown, cause: unknown, kind: Grant['kind']): TokenAnswerRejected {
   if (!raw || typeof raw !== 'object') {
     return new TokenAnswerRejected(
       'The provider answered the token request with something that is not JSON; try again later.',
       null,
     );
   }
-  const salvaged = refreshTokenOf(raw);
-  const kept = salvaged ? ' The new refresh token it sent is stored, so the next try uses it.' : '';
+  const salvaged = kind === 'refresh_token' ? refreshTokenOf(raw) : null;
+  const kept =
+    kind === 'authorization_code'
+      ? ' Nothing was stored; connect again.'
+      : salvaged
+        ? ' The new refresh token it sent is stored, so the next try uses it.'
+        : '';
   const accessToken = (raw as Record<string, unknown>)['access_token'];
   if (typeof accessToken !== 'string' || accessToken === '') {
     return new TokenAnswerRejected(`The provider answered the token request without an access token.${kept}`, salvaged);
   }
-  const detail = cause instanceof Error ? safeDetail(cause.message, 120) : 'an invalid token response';
+  if (cause instanceof IdTokenSignatureError && cause.keysUnavailable) {
+    return new TokenAnswerRejected(
+      `Tokentray could not check the provider's ID token because ${cause.message}, so it refused the answer.${kept} Try again later.`,
+      salvaged,
+    );
+  }
+  const detail =
+    cause instanceof IdTokenSignatureError
+      ? cause.message
+      : cause instanceof Error
+        ? safeDetail(cause.message, 120)
+        : 'an invalid token response';
   return new TokenAnswerRejected(
-    `The provider's token response failed validation (${detail}); Tokentray refused it.${kept} If this repeats, check the provider's ID token settings.`,
+    `The provider's token response failed validation (${detail}); Tokentray refused it.${kept} If this repeats, check the provider's ID token settings and signing keys.`,
     salvaged,
   );
 }

@@ -2,6 +2,7 @@ import { TokenAnswerRejected, TokentrayError, refreshTokenOf, safeDetail } from 
 import type { HttpClient, HttpResponse } from '../http/client';
 import { parseRetryAfter } from '../http/retry-after';
 import type { Grant, ProviderContext, ProviderDefinition, TokenResponse } from '../providers/types';
+import type { IdTokenVerifier } from './id-token-signature';
 import { standardGrant } from './standard-grant';
 
 /**
@@ -15,12 +16,14 @@ export async function exchangeToken(
   ctx: ProviderContext,
   grant: Grant,
   nowMs: number,
+  /** Checks ID token signatures against the provider's keys (cached by the caller's store). */
+  idTokens?: IdTokenVerifier,
 ): Promise<TokenResponse> {
   const complete = (response: TokenResponse): Promise<TokenResponse> =>
     provider.completeTokenResponse ? provider.completeTokenResponse(http, ctx, response) : Promise.resolve(response);
   let res: HttpResponse;
   if (provider.standardTokenEndpoint) {
-    const outcome = await standardGrant(http, ctx, grant, provider.standardTokenEndpoint);
+    const outcome = await standardGrant(http, ctx, grant, provider.standardTokenEndpoint, idTokens);
     if ('tokens' in outcome) return complete(outcome.tokens);
     res = outcome.refused;
   } else {

@@ -6,32 +6,61 @@ import { assertDiscoveredEndpoints } from './endpoint-rule';
 import type { GenericProviderMetadata } from './types';
 
 const MAX_REDIRECTS = 5;
+/** A discovery document is a few KiB; one far larger is not one (and must not fill memory). */
+const DISCOVERY_MAX_BYTES = 1024 * 1024;
+const DISCOVERY_TIMEOUT_MS = 15_000;
+const REDIRECTS = [301, 302, 303, 307, 308];
 
 /**
- * fetch for discovery that follows redirects only within the issuer's origin: some servers
- * publish the document under one spelling and redirect the other (Django OAuth Toolkit
- * serves `/o/.well-known/openid-configuration/` and answers 301 to the slashless path).
+ * fetch for oauth4webapi's discovery, sent by Tokentray's HTTP client (its User-Agent, timeout and
+ * body cap, as for every other request), following redirects only within the issuer's origin:
+ * some servers publish the document under one spelling and redirect the other (Django OAuth
+ * Toolkit serves `/o/.well-known/openid-configuration/` and answers 301 to the slashless path).
  * A redirect to another origin is not followed: that document would describe someone else.
  */
-async function sameOriginFetch(url: string, init: RequestInit): Promise<Response> {
-  let current = new URL(url);
-  const origin = current.origin;
-  for (let hop = 0; ; hop += 1) {
-    const res = await fetch(current, { ...init, redirect: 'manual' });
-    const location = res.headers.get('location');
-    if (![301, 302, 303, 307, 308].includes(res.status) || location === null) return res;
-    const next = new URL(location, current);
-    if (next.origin !== origin || hop >= MAX_REDIRECTS) {
-      throw new TokentrayError(
-        'PROVIDER_CONFIG_INVALID',
-        next.origin !== origin
-          ? `The discovery document of ${origin} redirects to ${safeDetail(next.origin, 80)}, another server; give that server's issuer URL instead.`
-          : `The discovery document of ${origin} redirects more than ${MAX_REDIRECTS} times; check the issuer URL.`,
-      );
+function discoveryFetch(http: HttpClient): typeof fetch {
+  return async (input, init) => {
+    let current = new URL(String(input instanceof Request ? input.url : input));
+    const origin = current.origin;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((value, key) => {
+      if (key !== 'user-agent') headers[key] = value;
+    });
+    for (let hop = 0; ; hop += 1) {
+      const res = await http.send({
+        method: 'GET',
+        url: current.href,
+        headers,
+        timeoutMs: DISCOVERY_TIMEOUT_MS,
+        maxBodyBytes: DISCOVERY_MAX_BYTES,
+      });
+      const location = res.headers['location'];
+      if (!REDIRECTS.includes(res.status) || location === undefined) {
+        const contentType = res.headers['content-type'];
+        const empty = res.status === 204 || res.status === 205 || res.status === 304 || !res.text;
+        return new Response(empty ? null : res.text, {
+          status: res.status,
+          headers: contentType ? { 'content-type': contentType } : {},
+        });
+      }
+      const next = new URL(location, current);
+      if (next.origin !== origin || hop >= MAX_REDIRECTS) {
+        throw new TokentrayError(
+          'PROVIDER_CONFIG_INVALID',
+          next.origin !== origin
+            ? `The discovery document of ${origin} redirects to ${safeDetail(next.origin, 80)}, another server; give that server's issuer URL instead.`
+            : `The discovery document of ${origin} redirects more than ${MAX_REDIRECTS} times; check the issuer URL.`,
+        );
+      }
+      current = next;
     }
-    await res.body?.cancel();
-    current = next;
-  }
+  };
+}
+
+/** The issuer a refused document named, for the message. */
+function documentIssuer(error: oauth.OperationProcessingError): string {
+  const body = (error.cause as { body?: { issuer?: unknown } } | undefined)?.body;
+  return typeof body?.issuer === 'string' ? body.issuer : 'another issuer';
 }
 
 /** The issuer as the document states it, when it names the typed issuer up to a trailing slash. */
@@ -56,7 +85,7 @@ async function statedIssuer(typed: URL, response: Response): Promise<URL> {
  * Plain http is accepted only for loopback issuers (local servers and tests).
  */
 export async function discoverProvider(
-  _http: HttpClient,
+  http: HttpClient,
   name: string,
   issuer: string,
   scopes: string[] | undefined,
@@ -72,7 +101,7 @@ export async function discoverProvider(
   }
   const options = {
     ...(loopback ? { [oauth.allowInsecureRequests]: true } : {}),
-    [oauth.customFetch]: sameOriginFetch,
+    [oauth.customFetch]: discoveryFetch(http),
   };
   let as: oauth.AuthorizationServer | undefined;
   let lastError: unknown;
@@ -87,6 +116,15 @@ export async function discoverProvider(
       break;
     } catch (error) {
       if (error instanceof TokentrayError) throw error;
+      // OpenID Connect Discovery 1.0 §4.3 / RFC 8414 §3.3: the document's issuer must be the URL it
+      // was fetched for. One that names another issuer describes another server (or an attacker's
+      // copy): refused outright, not tried under the other well-known path.
+      if (error instanceof oauth.OperationProcessingError && error.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
+        throw new TokentrayError(
+          'PROVIDER_CONFIG_INVALID',
+          `The discovery document at ${issuerUrl.host} names the issuer ${safeDetail(documentIssuer(error), 100)}, not ${safeDetail(issuerUrl.href, 100)}; Tokentray accepts only a document that names the URL it came from, so check the issuer URL.`,
+        );
+      }
       lastError = error;
     }
   }
@@ -131,6 +169,8 @@ export async function discoverProvider(
       ? { idTokenSigningAlgs: [...as.id_token_signing_alg_values_supported] }
       : {}),
     authMethodsSupported: [...methods],
+    // ID token signatures are checked against these keys (oauth/id-token-signature.ts).
+    jwksUri: as.jwks_uri ?? null,
   };
   // Every endpoint the document names, by the same rule as an override (https, or http on loopback).
   assertDiscoveredEndpoints(issuerUrl.host, discovered);

@@ -26,6 +26,7 @@ export function assertDiscoveredEndpoints(host: string, meta: Omit<GenericProvid
     ['Its token endpoint', meta.tokenEndpoint],
     ['Its revocation endpoint', meta.revocationEndpoint],
     ['Its userinfo endpoint', meta.userinfoEndpoint],
+    ['Its signing keys (jwks_uri)', meta.jwksUri],
   ]);
   if (problem !== null) {
     throw new TokentrayError(
@@ -48,6 +49,7 @@ export function assertEndpoints(
     ['The revocation URL', endpoints.revokeUrl],
     ['The issuer', endpoints.issuer],
     ['The userinfo URL', generic?.userinfoEndpoint],
+    ['The signing keys URL (jwks_uri)', generic?.jwksUri],
   ]);
   if (problem !== null) {
     throw new TokentrayError(

@@ -59,12 +59,26 @@ export function makeGenericProvider(id: string, meta: GenericProviderMetadata): 
           providerName: meta.name,
         });
         const body = (res.body ?? {}) as Record<string, unknown>;
+        const idTokenSubject = ctx.idTokenSubject ?? null;
+        // OpenID Connect Core 1.0 §5.3.2: the UserInfo sub "MUST be verified to exactly match the
+        // sub Claim in the ID Token"; otherwise its values must not be used (the answer may be a
+        // substituted one, and the account would be stored under someone else's name).
+        if (idTokenSubject !== null && body['sub'] !== idTokenSubject) {
+          throw new TokentrayError(
+            'TOKEN_RESPONSE_INVALID',
+            `${meta.name}'s userinfo answer names another user than its ID token (the sub claims differ), so Tokentray refused it. Nothing was stored; connect again, and if this repeats, check the provider.`,
+          );
+        }
         if (typeof body['sub'] === 'string') {
           const label = [body['email'], body['preferred_username'], body['name'], body['sub']].find(
             (v) => typeof v === 'string',
           ) as string;
           return { subject: body['sub'], label, workspaces: [], extra: {} };
         }
+      }
+      // Without userinfo, the verified ID token names the user; an access token is only a guess.
+      if (ctx.idTokenSubject) {
+        return { subject: ctx.idTokenSubject, label: ctx.idTokenSubject, workspaces: [], extra: {} };
       }
       const sub = decodeJwt(ctx.tokens.accessToken)?.claims['sub'];
       if (typeof sub === 'string') return { subject: sub, label: sub, workspaces: [], extra: {} };

@@ -49,6 +49,12 @@ export interface GenericProviderMetadata {
   idTokenSigningAlgs?: string[];
   /** token_endpoint_auth_methods_supported, as discovered. */
   authMethodsSupported?: string[];
+  /**
+   * The discovery document's jwks_uri: ID token signatures are checked against its keys. Null when
+   * the document names none; absent in configurations written before it was kept (then it is read
+   * from the discovery document again when an ID token arrives).
+   */
+  jwksUri?: string | null;
 }
 
 /** What the provider context hands to a provider's functions. */
@@ -83,6 +89,8 @@ export type Grant =
       host: string | null;
       /** The access token being replaced: amoCRM reads its shared API domain from it (relocateAccount). */
       accessToken?: string;
+      /** The account's login: a refreshed ID token must name the same one (OpenID Connect Core 1.0 §12.2). */
+      subject?: string;
     };
 
 export interface HttpRequestSpec {
@@ -103,6 +111,8 @@ export interface TokenResponse {
   tokenType: string | null;
   /** The account host the tokens belong to now, when a refresh found the account moved (amoCRM). */
   host?: string;
+  /** `sub` of the ID token in the answer, once its signature and claims were checked. */
+  idTokenSubject?: string;
 }
 
 /**
@@ -142,6 +152,11 @@ export interface Identity {
 
 export interface AccountContext extends ProviderContext {
   accountId: string;
+  /**
+   * `sub` of the verified ID token that came with these tokens, at connect: a userinfo answer must
+   * name the same user (OpenID Connect Core 1.0 §5.3.2).
+   */
+  idTokenSubject?: string | null;
   tokens: StoredTokens;
   workspaces: Workspace[];
   extra: Record<string, string>;

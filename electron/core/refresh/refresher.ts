@@ -6,6 +6,7 @@ import { canRefresh } from '../accounts/account-status';
 import type { AccountRepository, LoadedAccount } from '../accounts/account-repository';
 import { pinnedAccountContext } from '../accounts/pinned-context';
 import { jwtExpiry } from '../oauth/jwt';
+import type { IdTokenVerifier } from '../oauth/id-token-signature';
 import { exchangeToken } from '../oauth/token-exchange';
 import type { ProviderRegistry } from '../providers/registry';
 import type { StoredTokens, TokenResponse } from '../providers/types';
@@ -25,6 +26,8 @@ export interface RefresherOptions {
   locks?: AccountLocks;
   sleep?: (ms: number) => Promise<void>;
   onChange?: () => void;
+  /** ID token signatures against the providers' keys; a per-process key cache without it. */
+  idTokens?: IdTokenVerifier;
 }
 
 /** Pauses between keychain write attempts after the provider rotated the tokens (~7 s in all; account-lock.ts counts on it). */
@@ -232,8 +235,15 @@ export class Refresher {
           this.o.http,
           provider,
           ctx,
-          { kind: 'refresh_token', refreshToken, host: secret.tokens.host, accessToken: secret.tokens.accessToken },
+          {
+            kind: 'refresh_token',
+            refreshToken,
+            host: secret.tokens.host,
+            accessToken: secret.tokens.accessToken,
+            subject: secret.subject,
+          },
           this.o.clock.now(),
+          this.o.idTokens,
         );
       } catch (error) {
         if (error instanceof TokenAnswerRejected) {

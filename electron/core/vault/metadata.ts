@@ -72,6 +72,7 @@ export const providerConfigSchema = z.object({
       issParameterSupported: z.boolean(),
       idTokenSigningAlgs: z.array(z.string()).optional(),
       authMethodsSupported: z.array(z.string()).optional(),
+      jwksUri: z.string().nullable().optional(),
     })
     .nullable(),
   hasClientSecret: z.boolean(),
