@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { freePort } from '../support/free-port';
 
 export const GLEWLWYD_BIN = '/usr/bin/glewlwyd';
@@ -39,7 +39,7 @@ export interface GlewlwydServer {
   /** Glewlwyd compares redirect URIs exactly (no loopback port rule), so the client registers this one. */
   redirectUri: string;
   userinfoUrl: string;
-  /** Refresh grants Glewlwyd answered 2xx, and refresh tokens sent again after such an answer. */
+  /** Refresh grants Glewlwyd answered 2xx, and refresh tokens sent again after a 2xx answer replaced them. */
   stats: { refreshGrants: number };
   spentReplays: number;
   /** Signs `login` in through the REST auth API, grants the scope, follows the authorize URL to the redirect. */
@@ -58,6 +58,13 @@ export interface GlewlwydOptions {
   clientId: string;
   clientSecret: string;
   users: string[];
+  /** The ID token (and access token) signature: an RSA or a P-256 key. */
+  alg: 'RS256' | 'ES256';
+  /**
+   * Glewlwyd's "One-time use refresh token": `always` sends a new refresh token with every refresh
+   * and disables the chain when a spent one comes back; `never` answers a refresh without one.
+   */
+  refreshTokenOneUse: 'always' | 'never';
   accessTokenTtlSeconds?: number;
 }
 
@@ -156,9 +163,21 @@ database = { type = "sqlite3"; path = "${dir}/glewlwyd.db"; };
 `;
 }
 
+/** A token answer's refresh_token, if it carries one (decoded as Glewlwyd compressed it). */
+function issuedRefreshToken(body: Buffer, encoding: string | undefined): string | null {
+  try {
+    const raw = encoding === 'gzip' ? gunzipSync(body) : encoding === 'deflate' ? inflateSync(body) : body;
+    const json = JSON.parse(raw.toString('utf8')) as { refresh_token?: unknown };
+    return typeof json.refresh_token === 'string' ? json.refresh_token : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A forwarding proxy in front of Glewlwyd that reads each refresh grant on the token endpoint:
- * counts the 2xx answers and any refresh token presented again after one (a spent token).
+ * counts the 2xx answers, and any refresh token presented again after a 2xx answer replaced it
+ * with a new one (a spent token; a server that keeps the refresh token spends none).
  */
 function countingProxy(
   target: number,
@@ -183,12 +202,18 @@ function countingProxy(
         { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
         (answer: IncomingMessage) => {
           const status = answer.statusCode ?? 502;
-          if (presented !== null && status >= 200 && status < 300) {
-            stats.refreshGrants += 1;
-            spent.add(presented);
-          }
-          res.writeHead(status, answer.headers);
-          answer.pipe(res);
+          const answered: Buffer[] = [];
+          answer.on('data', (c: Buffer) => answered.push(c));
+          answer.on('end', () => {
+            const raw = Buffer.concat(answered);
+            if (presented !== null && status >= 200 && status < 300) {
+              stats.refreshGrants += 1;
+              const issued = issuedRefreshToken(raw, answer.headers['content-encoding']);
+              if (issued !== null && issued !== presented) spent.add(presented);
+            }
+            res.writeHead(status, answer.headers);
+            res.end(raw);
+          });
         },
       );
       upstream.on('error', () => {
@@ -257,8 +282,11 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
     // A fixed loopback port: Glewlwyd matches redirect_uri by exact string (protocol_oidc.c,
     // check_client_valid_without_secret), so the RFC 8252 §7.3 any-port rule does not apply.
     const redirectUri = `http://127.0.0.1:${await freePort()}/callback/corp`;
-    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const jwk = { ...key.export({ format: 'jwk' }), kid: 'glewlwyd-rs256', alg: 'RS256', use: 'sig' };
+    const key =
+      options.alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+        : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const jwk = { ...key.export({ format: 'jwk' }), kid: `glewlwyd-${options.alg}`, alg: options.alg, use: 'sig' };
     // Plugin parameters as docs/OIDC.md names them (and protocol_oidc.c checks them).
     await admin.ok('POST', '/api/mod/plugin/', {
       module: 'oidc',
@@ -269,15 +297,13 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
         iss: issuer,
         'jwks-private': JSON.stringify({ keys: [jwk] }),
         'default-kid': jwk.kid,
-        'jwt-type': 'rsa',
+        'jwt-type': options.alg === 'ES256' ? 'ecdsa' : 'rsa',
         'jwt-key-size': '256',
         'access-token-duration': options.accessTokenTtlSeconds ?? 3600,
         'refresh-token-duration': 1209600,
         'code-duration': 600,
         'refresh-token-rolling': true,
-        // "One-time use refresh token: Always": a refresh answer carries a new refresh token and
-        // a spent one coming back disables the chain (reuse detection).
-        'refresh-token-one-use': 'always',
+        'refresh-token-one-use': options.refreshTokenOneUse,
         'allow-non-oidc': false,
         'auth-type-code-enabled': true,
         'auth-type-token-enabled': false,

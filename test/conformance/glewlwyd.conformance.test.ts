@@ -5,9 +5,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
 import { makeTestCore, readAllFiles, type TestCore } from '../support/test-core';
-import { glewlwydMissing, startGlewlwyd, type GlewlwydServer } from './glewlwyd-server';
+import { glewlwydMissing, startGlewlwyd, type GlewlwydOptions, type GlewlwydServer } from './glewlwyd-server';
 
-const CONFIG = 'Glewlwyd 2.7 RS256, one-use refresh tokens';
+interface Configuration {
+  name: string;
+  alg: GlewlwydOptions['alg'];
+  refreshTokenOneUse: GlewlwydOptions['refreshTokenOneUse'];
+}
+
+const CONFIGURATIONS: Configuration[] = [
+  { name: 'Glewlwyd 2.7 RS256, one-use refresh tokens', alg: 'RS256', refreshTokenOneUse: 'always' },
+  // A refresh answer without refresh_token: the stored one must stay (RFC 6749 §6).
+  { name: 'Glewlwyd 2.7 ES256, refresh token kept', alg: 'ES256', refreshTokenOneUse: 'never' },
+];
 
 const CHECKS = [
   'discovery',
@@ -23,9 +33,12 @@ const CHECKS = [
 ] as const;
 type Check = (typeof CHECKS)[number];
 
-const row = new Map<Check, 'pass' | 'FAIL'>();
+const matrix = new Map<string, Map<Check, 'pass' | 'FAIL'>>();
 
-async function check(name: Check, body: () => Promise<void>): Promise<void> {
+/** Runs one check, records it in the matrix and prints it. */
+async function record(config: string, name: Check, body: () => Promise<void>): Promise<void> {
+  const row = matrix.get(config) ?? new Map<Check, 'pass' | 'FAIL'>();
+  matrix.set(config, row);
   try {
     await body();
     row.set(name, 'pass');
@@ -33,18 +46,23 @@ async function check(name: Check, body: () => Promise<void>): Promise<void> {
     row.set(name, 'FAIL');
     throw error;
   } finally {
-    console.log(`[conformance] ${CONFIG} :: ${name} -> ${row.get(name)}`);
+    console.log(`[conformance] ${config} :: ${name} -> ${row.get(name)}`);
   }
 }
 
-function printRow(): void {
-  if (row.size === 0) return;
+function printMatrix(): void {
+  if (matrix.size === 0) return;
+  const width = Math.max(...[...matrix.keys()].map((k) => k.length), 13);
   const lines = [
-    ['configuration'.padEnd(CONFIG.length), ...CHECKS].join(' | '),
-    [CONFIG, ...CHECKS.map((c) => (row.get(c) ?? '-').padEnd(c.length))].join(' | '),
+    ['configuration'.padEnd(width), ...CHECKS].join(' | '),
+    ...[...matrix].map(([config, row]) =>
+      [config.padEnd(width), ...CHECKS.map((c) => (row.get(c) ?? '-').padEnd(c.length))].join(' | '),
+    ),
   ];
-  console.log(`\nOIDC conformance matrix\n${lines.join('\n')}\n`);
+  console.log(`\nOIDC conformance matrix (Glewlwyd)\n${lines.join('\n')}\n`);
 }
+
+afterAll(printMatrix);
 
 async function expire(t: TestCore, id: string): Promise<void> {
   const { meta, secret } = await t.core.repo.load(id);
@@ -79,16 +97,17 @@ async function twentyAtOnce(t: TestCore, id: string, server: GlewlwydServer): Pr
 }
 
 const missing = glewlwydMissing();
-if (missing !== null) console.log(`[conformance] ${CONFIG}: skipped, ${missing}`);
+if (missing !== null) console.log(`[conformance] Glewlwyd: skipped, ${missing}`);
 
-describe.skipIf(missing !== null)(CONFIG, () => {
+describe.skipIf(missing !== null).each(CONFIGURATIONS)('$name', (config) => {
   let server: GlewlwydServer;
   let t: TestCore;
   let id = '';
   const env = (): { home: string; service: string } => ({ home: t.home, service: t.service });
 
+  const check = (name: Check, body: () => Promise<void>): Promise<void> => record(config.name, name, body);
+
   afterAll(async () => {
-    printRow();
     await t?.cleanup();
     await server?.close();
   });
@@ -101,6 +120,8 @@ describe.skipIf(missing !== null)(CONFIG, () => {
         clientId: "tt-app_1.!~*'()",
         clientSecret: "s3cr-et_.!~*'()+/=",
         users: ['alice', 'bob'],
+        alg: config.alg,
+        refreshTokenOneUse: config.refreshTokenOneUse,
       });
       t = makeTestCore({ keychain: true });
       const summary = await t.core.addGenericProvider({
