@@ -38,6 +38,8 @@ export interface GlewlwydServer {
   clientSecret: string;
   /** Glewlwyd compares redirect URIs exactly (no loopback port rule), so the client registers this one. */
   redirectUri: string;
+  /** Where Glewlwyd itself listens (the proxy in front forwards there). */
+  upstream: string;
   userinfoUrl: string;
   /** Refresh grants Glewlwyd answered 2xx, and refresh tokens sent again after a 2xx answer replaced them. */
   stats: { refreshGrants: number };
@@ -66,6 +68,11 @@ export interface GlewlwydOptions {
    */
   refreshTokenOneUse: 'always' | 'never';
   accessTokenTtlSeconds?: number;
+  /**
+   * The origin of a proxy someone else runs in front of Glewlwyd (Glewlwyd names it in its URLs);
+   * without it, Glewlwyd gets its own counting proxy and `stats`, `spentReplays`, `pause` work.
+   */
+  origin?: string;
 }
 
 const USER_PASSWORD = 'conformance-password-0123';
@@ -249,34 +256,39 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
   const sqliteCode = await new Promise<number | null>((r) => sqlite.on('close', r));
   if (sqliteCode !== 0) throw new Error(`sqlite3 could not create Glewlwyd's database: ${sqliteErr.slice(0, 300)}`);
 
-  const proxyServer = createServer();
-  const publicPort = await listen(proxyServer, 0);
-  await new Promise<void>((r) => proxyServer.close(() => r()));
   const glewlwydPort = await freePort();
-  const base = `http://127.0.0.1:${publicPort}`;
+  // The test's own calls (set-up, sign-in API, probes) go straight to Glewlwyd; Tokentray's go
+  // through the proxy, whose origin Glewlwyd names in its URLs (external_url).
+  const direct = `http://127.0.0.1:${glewlwydPort}`;
+  const stats = { refreshGrants: 0 };
+  const handle = { spentReplays: 0 };
+  const proxy =
+    options.origin === undefined
+      ? countingProxy(glewlwydPort, `/api/${PLUGIN}/token`, stats, () => (handle.spentReplays += 1))
+      : null;
+  const publicPort = proxy ? await listen(proxy, 0) : 0;
+  const base = options.origin ?? `http://127.0.0.1:${publicPort}`;
   const issuer = `${base}/api/${PLUGIN}`;
   writeFileSync(join(dir, 'glewlwyd.conf'), configFile(glewlwydPort, base, dir));
 
   const child = spawn(GLEWLWYD_BIN, ['-c', join(dir, 'glewlwyd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   // Config errors go to stderr before the log file opens.
   child.stderr!.on('data', (c: Buffer) => writeFileSync(logFile, c, { flag: 'a' }));
-  const stats = { refreshGrants: 0 };
-  const handle = { spentReplays: 0 };
-  const proxy = countingProxy(glewlwydPort, `/api/${PLUGIN}/token`, stats, () => (handle.spentReplays += 1));
-  await listen(proxy, publicPort);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    proxy.closeAllConnections();
-    await new Promise<void>((r) => proxy.close(() => r()));
+    if (proxy) {
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
     child.kill('SIGTERM');
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntilUp(base, child, logFile);
-    const admin = new Session(base);
+    await waitUntilUp(direct, child, logFile);
+    const admin = new Session(direct);
     await admin.ok('POST', '/api/auth/', { username: 'admin', password: 'password' });
 
     // A fixed loopback port: Glewlwyd matches redirect_uri by exact string (protocol_oidc.c,
@@ -348,7 +360,7 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
     const userSession = async (login: string): Promise<Session> => {
       const known = sessions.get(login);
       if (known) return known;
-      const session = new Session(base);
+      const session = new Session(direct);
       await session.ok('POST', '/api/auth/', { username: login, password: USER_PASSWORD });
       sessions.set(login, session);
       return session;
@@ -359,6 +371,7 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       redirectUri,
+      upstream: direct,
       userinfoUrl: `${issuer}/userinfo`,
       stats,
       get spentReplays() {
@@ -400,7 +413,7 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
         await session.ok('DELETE', `/api/${PLUGIN}/token/${encodeURIComponent(entry.token_hash)}`);
       },
       async refreshTokenIsLive(refreshToken) {
-        const res = await fetch(`${issuer}/introspect`, {
+        const res = await fetch(`${direct}/api/${PLUGIN}/introspect`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({
@@ -414,11 +427,12 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydS
         return ((await res.json()) as { active?: unknown }).active === true;
       },
       async pause() {
+        if (!proxy) throw new Error('pause() needs startGlewlwyd without `origin` (its own proxy)');
         proxy.closeAllConnections();
         await new Promise<void>((r) => proxy.close(() => r()));
       },
       async resume() {
-        await listen(proxy, publicPort);
+        if (proxy) await listen(proxy, publicPort);
       },
       close: stop,
     };
