@@ -66,6 +66,13 @@ export interface StartConnectOptions {
 export type AccountsListener = (accounts: AccountSummary[]) => void;
 export type ProgressListener = (progress: ConnectProgress) => void;
 
+export interface TaskFetchOptions {
+  /** Serve the saved list without asking the provider. */
+  offline?: boolean;
+  /** "Refresh everything": walk the whole account (deletions, moves) instead of syncing what changed. */
+  full?: boolean;
+}
+
 export interface TokentrayService {
   listProviders(): Promise<ProviderSummary[]>;
   setProvider(provider: string, input: ProviderSetInput): Promise<ProviderSummary>;
@@ -99,7 +106,8 @@ export interface TokentrayService {
   refresh(account: string): Promise<AccountSummary>;
   disconnect(account: string): Promise<void>;
   getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string>;
-  tasks(account: string, options?: { offline?: boolean }): Promise<TaskList>;
+  /** `full`: walk the whole account ("Refresh everything") instead of syncing what changed. */
+  tasks(account: string, options?: TaskFetchOptions): Promise<TaskList>;
 
   onAccountsChanged(listener: AccountsListener): () => void;
   /** On a shared store: follow other machines' changes (they reach onAccountsChanged) and report reachability. */

@@ -25,6 +25,7 @@ import type {
   ProgressListener,
   ProviderSetInput,
   StartConnectOptions,
+  TaskFetchOptions,
   TokentrayService,
 } from './service-api';
 import { TaskCache } from './tasks/task-cache';
@@ -474,7 +475,7 @@ export class TokentrayCore implements TokentrayService {
     return call;
   }
 
-  async tasks(account: string, options?: { offline?: boolean }): Promise<TaskList> {
+  async tasks(account: string, options?: TaskFetchOptions): Promise<TaskList> {
     return this.taskService.tasks(await this.repo.resolveId(account), options);
   }
 
