@@ -1,4 +1,11 @@
-import type { AccountSummary, ProviderSummary, StorageStatus, TaskList, TokenInspection } from '../shared/models';
+import type {
+  AccountSummary,
+  ProviderSummary,
+  SkippedSource,
+  StorageStatus,
+  TaskList,
+  TokenInspection,
+} from '../shared/models';
 
 /**
  * The one facade the front doors (CLI, Electron main, development bridge) use.
@@ -73,6 +80,18 @@ export interface TaskFetchOptions {
   full?: boolean;
 }
 
+/** What a background sync did, without the list (TokentrayService.syncTasks). */
+export interface SyncSummary {
+  accountId: string;
+  mode: 'full' | 'incremental';
+  /** Tasks in the list now. */
+  count: number;
+  /** Tasks the provider sent. */
+  received: number;
+  fetchedAt: string;
+  skipped: SkippedSource[];
+}
+
 export interface TokentrayService {
   listProviders(): Promise<ProviderSummary[]>;
   setProvider(provider: string, input: ProviderSetInput): Promise<ProviderSummary>;
@@ -108,6 +127,8 @@ export interface TokentrayService {
   getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string>;
   /** `full`: walk the whole account ("Refresh everything") instead of syncing what changed. */
   tasks(account: string, options?: TaskFetchOptions): Promise<TaskList>;
+  /** Brings the account's saved task list up to date without reading it whole (the tray's background sync). */
+  syncTasks(account: string, options?: { full?: boolean }): Promise<SyncSummary>;
 
   onAccountsChanged(listener: AccountsListener): () => void;
   /** On a shared store: follow other machines' changes (they reach onAccountsChanged) and report reachability. */

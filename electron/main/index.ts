@@ -175,7 +175,7 @@ async function start(window: MainWindow): Promise<void> {
   // Task lists stay fresh while the window is closed: an incremental sync per account every 15 minutes.
   const taskSync = startBackgroundSync({
     listAccounts: () => core.listAccounts(),
-    tasks: (accountId) => core.tasks(accountId),
+    sync: (accountId) => core.syncTasks(accountId),
   });
 
   inbox.attach((url) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startBackgroundSync } from '../../electron/core/tasks/background-sync';
-import type { AccountSummary, TaskList } from '../../electron/shared/models';
+import type { SyncSummary } from '../../electron/core/service-api';
+import type { AccountSummary } from '../../electron/shared/models';
 
 const account = (id: string, status: AccountSummary['status'] = 'ok'): AccountSummary =>
   ({ id, status }) as AccountSummary;
@@ -13,14 +14,14 @@ describe('background task sync (the tray)', () => {
     let most = 0;
     const sync = startBackgroundSync({
       listAccounts: async () => [account('a'), account('b', 'reconnect'), account('c'), account('d')],
-      tasks: async (id) => {
+      sync: async (id) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
         await new Promise((r) => setImmediate(r));
         inFlight -= 1;
         order.push(id);
         if (id === 'c') throw new Error('offline');
-        return { accountId: id } as TaskList;
+        return { accountId: id } as SyncSummary;
       },
       setTimeout: (callback) => timers.push(callback),
       clearTimeout: () => undefined,

@@ -6,7 +6,8 @@
  * deletions happens here too when it is due. A failure is left for the next round: the saved list
  * stays as it was (a failed sync writes nothing), and the view names the error when it is opened.
  */
-import type { AccountSummary, TaskList } from '../../shared/models';
+import type { AccountSummary } from '../../shared/models';
+import type { SyncSummary } from '../service-api';
 
 export const BACKGROUND_SYNC_EVERY_MS = 15 * 60_000;
 /** The first round waits a little after start-up: the network and the token refreshes come first. */
@@ -14,11 +15,12 @@ const FIRST_ROUND_AFTER_MS = 60_000;
 
 export interface BackgroundSyncOptions {
   listAccounts(): Promise<AccountSummary[]>;
-  tasks(accountId: string): Promise<TaskList>;
+  /** Brings one account's saved list up to date (TokentrayCore.syncTasks: the list is not read whole). */
+  sync(accountId: string): Promise<SyncSummary>;
   everyMs?: number;
   firstAfterMs?: number;
   /** After an account's list was brought up to date. */
-  onSynced?(list: TaskList): void;
+  onSynced?(summary: SyncSummary): void;
   setTimeout?(callback: () => void, ms: number): unknown;
   clearTimeout?(handle: unknown): void;
 }
@@ -44,8 +46,8 @@ export function startBackgroundSync(options: BackgroundSyncOptions): BackgroundS
       // An account waiting for a new consent has nothing to sync until it is reconnected.
       if (account.status === 'reconnect') continue;
       try {
-        const list = await options.tasks(account.id);
-        options.onSynced?.(list);
+        const summary = await options.sync(account.id);
+        options.onSynced?.(summary);
       } catch {
         // Offline, rate limited, refused: the next round tries again; the view shows why when opened.
       }

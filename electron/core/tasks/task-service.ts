@@ -7,7 +7,7 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { pinnedAccountContext } from '../accounts/pinned-context';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Refresher } from '../refresh/refresher';
-import type { TaskFetchOptions } from '../service-api';
+import type { SyncSummary, TaskFetchOptions } from '../service-api';
 import type { CachedList, TaskCache } from './task-cache';
 import { syncTasks, type SyncOutcome } from './task-sync';
 import { withTokenRecovery } from './token-recovery';
@@ -77,6 +77,22 @@ export class TaskService {
       }
       throw error;
     }
+  }
+
+  /**
+   * Brings the saved list up to date without handing it out (the tray's background sync): an
+   * incremental sync then holds only the changes, never the account's whole list.
+   */
+  async sync(accountId: string, options: { full?: boolean } = {}): Promise<SyncSummary> {
+    const outcome = await this.syncLive(accountId, options.full === true);
+    return {
+      accountId,
+      mode: outcome.mode,
+      count: outcome.count,
+      received: outcome.received,
+      fetchedAt: new Date(outcome.state.fetchedAt).toISOString(),
+      skipped: outcome.skipped,
+    };
   }
 
   private fromCache(accountId: string, cached: CachedList, error: unknown): TaskList {
