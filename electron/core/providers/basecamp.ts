@@ -23,6 +23,16 @@
  * project or list is skipped and named (onSkip), the rest is listed, the account stays ok. Accounts
  * that authorization.json flags `expired` (basecamp/basecamp-sdk, oauth/authorization-document.ts:
  * "Whether the account subscription has expired") are skipped without a request.
+ *
+ * Incremental sync (issue 22): Basecamp has no "changed since" filter; its README, "Using HTTP
+ * caching", says clients "must use HTTP freshness headers": store each answer's `ETag` /
+ * `Last-Modified` and send them back as `If-None-Match` / `If-Modified-Since`; an unchanged
+ * resource answers "304 Not Modified [...] with no body". The full walk keeps every page's
+ * validators (tasks/page-validators.ts) and `syncTasks` walks the same way with them: a 304 page
+ * is the stored page (its to-dos stay as the base has them, its Link leads on as before), a 200
+ * page's to-dos replace theirs, and a to-do that a page listed last time and no page lists now was
+ * deleted, trashed or moved out of reach. An unchanged account is one authorization.json call
+ * and a 304 per page.
  */
 import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
@@ -30,6 +40,7 @@ import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { SkippedSource, Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
+import { PageMemos, validatorHeaders, type PageMemo } from '../tasks/page-validators';
 import type {
   AccountContext,
   Grant,
@@ -38,6 +49,7 @@ import type {
   ProviderContext,
   ProviderDefinition,
   StoredTokens,
+  TaskSyncResult,
   TokenErrorClassification,
   TokenResponse,
 } from './types';
@@ -259,11 +271,19 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** `what` names the resource in the error message the user sees ("the to-do list “Launch” in “Website”"). */
-function get(http: HttpClient, ctx: AccountContext, url: string, what?: string): Promise<HttpResponse> {
+function get(
+  http: HttpClient,
+  ctx: AccountContext,
+  url: string,
+  what?: string,
+  validators: Record<string, string> = {},
+): Promise<HttpResponse> {
   return http.api({
     method: 'GET',
     url,
-    headers: { authorization: basecamp.authorizationHeader(ctx.tokens) },
+    headers: { ...validators, authorization: basecamp.authorizationHeader(ctx.tokens) },
+    // A request with validators takes 304 Not Modified as an answer (bc3-api README, "Using HTTP caching").
+    conditional: Object.keys(validators).length > 0,
     providerName: NAME,
     ...(what === undefined ? {} : { what }),
     rateKey: basecamp.apiPacing!(ctx).rateKey,
@@ -288,24 +308,103 @@ export function nextLink(header: string | undefined, origin: string): string | n
   return null;
 }
 
-async function* pages<T>(
+/**
+ * How a walk reads pages: a full walk reads every page whole and records its validators; an
+ * incremental sync sends the recorded ones back (`conditional`). `present` gathers the ids of the
+ * to-dos on the pages of every list read whole this time, answered 200 or 304.
+ */
+interface Walk {
+  memos: PageMemos;
+  conditional: boolean;
+  present: Set<string>;
+}
+
+/** A recorded page that no longer reads as what it recorded: the sync gives up and the engine walks. */
+class StaleMemoError extends Error {}
+
+type PageRead<T> = { fresh: true; body: T } | { fresh: false; data: unknown };
+
+/**
+ * A paginated resource page by page (RFC 5988 Link rel="next", on the first page's origin only).
+ * A page answered 304 is its memo: what was recorded of it and the page that followed. The memos
+ * read go to `kept`; the caller keeps them once the whole resource was read.
+ */
+async function* memoPages<T>(
   http: HttpClient,
   ctx: AccountContext,
   firstUrl: string,
-  schema: z.ZodType<T[]>,
+  schema: z.ZodType<T>,
   what: string,
-): AsyncGenerator<T[]> {
+  walk: Walk,
+  tag: string,
+  dataOf: (body: T) => unknown,
+  kept: Array<[string, PageMemo]>,
+): AsyncGenerator<PageRead<T>> {
   const origin = new URL(firstUrl).origin;
   let url: string | null = firstUrl;
   const seen = new Set<string>();
   // A server that keeps linking to pages it already served would otherwise loop forever.
   for (let guard = 0; url !== null && !seen.has(url) && guard < PAGE_GUARD; guard += 1) {
     seen.add(url);
-    const res = await get(http, ctx, url, what);
-    yield parsed(schema, res, what);
-    url = nextLink(res.headers['link'], origin);
+    const memo: PageMemo | null = walk.conditional ? walk.memos.previousOf(url, tag) : null;
+    const res = await get(http, ctx, url, what, validatorHeaders(memo));
+    if (res.status === 304) {
+      if (memo === null) {
+        throw new TokentrayError(
+          'PROVIDER_UNAVAILABLE',
+          `Basecamp answered “not modified” for ${what} without being asked; try again later.`,
+        );
+      }
+      kept.push([url, memo]);
+      yield { fresh: false, data: memo.data };
+      url = memo.next !== null && new URL(memo.next).origin === origin ? memo.next : null;
+      continue;
+    }
+    const body = parsed(schema, res, what);
+    const next = nextLink(res.headers['link'], origin);
+    kept.push([
+      url,
+      {
+        etag: res.headers['etag'] ?? null,
+        lastModified: res.headers['last-modified'] ?? null,
+        next,
+        tag,
+        data: dataOf(body),
+      },
+    ]);
+    yield { fresh: true, body };
+    url = next;
   }
 }
+
+/**
+ * An index (projects, a to-do set, its lists, a list's groups): the fields the walk goes on by are
+ * recorded with each page, so a 304 page is read from its memo.
+ */
+async function* indexPages<T>(
+  http: HttpClient,
+  ctx: AccountContext,
+  firstUrl: string,
+  schema: z.ZodType<T>,
+  what: string,
+  walk: Walk,
+  keepOf: (body: T) => unknown,
+): AsyncGenerator<T> {
+  const kept: Array<[string, PageMemo]> = [];
+  for await (const read of memoPages(http, ctx, firstUrl, schema, what, walk, 'index', keepOf, kept)) {
+    if (read.fresh) {
+      yield read.body;
+      continue;
+    }
+    const restored = schema.safeParse(read.data);
+    if (!restored.success) throw new StaleMemoError();
+    yield restored.data;
+  }
+  for (const [url, memo] of kept) walk.memos.keep(url, memo);
+}
+
+const idListSchema = z.array(z.string());
+const TODOS_TAG = 'todos:';
 
 function toTask(t: WireTodo, ctx: AccountContext, where: { project: string; workspace: string; done: boolean }): Task {
   const title = (t.title ?? t.content ?? '').trim();
@@ -334,6 +433,8 @@ interface Where {
 /**
  * A list's (or group's) to-dos: the open ones, then the completed ones, each paginated, gathered
  * before they are handed on, so a list that answers 404 halfway is skipped whole, not half shown.
+ * Returns the to-dos of the pages answered 200 (every page on a full walk); a 304 page's to-dos
+ * stay as the base holds them. Its pages' memos and to-do ids count only once the list was read whole.
  */
 async function todosOf(
   http: HttpClient,
@@ -341,18 +442,33 @@ async function todosOf(
   base: string,
   todosUrl: string,
   where: Where & { list: string },
+  walk: Walk,
 ): Promise<Task[]> {
   const what = `the to-do list “${where.list}” in “${where.project}”`;
   const open = followable(todosUrl, base, what);
   const tasks: Task[] = [];
+  const ids: string[] = [];
+  const kept: Array<[string, PageMemo]> = [];
   for (const [url, done] of [
     [open, false],
     [completedVariant(open), true],
   ] as const) {
-    for await (const todos of pages(http, ctx, url, todosSchema, what)) {
-      for (const t of todos) tasks.push(toTask(t, ctx, { ...where, done }));
+    // A page read for another project name or account must be read again: its to-dos carry them.
+    const tag = `${TODOS_TAG}${JSON.stringify([where.workspace, where.project, done])}`;
+    const idsOf = (todos: WireTodo[]): string[] => todos.map((t) => String(t.id));
+    for await (const read of memoPages(http, ctx, url, todosSchema, what, walk, tag, idsOf, kept)) {
+      if (read.fresh) {
+        for (const t of read.body) tasks.push(toTask(t, ctx, { ...where, done }));
+        ids.push(...idsOf(read.body));
+        continue;
+      }
+      const stored = idListSchema.safeParse(read.data);
+      if (!stored.success) throw new StaleMemoError();
+      ids.push(...stored.data);
     }
   }
+  for (const [url, memo] of kept) walk.memos.keep(url, memo);
+  for (const id of ids) walk.present.add(id);
   return tasks;
 }
 
@@ -400,9 +516,15 @@ async function* workspaceTasks(
   base: string,
   workspace: Workspace,
   onSkip: (skipped: SkippedSource) => void,
+  walk: Walk,
 ): AsyncGenerator<Task[]> {
   const projectsWhat = `the project list of “${workspace.name}”`;
-  for await (const projects of pages(http, ctx, `${base}/projects.json`, projectsSchema, projectsWhat)) {
+  const keepProjects = (projects: z.infer<typeof projectsSchema>): unknown =>
+    projects.map((p) => ({ id: p.id, name: p.name, dock: (p.dock ?? []).filter((d) => d.name === 'todoset') }));
+  const keepLists = (lists: z.infer<typeof todolistsSchema>): unknown =>
+    lists.map((l) => ({ id: l.id, title: l.title, name: l.name, todos_url: l.todos_url, groups_url: l.groups_url }));
+  const projectPages = indexPages(http, ctx, `${base}/projects.json`, projectsSchema, projectsWhat, walk, keepProjects);
+  for await (const projects of projectPages) {
     for (const project of projects) {
       const todoset = (project.dock ?? []).find((d) => d.name === 'todoset' && d.enabled !== false);
       if (!todoset) continue;
@@ -410,13 +532,19 @@ async function* workspaceTasks(
       const setWhat = `the to-dos of “${project.name}”`;
       const lists: z.infer<typeof todolistsSchema> = [];
       try {
-        const set = parsed(
-          todosetSchema,
-          await get(http, ctx, followable(todoset.url, base, setWhat), setWhat),
-          'a to-do set',
-        );
-        const listsUrl = followable(set.todolists_url, base, setWhat);
-        for await (const page of pages(http, ctx, listsUrl, todolistsSchema, setWhat)) lists.push(...page);
+        const setUrl = followable(todoset.url, base, setWhat);
+        const keepSet = (set: z.infer<typeof todosetSchema>): unknown => ({
+          id: set.id,
+          todolists_url: set.todolists_url,
+        });
+        let listsUrl: string | null = null;
+        for await (const set of indexPages(http, ctx, setUrl, todosetSchema, setWhat, walk, keepSet)) {
+          listsUrl = followable(set.todolists_url, base, setWhat);
+        }
+        if (listsUrl === null) continue;
+        for await (const page of indexPages(http, ctx, listsUrl, todolistsSchema, setWhat, walk, keepLists)) {
+          lists.push(...page);
+        }
       } catch (error) {
         if (!isNotFound(error)) throw error;
         onSkip(skippedList(where, '', 'project'));
@@ -425,7 +553,7 @@ async function* workspaceTasks(
       for (const list of lists) {
         const name = listName(list);
         try {
-          const tasks = await todosOf(http, ctx, base, list.todos_url, { ...where, list: name });
+          const tasks = await todosOf(http, ctx, base, list.todos_url, { ...where, list: name }, walk);
           if (tasks.length > 0) yield tasks;
         } catch (error) {
           if (!isNotFound(error)) throw error;
@@ -437,7 +565,9 @@ async function* workspaceTasks(
         const groups: z.infer<typeof todolistsSchema> = [];
         try {
           const groupsUrl = followable(list.groups_url, base, groupsWhat);
-          for await (const page of pages(http, ctx, groupsUrl, todolistsSchema, groupsWhat)) groups.push(...page);
+          for await (const page of indexPages(http, ctx, groupsUrl, todolistsSchema, groupsWhat, walk, keepLists)) {
+            groups.push(...page);
+          }
         } catch (error) {
           if (!isNotFound(error)) throw error;
           onSkip(skippedList(where, name, 'list'));
@@ -446,7 +576,7 @@ async function* workspaceTasks(
         for (const group of groups) {
           const groupName = `${name} / ${listName(group)}`;
           try {
-            const tasks = await todosOf(http, ctx, base, group.todos_url, { ...where, list: groupName });
+            const tasks = await todosOf(http, ctx, base, group.todos_url, { ...where, list: groupName }, walk);
             if (tasks.length > 0) yield tasks;
           } catch (error) {
             if (!isNotFound(error)) throw error;
@@ -475,6 +605,32 @@ function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
     );
   }
   return base;
+}
+
+/** Every Basecamp account of the grant, walked as `walk` says; expired, gone and inactive ones skipped. */
+async function* accountTasks(
+  http: HttpClient,
+  ctx: AccountContext,
+  walk: Walk,
+  skip: (skipped: SkippedSource) => void,
+): AsyncGenerator<Task[]> {
+  // One cheap call says which accounts are expired or gone before any of them is walked.
+  const states = await accountStates(http, ctx);
+  for (const workspace of ctx.workspaces) {
+    const state = states.get(workspace.id);
+    if (state !== 'ok') {
+      skip(skippedWorkspace(workspace, state === 'expired' ? 'expired' : 'not_found'));
+      continue;
+    }
+    const base = apiBaseOf(ctx, workspace);
+    try {
+      for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip, walk)) yield tasks;
+    } catch (error) {
+      if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
+      else if (isNotFound(error)) skip(skippedWorkspace(workspace, 'not_found'));
+      else throw error;
+    }
+  }
 }
 
 export const basecamp: ProviderDefinition = {
@@ -574,29 +730,39 @@ export const basecamp: ProviderDefinition = {
     return { subject: String(who.id), label: name || who.email_address || String(who.id), workspaces, extra };
   },
 
-  async *fetchTasks(http, ctx, onProgress, onSkip) {
+  async *fetchTasks(http, ctx, onProgress, onSkip, onCursor) {
     let count = 0;
-    const skip = onSkip ?? (() => undefined);
-    // One cheap call says which accounts are expired or gone before any of them is walked.
-    const states = await accountStates(http, ctx);
-    for (const workspace of ctx.workspaces) {
-      const state = states.get(workspace.id);
-      if (state !== 'ok') {
-        skip(skippedWorkspace(workspace, state === 'expired' ? 'expired' : 'not_found'));
-        continue;
-      }
-      const base = apiBaseOf(ctx, workspace);
-      try {
-        for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip)) {
-          count += tasks.length;
-          onProgress?.(count);
-          yield tasks;
-        }
-      } catch (error) {
-        if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
-        else if (isNotFound(error)) skip(skippedWorkspace(workspace, 'not_found'));
-        else throw error;
-      }
+    const walk: Walk = { memos: new PageMemos(), conditional: false, present: new Set() };
+    for await (const tasks of accountTasks(http, ctx, walk, onSkip ?? (() => undefined))) {
+      count += tasks.length;
+      onProgress?.(count);
+      yield tasks;
     }
+    for (const [key, value] of Object.entries(walk.memos.cursors())) onCursor?.(key, value);
+  },
+
+  /**
+   * The walk again with every page's validators (bc3-api README, "Using HTTP caching"): 304 pages
+   * cost no body and change nothing; the to-dos of 200 pages are the upserts; a to-do some page
+   * listed last time and none lists now is gone (trashed, deleted, moved out of reach, or its list
+   * or account skipped, as a full walk would leave it out).
+   */
+  async syncTasks(http, ctx, base, onSkip): Promise<TaskSyncResult> {
+    const walk: Walk = { memos: new PageMemos(base.cursors), conditional: true, present: new Set() };
+    const upserts: Task[] = [];
+    try {
+      for await (const tasks of accountTasks(http, ctx, walk, onSkip ?? (() => undefined))) upserts.push(...tasks);
+    } catch (error) {
+      if (error instanceof StaleMemoError) return { upserts: [], deletes: [], cursors: {}, complete: false };
+      throw error;
+    }
+    const deletes = new Set<string>();
+    for (const memo of walk.memos.previousMemos()) {
+      if (!memo.tag.startsWith(TODOS_TAG)) continue;
+      const ids = idListSchema.safeParse(memo.data);
+      if (!ids.success) continue;
+      for (const id of ids.data) if (!walk.present.has(id)) deletes.add(id);
+    }
+    return { upserts, deletes: [...deletes], cursors: walk.memos.cursors(), complete: true };
   },
 };
