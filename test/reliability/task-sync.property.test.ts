@@ -39,9 +39,13 @@ for (const make of targets) {
             const goneSinceWalk = new Set<string>();
             for (const round of rounds) {
               for (const m of round) {
+                const before = new Set(target.ids());
                 const touched = target.apply(m);
                 if (touched !== null && (m.kind === 'delete' || m.kind === 'move')) goneSinceWalk.add(touched);
                 if (touched !== null && m.kind === 'create') goneSinceWalk.delete(touched);
+                // A deleted ClickUp task takes its subtasks with it.
+                const after = new Set(target.ids());
+                for (const id of before) if (!after.has(id)) goneSinceWalk.add(id);
               }
               const incremental = await synced.t.core.tasks(synced.accountId);
               expect(incremental.syncMode).toBe('incremental');

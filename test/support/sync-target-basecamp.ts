@@ -1,5 +1,6 @@
 // Basecamp as a sync target (sync-targets.ts): a small account of two Basecamp accounts, connected
 // through the loopback sign-in in two cores of their own; changes go through the emulator's mutation API.
+import { createHttpClient } from '../../electron/core/http/client';
 import { basecamp } from '../../electron/core/providers/basecamp';
 import { startBasecampEmulator, type BasecampEmulatorHandle } from '../fakes/basecamp-emulator';
 import { freePort } from './free-port';
@@ -15,7 +16,16 @@ async function connectedCore(
   redirectUri: string,
   clock: Clock,
 ): Promise<{ t: TestCore; accountId: string }> {
-  const t = makeTestCore({ providers: [basecamp], clock });
+  // Basecamp is paced at 5 requests a second. The client's sleeps pass in virtual time (its clock
+  // moves on by what it slept), so the pacing holds without the test waiting it out.
+  let slept = 0;
+  const http = createHttpClient({
+    clock: { now: () => clock.now() + slept },
+    sleep: async (ms) => {
+      slept += ms;
+    },
+  });
+  const t = makeTestCore({ providers: [basecamp], clock, http });
   await t.core.setProvider('basecamp', {
     clientId: emu.clientId,
     clientSecret: emu.clientSecret,
