@@ -21,7 +21,7 @@ describe('Basecamp incremental sync against the emulator', () => {
   const fullTasks = async () =>
     byId((await target.reference.t.core.tasks(target.reference.accountId, { full: true })).tasks).map(comparable);
 
-  it('an unchanged account answers every list page 304 and keeps every to-do', async () => {
+  it('an unchanged account costs authorization.json and one 304 per Basecamp account, and keeps every to-do', async () => {
     const walked = await target.synced.t.core.tasks(target.synced.accountId, { full: true });
     expect(walked.syncMode).toBe('full');
     const walkRequests = target.emu.stats.apiRequests;
@@ -31,8 +31,11 @@ describe('Basecamp incremental sync against the emulator', () => {
     expect(synced.syncMode).toBe('incremental');
     const requests = target.emu.stats.apiRequests - before.requests;
     const notModified = target.emu.stats.notModified - before.notModified;
-    // authorization.json is the one request answered whole; every page is a 304.
+    // authorization.json is the one request answered whole; each Basecamp account's latest-to-dos
+    // page answers 304, so none of its list pages is asked for at all.
     expect(notModified).toBe(requests - 1);
+    expect(requests).toBe(1 + target.emu.accountsOf('jason').length);
+    expect(target.emu.stats.conditionalRequests).toBeGreaterThan(0);
     expect(byId(synced.tasks).map(comparable)).toEqual(byId(walked.tasks).map(comparable));
   });
 
@@ -47,9 +50,11 @@ describe('Basecamp incremental sync against the emulator', () => {
 
     const synced = await syncedTasks();
     expect(synced.syncMode).toBe('incremental');
+    // The changed account's pages are asked for with their validators: the unchanged ones are 304s.
     const whole = target.emu.stats.apiRequests - before.requests - (target.emu.stats.notModified - before.notModified);
     expect(whole).toBeGreaterThan(1);
     expect(whole).toBeLessThan(target.emu.stats.apiRequests - before.requests);
+    expect(target.emu.endpoints.get('GET /buckets/:id/todolists/:id/todos.json')).toBeGreaterThan(0);
     const shown = byId(synced.tasks).map(comparable);
     expect(shown).toEqual(await fullTasks());
     expect(shown.find((t) => t.id === ids[0])).toMatchObject({

@@ -568,6 +568,25 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
       if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
       return page(req, project.lists, (l) => renderList(project, l, false));
     }
+    // bc3-api sections/recordings.md, "Get recordings": `GET /projects/recordings.json?type=Todo` lists
+    // the account's recordings of one type across "all active projects visible to the current
+    // user", `sort` by `created_at` (default) or `updated_at`, `direction` desc (default) or asc.
+    if (path === '/projects/recordings.json') {
+      if (req.url.searchParams.get('type') !== 'Todo') {
+        throw new HttpFailure(400, { status: 400, error: 'type must be one of the recording types' });
+      }
+      const sortBy = req.url.searchParams.get('sort') === 'updated_at' ? 'updated_at' : 'created_at';
+      const asc = req.url.searchParams.get('direction') === 'asc';
+      const found = places().filter((p) => p.accountId === accountId && !hiddenLists.has(p.list.id));
+      const rows = found.flatMap((p) => p.list.todos.map((t) => ({ t, p })));
+      // The emulator keeps no creation time apart from updated_at; ids grow with creation.
+      const key = (r: { t: BasecampWireTodo }): string =>
+        sortBy === 'updated_at'
+          ? `${r.t.updated_at}|${String(r.t.id).padStart(12, '0')}`
+          : String(r.t.id).padStart(12, '0');
+      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (asc ? 1 : -1));
+      return page(req, rows, (r) => renderTodo(r.t, r.p.project, r.p.list));
+    }
     const todos = /^\/buckets\/(\d+)\/todolists\/(\d+)\/todos\.json$/.exec(path);
     if (todos) {
       const project = list.find((p) => p.id === Number(todos[1]));

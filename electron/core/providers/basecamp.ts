@@ -31,8 +31,10 @@
  * validators (tasks/page-validators.ts) and `syncTasks` walks the same way with them: a 304 page
  * is the stored page (its to-dos stay as the base has them, its Link leads on as before), a 200
  * page's to-dos replace theirs, and a to-do that a page listed last time and no page lists now was
- * deleted, trashed or moved out of reach. An unchanged account is one authorization.json call
- * and a 304 per page.
+ * deleted, trashed or moved out of reach. Before walking a Basecamp account the sync asks for its
+ * latest-changed to-dos (sections/recordings.md, "Get recordings", sorted by `updated_at`) with
+ * that page's validators: a 304 there means no to-do of the account changed, and none of its pages
+ * is asked for. An unchanged grant is one authorization.json call and a 304 per Basecamp account.
  */
 import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
@@ -607,6 +609,50 @@ function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
   return base;
 }
 
+const FEED_TAG = 'feed';
+
+/**
+ * Whether no to-do of this Basecamp account changed since the last walk or sync: bc3-api
+ * sections/recordings.md, "Get recordings", `GET /projects/recordings.json?type=Todo&sort=updated_at`
+ * lists the account's to-dos across its projects, the latest change first, so its first page
+ * answers 304 to its stored validators only while no to-do was created, edited, completed,
+ * reopened or moved. Then every page of the account is as the base has it: their memos carry over
+ * and their to-dos stay, without a request. A full walk reads the page first, so a change made
+ * while it walks shows at the next sync. A trashed to-do may leave that page unchanged: the
+ * engine's daily full walk drops it. An account without the endpoint is walked page by page.
+ */
+async function unchangedSince(
+  http: HttpClient,
+  ctx: AccountContext,
+  base: string,
+  workspace: Workspace,
+  walk: Walk,
+): Promise<'unchanged' | 'walk'> {
+  const url = `${base}/projects/recordings.json?type=Todo&sort=updated_at&direction=desc`;
+  const memo = walk.conditional ? walk.memos.previousOf(url, FEED_TAG) : null;
+  let res: HttpResponse;
+  try {
+    res = await get(http, ctx, url, `the latest to-dos of “${workspace.name}”`, validatorHeaders(memo));
+  } catch (error) {
+    if (isNotFound(error)) return 'walk';
+    throw error;
+  }
+  if (res.status === 304 && memo !== null) {
+    for (const carried of walk.memos.carryOver(`${base}/`)) {
+      if (!carried.tag.startsWith(TODOS_TAG)) continue;
+      const ids = idListSchema.safeParse(carried.data);
+      if (!ids.success) throw new StaleMemoError();
+      for (const id of ids.data) walk.present.add(id);
+    }
+    return 'unchanged';
+  }
+  if (res.status === 304) throw new StaleMemoError();
+  const etag = res.headers['etag'] ?? null;
+  const lastModified = res.headers['last-modified'] ?? null;
+  walk.memos.keep(url, { etag, lastModified, next: null, tag: FEED_TAG, data: null });
+  return 'walk';
+}
+
 /** Every Basecamp account of the grant, walked as `walk` says; expired, gone and inactive ones skipped. */
 async function* accountTasks(
   http: HttpClient,
@@ -624,6 +670,7 @@ async function* accountTasks(
     }
     const base = apiBaseOf(ctx, workspace);
     try {
+      if ((await unchangedSince(http, ctx, base, workspace, walk)) === 'unchanged') continue;
       for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip, walk)) yield tasks;
     } catch (error) {
       if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));

@@ -58,6 +58,20 @@ export class PageMemos {
     return this.previous.values();
   }
 
+  /**
+   * Keeps, unread, every memo of the last walk or sync whose URL starts with `prefix` (a resource a
+   * cheaper check showed unchanged) and returns them.
+   */
+  carryOver(prefix: string): PageMemo[] {
+    const carried: PageMemo[] = [];
+    for (const [url, memo] of this.previous) {
+      if (!url.startsWith(prefix)) continue;
+      this.kept.set(url, memo);
+      carried.push(memo);
+    }
+    return carried;
+  }
+
   keep(url: string, memo: PageMemo): void {
     this.kept.set(url, memo);
   }
