@@ -4,6 +4,7 @@ import { clickup } from '../../electron/core/providers/clickup';
 import { startClickupEmulator } from '../fakes/clickup-emulator';
 import type { TaskMutator } from '../fakes/emulator-kit';
 import { configureClickup } from './clickup-core';
+import { amocrmTarget } from './sync-target-amocrm';
 import { basecampTarget } from './sync-target-basecamp';
 import { freePort } from './free-port';
 import type { Mutation, SyncTarget } from './sync-targets';
@@ -89,4 +90,4 @@ export const clickupTarget: SyncTargetFactory = {
   },
 };
 
-export const targets: SyncTargetFactory[] = [clickupTarget, basecampTarget];
+export const targets: SyncTargetFactory[] = [clickupTarget, amocrmTarget, basecampTarget];
