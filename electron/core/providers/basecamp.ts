@@ -31,10 +31,13 @@
  * validators (tasks/page-validators.ts) and `syncTasks` walks the same way with them: a 304 page
  * is the stored page (its to-dos stay as the base has them, its Link leads on as before), a 200
  * page's to-dos replace theirs, and a to-do that a page listed last time and no page lists now was
- * deleted, trashed or moved out of reach. Before walking a Basecamp account the sync asks for its
+ * deleted, trashed or moved out of reach. Before that, the sync asks each Basecamp account for its
  * latest-changed to-dos (sections/recordings.md, "Get recordings", sorted by `updated_at`) with
- * that page's validators: a 304 there means no to-do of the account changed, and none of its pages
- * is asked for. An unchanged grant is one authorization.json call and a 304 per Basecamp account.
+ * that page's validators: a 304 there means no to-do of the account changed, and a 200 is read down
+ * to the first change older than the cursor, those to-dos being the changes; either way none of
+ * the account's list pages is asked for (feedChanges). The walk by pages with validators is for an
+ * account without that feed or with too many changes. An unchanged grant is one authorization.json
+ * call and a 304 per Basecamp account.
  */
 import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
@@ -610,47 +613,117 @@ function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
 }
 
 const FEED_TAG = 'feed';
+const CHANGED_TAG = `${TODOS_TAG}changed`;
+/** Past this many pages of changes, the account is walked page by page with its validators instead. */
+const FEED_PAGE_LIMIT = 20;
+
+// bc3-api sections/recordings.md: a recording of type Todo is a to-do with its `bucket` (the project).
+const feedSchema = z.array(
+  todosSchema.element.extend({ bucket: z.object({ name: z.string() }).passthrough().nullish() }),
+);
+const feedMemoSchema = z.object({ since: z.number() });
 
 /**
- * Whether no to-do of this Basecamp account changed since the last walk or sync: bc3-api
+ * What changed in one Basecamp account since the last walk or sync, by its change feed: bc3-api
  * sections/recordings.md, "Get recordings", `GET /projects/recordings.json?type=Todo&sort=updated_at`
- * lists the account's to-dos across its projects, the latest change first, so its first page
- * answers 304 to its stored validators only while no to-do was created, edited, completed,
- * reopened or moved. Then every page of the account is as the base has it: their memos carry over
- * and their to-dos stay, without a request. A full walk reads the page first, so a change made
- * while it walks shows at the next sync. A trashed to-do may leave that page unchanged: the
- * engine's daily full walk drops it. An account without the endpoint is walked page by page.
+ * lists the account's to-dos across "all active projects visible to the current user", the latest
+ * change first. Its first page is asked with its stored validators:
+ * - 304: no to-do was created, edited, completed, reopened or moved; every page of the account is as
+ *   the base has it (their memos carry over and their to-dos stay, without a request).
+ * - 200: the pages are read until one reaches a to-do updated before the cursor; those to-dos are
+ *   the changes (whole, as the walk maps them), the account's page memos carry over.
+ * A full walk reads the first page before the lists and sets the cursor to its newest change, never
+ * later than the server's Date then, so a change made while it walks shows at the next sync. A
+ * trashed to-do, or one whose list is hidden, leaves no trace here: the engine's daily full walk
+ * drops it. An account without the endpoint, or with more changes than FEED_PAGE_LIMIT pages, is
+ * walked page by page with every page's validators ("walk").
  */
-async function unchangedSince(
+async function feedChanges(
   http: HttpClient,
   ctx: AccountContext,
   base: string,
   workspace: Workspace,
   walk: Walk,
-): Promise<'unchanged' | 'walk'> {
+): Promise<{ kind: 'changes'; tasks: Task[] } | { kind: 'walk' }> {
   const url = `${base}/projects/recordings.json?type=Todo&sort=updated_at&direction=desc`;
+  const what = `the latest to-dos of “${workspace.name}”`;
   const memo = walk.conditional ? walk.memos.previousOf(url, FEED_TAG) : null;
+  const stored = feedMemoSchema.safeParse(memo?.data);
+  const since = stored.success ? stored.data.since : null;
   let res: HttpResponse;
   try {
-    res = await get(http, ctx, url, `the latest to-dos of “${workspace.name}”`, validatorHeaders(memo));
+    res = await get(http, ctx, url, what, since === null ? {} : validatorHeaders(memo));
   } catch (error) {
-    if (isNotFound(error)) return 'walk';
+    if (isNotFound(error)) return { kind: 'walk' };
     throw error;
   }
-  if (res.status === 304 && memo !== null) {
+  const carry = (): void => {
     for (const carried of walk.memos.carryOver(`${base}/`)) {
       if (!carried.tag.startsWith(TODOS_TAG)) continue;
       const ids = idListSchema.safeParse(carried.data);
       if (!ids.success) throw new StaleMemoError();
       for (const id of ids.data) walk.present.add(id);
     }
-    return 'unchanged';
+  };
+  if (res.status === 304) {
+    if (memo === null || since === null) throw new StaleMemoError();
+    carry();
+    return { kind: 'changes', tasks: [] };
   }
-  if (res.status === 304) throw new StaleMemoError();
-  const etag = res.headers['etag'] ?? null;
-  const lastModified = res.headers['last-modified'] ?? null;
-  walk.memos.keep(url, { etag, lastModified, next: null, tag: FEED_TAG, data: null });
-  return 'walk';
+  const date = Date.parse(res.headers['date'] ?? '');
+  const ceiling = Number.isFinite(date) ? date - 1000 : Number.POSITIVE_INFINITY;
+  let newest = since ?? 0;
+  const tasks: Task[] = [];
+  let page: HttpResponse | null = res;
+  const origin = new URL(url).origin;
+  for (let n = 0; page !== null; n += 1) {
+    const todos = parsed(feedSchema, page, what);
+    let older = false;
+    for (const t of todos) {
+      const at = Date.parse(t.updated_at ?? '');
+      if (!Number.isFinite(at)) continue;
+      newest = Math.max(newest, at);
+      if (since !== null && at < since) {
+        older = true;
+        continue;
+      }
+      const project = t.bucket?.name ?? '';
+      tasks.push(toTask(t, ctx, { project, workspace: workspace.name, done: t.completed === true }));
+    }
+    // A full walk needs only the first page's validators and newest change.
+    if (since === null || older) break;
+    const next = nextLink(page.headers['link'], origin);
+    if (next === null) break;
+    if (n + 1 >= FEED_PAGE_LIMIT) {
+      walk.memos.keep(url, feedMemo(res, Math.max(since, Math.min(newest, ceiling))));
+      return { kind: 'walk' };
+    }
+    page = await get(http, ctx, next, what);
+  }
+  walk.memos.keep(url, feedMemo(res, Math.max(since ?? 0, Math.min(newest, ceiling))));
+  if (since === null) return { kind: 'walk' };
+  carry();
+  // carryOver brought the old feed memo back; the new one wins.
+  walk.memos.keep(url, feedMemo(res, Math.max(since, Math.min(newest, ceiling))));
+  // The to-dos the feed brought are on no recorded page yet: they are kept as a page of their own,
+  // so a later walk by pages that does not find them drops them, as it drops a page's to-dos.
+  const changedKey = `${base}/#changed`;
+  const earlier = walk.memos.previousOf(changedKey, CHANGED_TAG);
+  const earlierIds = idListSchema.safeParse(earlier?.data);
+  const changedIds = new Set([...(earlierIds.success ? earlierIds.data : []), ...tasks.map((t) => t.id)]);
+  walk.memos.keep(changedKey, { etag: null, lastModified: null, next: null, tag: CHANGED_TAG, data: [...changedIds] });
+  for (const id of changedIds) walk.present.add(id);
+  return { kind: 'changes', tasks };
+}
+
+function feedMemo(res: HttpResponse, since: number): PageMemo {
+  return {
+    etag: res.headers['etag'] ?? null,
+    lastModified: res.headers['last-modified'] ?? null,
+    next: null,
+    tag: FEED_TAG,
+    data: { since },
+  };
 }
 
 /** Every Basecamp account of the grant, walked as `walk` says; expired, gone and inactive ones skipped. */
@@ -670,7 +743,11 @@ async function* accountTasks(
     }
     const base = apiBaseOf(ctx, workspace);
     try {
-      if ((await unchangedSince(http, ctx, base, workspace, walk)) === 'unchanged') continue;
+      const feed = await feedChanges(http, ctx, base, workspace, walk);
+      if (feed.kind === 'changes') {
+        if (feed.tasks.length > 0) yield feed.tasks;
+        continue;
+      }
       for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip, walk)) yield tasks;
     } catch (error) {
       if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
