@@ -403,8 +403,9 @@ export function buildProgram(): Command {
     .description("list the account's tasks; serves the last saved list when offline")
     .option('--json', 'machine-readable output')
     .option('--offline', 'do not use the network: show the saved list')
-    .action(async (ref: string, opts: { json?: boolean; offline?: boolean }) => {
-      const list = await (await getCore()).tasks(ref, { offline: opts.offline === true });
+    .option('--full', 'read the whole account (notices deleted and moved tasks) instead of only what changed')
+    .action(async (ref: string, opts: { json?: boolean; offline?: boolean; full?: boolean }) => {
+      const list = await (await getCore()).tasks(ref, { offline: opts.offline === true, full: opts.full === true });
       if (list.offline) {
         // A list saved seconds ago is "from just now", not "from in 0 s".
         const age =
@@ -417,6 +418,11 @@ export function buildProgram(): Command {
       }
       // What the provider refused while the rest came (a workspace, a list), one sentence each.
       for (const skipped of list.skipped ?? []) say(`Skipped: ${skipped.message}`);
+      // How fresh the list is: an incremental sync asked only for changes; deletions wait for a full read.
+      if (!list.offline && list.syncMode === 'incremental' && list.fullWalkAt) {
+        const walked = relativeTime(Date.parse(list.fullWalkAt), Date.now());
+        say(`Synced the changes; the whole account was last read ${walked} (--full reads it again).`);
+      }
       if (opts.json) return printJson(list);
       const rows = [['DUE', 'STATUS', 'PRIORITY', 'TITLE', 'PROJECT']];
       for (const t of list.tasks)

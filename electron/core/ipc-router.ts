@@ -203,7 +203,11 @@ export function createIpcRouter(service: TokentrayService, actions: IpcActions):
       await service.disconnect(accountId);
       return { disconnected: true as const };
     },
-    tasks: async ({ accountId, offline }) => service.tasks(accountId, offline === undefined ? undefined : { offline }),
+    tasks: async ({ accountId, offline, full }) =>
+      service.tasks(accountId, {
+        ...(offline === undefined ? {} : { offline }),
+        ...(full === undefined ? {} : { full }),
+      }),
     copyToken: async ({ accountId }) => {
       await actions.copyToken(accountId);
       return { copied: true as const, clearsInSeconds: 60 as const };

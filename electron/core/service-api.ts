@@ -1,4 +1,11 @@
-import type { AccountSummary, ProviderSummary, StorageStatus, TaskList, TokenInspection } from '../shared/models';
+import type {
+  AccountSummary,
+  ProviderSummary,
+  SkippedSource,
+  StorageStatus,
+  TaskList,
+  TokenInspection,
+} from '../shared/models';
 
 /**
  * The one facade the front doors (CLI, Electron main, development bridge) use.
@@ -66,6 +73,25 @@ export interface StartConnectOptions {
 export type AccountsListener = (accounts: AccountSummary[]) => void;
 export type ProgressListener = (progress: ConnectProgress) => void;
 
+export interface TaskFetchOptions {
+  /** Serve the saved list without asking the provider. */
+  offline?: boolean;
+  /** "Refresh everything": walk the whole account (deletions, moves) instead of syncing what changed. */
+  full?: boolean;
+}
+
+/** What a background sync did, without the list (TokentrayService.syncTasks). */
+export interface SyncSummary {
+  accountId: string;
+  mode: 'full' | 'incremental';
+  /** Tasks in the list now. */
+  count: number;
+  /** Tasks the provider sent. */
+  received: number;
+  fetchedAt: string;
+  skipped: SkippedSource[];
+}
+
 export interface TokentrayService {
   listProviders(): Promise<ProviderSummary[]>;
   setProvider(provider: string, input: ProviderSetInput): Promise<ProviderSummary>;
@@ -99,7 +125,10 @@ export interface TokentrayService {
   refresh(account: string): Promise<AccountSummary>;
   disconnect(account: string): Promise<void>;
   getAccessToken(account: string, options?: { minValidSeconds?: number }): Promise<string>;
-  tasks(account: string, options?: { offline?: boolean }): Promise<TaskList>;
+  /** `full`: walk the whole account ("Refresh everything") instead of syncing what changed. */
+  tasks(account: string, options?: TaskFetchOptions): Promise<TaskList>;
+  /** Brings the account's saved task list up to date without reading it whole (the tray's background sync). */
+  syncTasks(account: string, options?: { full?: boolean }): Promise<SyncSummary>;
 
   onAccountsChanged(listener: AccountsListener): () => void;
   /** On a shared store: follow other machines' changes (they reach onAccountsChanged) and report reachability. */

@@ -27,6 +27,8 @@ import type {
   ProgressListener,
   ProviderSetInput,
   StartConnectOptions,
+  SyncSummary,
+  TaskFetchOptions,
   TokentrayService,
 } from './service-api';
 import { TaskCache } from './tasks/task-cache';
@@ -495,8 +497,13 @@ export class TokentrayCore implements TokentrayService {
     return call;
   }
 
-  async tasks(account: string, options?: { offline?: boolean }): Promise<TaskList> {
+  async tasks(account: string, options?: TaskFetchOptions): Promise<TaskList> {
     return this.taskService.tasks(await this.repo.resolveId(account), options);
+  }
+
+  /** Brings the account's saved task list up to date without reading it whole (the tray's background sync). */
+  async syncTasks(account: string, options?: { full?: boolean }): Promise<SyncSummary> {
+    return this.taskService.sync(await this.repo.resolveId(account), options);
   }
 
   onAccountsChanged(listener: AccountsListener): () => void {

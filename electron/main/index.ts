@@ -11,6 +11,7 @@ import { resolveStateDir } from '../core/paths';
 import { ExpiryNoticeBook, fileNotices, type ExpiryNotice } from '../core/refresh/expiry-notices';
 import { StartAtLogin } from '../core/login-item/start-at-login';
 import { createRefreshScheduler, type RefreshScheduler } from '../core/refresh/scheduler';
+import { startBackgroundSync } from '../core/tasks/background-sync';
 import { watchAccountsDir } from '../core/vault/state-watch';
 import type { TokentrayService } from '../core/service-api';
 import type { AccountSummary } from '../shared/models';
@@ -171,6 +172,12 @@ async function start(window: MainWindow): Promise<void> {
     },
   });
 
+  // Task lists stay fresh while the window is closed: an incremental sync per account every 15 minutes.
+  const taskSync = startBackgroundSync({
+    listAccounts: () => core.listAccounts(),
+    sync: (accountId) => core.syncTasks(accountId),
+  });
+
   inbox.attach((url) => {
     // The core validates the link and ignores it when no sign-in is waiting; the outcome reaches the page as connectResult.
     void core
@@ -214,6 +221,7 @@ async function start(window: MainWindow): Promise<void> {
   powerMonitor.on('resume', () => {
     void scheduler?.onResume();
     void tray.update();
+    void taskSync.runNow();
   });
   app.on('activate', () => window.open());
 
@@ -231,6 +239,7 @@ async function start(window: MainWindow): Promise<void> {
     closed = true;
     clearInterval(trayTimer);
     scheduler?.stop();
+    taskSync.stop();
     stopWatch();
     stopShared?.();
     offAccounts();

@@ -157,7 +157,10 @@ export const ipcContract = {
   inspect: channel(z.strictObject({ accountId }), tokenInspectionSchema),
   refresh: channel(z.strictObject({ accountId }), accountSummarySchema),
   disconnect: channel(z.strictObject({ accountId }), z.object({ disconnected: z.literal(true) })),
-  tasks: channel(z.strictObject({ accountId, offline: z.boolean().optional() }), taskListSchema),
+  tasks: channel(
+    z.strictObject({ accountId, offline: z.boolean().optional(), full: z.boolean().optional() }),
+    taskListSchema,
+  ),
   /** Main writes the clipboard itself; the token never reaches the renderer. */
   copyToken: channel(
     z.strictObject({ accountId }),

@@ -180,6 +180,14 @@ export const taskListSchema = z.object({
   error: appErrorSchema.nullable(),
   /** What the live fetch skipped while listing the rest; absent or empty when nothing was. */
   skipped: z.array(skippedSourceSchema).optional(),
+  /**
+   * How the list was last brought up to date: `incremental` asked the provider what changed since
+   * the saved list, `full` walked the whole account (which also notices deletions and moves).
+   * Absent for lists saved before the sync existed.
+   */
+  syncMode: z.enum(['full', 'incremental']).optional(),
+  /** When the last full walk of the account ended (ISO 8601), or null when none is saved. */
+  fullWalkAt: z.string().nullable().optional(),
 });
 export type TaskList = z.infer<typeof taskListSchema>;
 

@@ -78,6 +78,10 @@ export const taskViewSourceSchema = z.object({
   error: appErrorSchema.nullable(),
   /** Workspaces and lists the live fetch skipped while listing the rest (TaskList.skipped). */
   skipped: z.array(skippedSourceSchema),
+  /** TaskList.syncMode: how fresh the list is, incremental or a full walk. */
+  syncMode: z.enum(['full', 'incremental']).nullable().default(null),
+  /** TaskList.fullWalkAt: when the account was last walked in full. */
+  fullWalkAt: z.string().nullable().default(null),
 });
 export type TaskViewSource = z.infer<typeof taskViewSourceSchema>;
 
@@ -87,6 +91,8 @@ export const taskViewChannels = {
     request: z.strictObject({
       accountIds: z.array(accountId).max(200),
       offline: z.boolean().optional(),
+      /** "Refresh everything": walk each account in full (deletions and moves) instead of syncing what changed. */
+      full: z.boolean().optional(),
       ...viewQuery,
       count: windowRange.count,
     }),

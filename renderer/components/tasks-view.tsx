@@ -142,7 +142,11 @@ export function TasksView({ accountId }: { accountId: string | null }) {
 
   // The core sorts, groups and searches; this view holds the totals and the rows near the screen.
   const accountIds = useMemo(() => (accountId ? [accountId] : list.map((a) => a.id)), [accountId, list]);
-  const { view, shape, loading, rowAt, ensure, reload } = useTaskView(api, accountIds, { query, status, today });
+  const { view, shape, loading, rowAt, ensure, reload, reloadAll } = useTaskView(api, accountIds, {
+    query,
+    status,
+    today,
+  });
   const total = shape?.total ?? 0;
   const matched = shape?.matched ?? 0;
   const headers = useMemo(() => new Map((shape?.groups ?? []).map((g) => [g.start, g])), [shape]);
@@ -242,6 +246,18 @@ export function TasksView({ accountId }: { accountId: string | null }) {
   // What a live fetch could not read while the rest came (a Basecamp account gone inactive, a ClickUp
   // workspace the token was not granted, a deleted list): named, so a missing task has a reason.
   const skipped = view && !view.stale ? view.sources.flatMap((l) => l.skipped) : [];
+  // How fresh the live lists are: when they were last brought up to date, and, when that asked only
+  // for changes, when the whole account was last read (the read that notices deleted tasks).
+  const live = view && !view.stale ? view.sources.filter((l) => !l.offline && l.fetchedAt !== null) : [];
+  const syncedAt = live.reduce<string | null>(
+    (min, l) => (min === null || l.fetchedAt! < min ? l.fetchedAt : min),
+    null,
+  );
+  const walkedAt = live.reduce<string | null>(
+    (min, l) => (l.fullWalkAt !== null && (min === null || l.fullWalkAt < min) ? l.fullWalkAt : min),
+    null,
+  );
+  const incremental = live.some((l) => l.syncMode === 'incremental');
 
   return (
     <div className="view view--fill">
@@ -249,10 +265,21 @@ export function TasksView({ accountId }: { accountId: string | null }) {
         title={i18n.t('tasks.title')}
         subtitle={selected ? `${selected.label} · ${selected.providerName}` : i18n.t('tasks.subtitleAll')}
         actions={
-          <button type="button" className="button" onClick={reload} disabled={loading}>
-            {loading ? <Spinner /> : <RefreshIcon size={16} />}
-            {i18n.t('tasks.reload')}
-          </button>
+          <>
+            <button
+              type="button"
+              className="button button--ghost"
+              onClick={reloadAll}
+              disabled={loading}
+              title={i18n.t('tasks.refreshAllHint')}
+            >
+              {i18n.t('tasks.refreshAll')}
+            </button>
+            <button type="button" className="button" onClick={reload} disabled={loading}>
+              {loading ? <Spinner /> : <RefreshIcon size={16} />}
+              {i18n.t('tasks.reload')}
+            </button>
+          </>
         }
       />
       <div className="toolbar" role="toolbar" aria-label={i18n.t('tasks.filters')}>
@@ -306,6 +333,16 @@ export function TasksView({ accountId }: { accountId: string | null }) {
           {view?.stale ? <span className="toolbar__updating"> · {i18n.t('tasks.updating')}</span> : null}
         </span>
       </div>
+      {syncedAt !== null ? (
+        <p className="tasks-freshness" data-testid="tasks-freshness">
+          {incremental && walkedAt !== null
+            ? i18n.t('tasks.freshIncremental', {
+                time: formatTime(syncedAt, i18n.locale, null),
+                walked: formatRelative(walkedAt, now, i18n.locale),
+              })
+            : i18n.t('tasks.freshFull', { time: formatTime(syncedAt, i18n.locale, null) })}
+        </p>
+      ) : null}
       {offline.length > 0 ? (
         <WarningBanner testId="offline-badge">
           <span>

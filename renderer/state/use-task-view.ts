@@ -55,8 +55,24 @@ export interface TaskShape {
 
 type Fresh = Extract<TaskWindow, { stale: false }>;
 
-export function useTaskView(api: TokentrayApi, accountIds: readonly string[], filter: TaskQuery) {
+/**
+ * While the view is open its lists are brought up to date this often, in place (the place in the
+ * list is kept): an incremental sync asks the provider only what changed, so this is cheap.
+ */
+export const LIVE_REFRESH_MS = 5 * 60_000;
+
+export function useTaskView(
+  api: TokentrayApi,
+  accountIds: readonly string[],
+  filter: TaskQuery,
+  options: { refreshEveryMs?: number } = {},
+) {
+  const refreshEveryMs = options.refreshEveryMs ?? LIVE_REFRESH_MS;
   const [reloads, setReloads] = useState(0);
+  /** The next live open walks every account in full ("Refresh everything"). */
+  const fullNext = useRef(false);
+  /** Brings the open view's lists up to date in place; set by the effect that opened it. */
+  const refreshInPlace = useRef<(() => void) | null>(null);
   const ids = accountIds.join('\n');
   const key = `${ids}|${reloads}`;
   const [view, setView] = useState<TaskViewState | null>(null);
@@ -150,7 +166,23 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     };
     const open = (offline: boolean) => {
       asked = filterRef.current;
-      return api.taskViewOpen({ accountIds: wanted, offline, ...asked, seq: ++seq.current, count: FIRST_ROWS });
+      const full = !offline && fullNext.current;
+      if (full) fullNext.current = false;
+      return api.taskViewOpen({
+        accountIds: wanted,
+        offline,
+        ...(full ? { full } : {}),
+        ...asked,
+        seq: ++seq.current,
+        count: FIRST_ROWS,
+      });
+    };
+    refreshInPlace.current = () => {
+      void open(false).then((live) => {
+        if (!live.ok) return;
+        if (current) adopt(live.data, live.data.window, false);
+        else void api.taskViewClose({ viewId: live.data.viewId });
+      });
     };
     void open(true)
       .then((cached) => {
@@ -171,8 +203,18 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
       });
     return () => {
       current = false;
+      refreshInPlace.current = null;
     };
   }, [api, ids, key, apply, query]);
+
+  // The open view follows the provider without a reload: the lists come again, the place stays.
+  useEffect(() => {
+    if (refreshEveryMs <= 0) return undefined;
+    const timer = setInterval(() => {
+      if (viewRef.current && !viewRef.current.stale) refreshInPlace.current?.();
+    }, refreshEveryMs);
+    return () => clearInterval(timer);
+  }, [refreshEveryMs]);
 
   // The view goes with the page: the core need not keep its list.
   useEffect(
@@ -273,6 +315,11 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
   }, []);
 
   const reload = useCallback(() => setReloads((n) => n + 1), []);
+  /** "Refresh everything": every account walked in full, which also drops deleted and moved-away tasks. */
+  const reloadAll = useCallback(() => {
+    fullNext.current = true;
+    setReloads((n) => n + 1);
+  }, []);
   const current = view && ids !== '' ? view : null;
   return {
     view: current,
@@ -281,5 +328,6 @@ export function useTaskView(api: TokentrayApi, accountIds: readonly string[], fi
     rowAt,
     ensure,
     reload,
+    reloadAll,
   };
 }

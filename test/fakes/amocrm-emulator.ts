@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpClient, HttpRequest } from '../../electron/core/http/client';
 import {
+  EndpointCounter,
   GrantBook,
   HttpFailure,
   RateWindow,
   approveConsent,
+  changeClock,
   consentHtml,
   secretToken,
   startEmulatorServer,
@@ -13,6 +15,7 @@ import {
   type EmulatorStats,
   type Fault,
   type Grant,
+  type TaskMutator,
 } from './emulator-kit';
 
 /**
@@ -23,6 +26,18 @@ import {
  * been revoked"), problem+json errors without an `error` key, HAL task pages
  * with `_links.next` and 204 for an empty page, and 7 requests per second
  * (429 past it, 403 "IP blocked" after sustained abuse).
+ *
+ * The change feed (issue 22): GET /api/v4/tasks takes `filter[updated_at][from]` and
+ * `filter[updated_at][to]` (Unix seconds, inclusive) and `filter[is_completed]`
+ * (developers.kommo.com/reference/tasks-list; developers.amocrm.ru "Задачи", «Список задач»:
+ * filter[updated_at] «можно передать массив вида filter[updated_at][from]=…&filter[updated_at][to]=…»),
+ * and every task carries `updated_at` and `is_completed`. An empty list is 204 No Content, as every
+ * amoCRM list answers. Kommo's limitations page (developers.kommo.com/docs/limitations) recommends
+ * the `If-Modified-Since` header over "uncontrolled iteration through all data" without spelling
+ * out the answer: here, when no task of the asked list changed after that date, the answer is 304
+ * Not Modified with no body (RFC 9110 §15.4.5); otherwise the list as asked. A client must take
+ * both 204 and 304 as "nothing changed". `mutate` changes tasks as a user in amoCRM would, each
+ * stamping `updated_at`; a deleted task is simply gone.
  */
 
 export interface AmocrmEmulatorOptions {
@@ -62,6 +77,10 @@ export interface EmulatorHandle {
   renameAccount(newHost: string): void;
   /** Tasks created (POST /api/v4/tasks) or edited (PATCH /api/v4/tasks/{id}) through the API, by id. */
   written: Map<number, Record<string, unknown>>;
+  /** API requests per endpoint (`GET /api/v4/tasks`), and `304` / `204` for the answers without a body. */
+  readonly endpoints: EndpointCounter;
+  /** Changes tasks behind the app's back; containers are responsible user ids (a task moves to another user). */
+  readonly mutate: TaskMutator;
   /** Plays the user at the consent screen; returns the URL the browser is sent to. */
   consent(authorizeUrl: string, opts: { user: string; deny?: boolean }): Promise<string>;
   /** The code the integration's settings page shows (valid 20 minutes). */
@@ -178,6 +197,14 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   };
   const now = Math.floor(Date.now() / 1000);
   const timeZone = options.timeZone ?? 'Europe/Moscow';
+  const endpoints = new EndpointCounter();
+  const clock = changeClock();
+  /** Generated tasks changed (an object) or deleted (null) since the start, by index. */
+  const changed = new Map<number, Record<string, unknown> | null>();
+  /** Tasks created through `mutate`, after the generated ones (ids go on from theirs). */
+  const createdTasks: Array<Record<string, unknown> | null> = [];
+  /** Refs of the tasks that exist, in id order: a generated index, or -(k + 1) for createdTasks[k]; null after a change. */
+  let liveRefs: number[] | null = null;
   let ipAllowList = false;
 
   const userOf = (name: string): { id: number; name: string; admin: boolean } => {
@@ -352,8 +379,173 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     };
   }
 
+  const GENERATED_FIRST_ID = 90_000_000;
+
+  function refs(): number[] {
+    if (liveRefs === null) {
+      const out: number[] = [];
+      for (let i = 0; i < taskCount; i += 1) if (changed.get(i) !== null) out.push(i);
+      createdTasks.forEach((t, k) => {
+        if (t !== null) out.push(-(k + 1));
+      });
+      liveRefs = out;
+    }
+    return liveRefs;
+  }
+
+  function taskOf(ref: number): Record<string, unknown> {
+    if (ref < 0) return createdTasks[-ref - 1]!;
+    return changed.get(ref) ?? taskAt(ref);
+  }
+
+  /** updated_at and is_completed without building the task: a 100,000-task filter stays cheap. */
+  function facts(ref: number): { updatedAt: number; completed: boolean } {
+    if (ref >= 0 && !changed.has(ref)) return { updatedAt: now - (ref % 5000) * 60, completed: ref % 4 === 0 };
+    const t = taskOf(ref);
+    return { updatedAt: Number(t['updated_at']), completed: t['is_completed'] === true };
+  }
+
+  function refOfId(id: string): number {
+    const n = Number(id) - GENERATED_FIRST_ID;
+    const ref = n < taskCount ? n : -(n - taskCount + 1);
+    const exists = ref >= 0 ? ref < taskCount && changed.get(ref) !== null : createdTasks[-ref - 1] != null;
+    if (!Number.isInteger(n) || n < 0 || !exists) throw new Error(`no amoCRM task ${id}`);
+    return ref;
+  }
+
+  function change(id: string, fields: Record<string, unknown>): void {
+    const ref = refOfId(id);
+    const next = { ...taskOf(ref), ...fields, updated_at: Math.floor(clock() / 1000) };
+    if (ref >= 0) changed.set(ref, next);
+    else createdTasks[-ref - 1] = next;
+  }
+
+  /** A day as amoCRM's all-day due: 23:59 of that day in the account's time zone. */
+  const dueOf = (day: string): number => endOfDayIn(timeZone, Date.parse(`${day}T12:00:00Z`) / 1000);
+
+  const mutate: TaskMutator = {
+    taskIds: () => refs().map((ref) => String(taskOf(ref)['id'])),
+    containers: () => Object.values(USERS).map((u) => String(u.id)),
+    create(container, fields) {
+      const at = Math.floor(clock() / 1000);
+      const id = GENERATED_FIRST_ID + taskCount + createdTasks.length;
+      createdTasks.push({
+        id,
+        created_by: USERS['alice']!.id,
+        updated_by: USERS['alice']!.id,
+        created_at: at,
+        updated_at: at,
+        responsible_user_id: Number(container),
+        group_id: 0,
+        entity_id: null,
+        entity_type: null,
+        duration: 0,
+        is_completed: false,
+        task_type_id: 1,
+        text: fields.title,
+        result: [],
+        complete_till: fields.due ? dueOf(fields.due) : null,
+        account_id: ACCOUNT_ID,
+        _links: { self: { href: `https://${host}/api/v4/tasks/${id}` } },
+      });
+      liveRefs = null;
+      return String(id);
+    },
+    update(id, fields) {
+      change(id, {
+        ...(fields.title !== undefined ? { text: fields.title } : {}),
+        ...(fields.due !== undefined ? { complete_till: fields.due === null ? null : dueOf(fields.due) } : {}),
+      });
+    },
+    complete: (id) => change(id, { is_completed: true, result: { text: 'Done' } }),
+    reopen: (id) => change(id, { is_completed: false, result: [] }),
+    delete(id) {
+      const ref = refOfId(id);
+      if (ref >= 0) changed.set(ref, null);
+      else createdTasks[-ref - 1] = null;
+      liveRefs = null;
+    },
+    destinations(id) {
+      const current = String(taskOf(refOfId(id))['responsible_user_id']);
+      return Object.values(USERS)
+        .map((u) => String(u.id))
+        .filter((u) => u !== current);
+    },
+    move: (id, container) => change(id, { responsible_user_id: Number(container) }),
+  };
+
+  /**
+   * GET /api/v4/tasks with its `filter[updated_at]`, `filter[is_completed]` and `If-Modified-Since`
+   * (see the header comment for where each is documented).
+   */
+  function taskList(req: EmulatorRequest, page: number, limit: number): EmulatorReply {
+    const q = req.url.searchParams;
+    const bound = (name: string): number | null => {
+      const text = q.get(name);
+      if (text === null) return null;
+      const value = Number(text);
+      if (!Number.isInteger(value)) {
+        throw new HttpFailure(400, { title: 'Bad Request', status: 400, detail: `${name} must be a Unix time` });
+      }
+      return value;
+    };
+    const from = bound('filter[updated_at][from]');
+    const to = bound('filter[updated_at][to]');
+    const completedText = q.get('filter[is_completed]');
+    const completed = completedText === null ? null : completedText === '1' || completedText === 'true';
+    const imsText = req.headers['if-modified-since'];
+    const ims = imsText === undefined ? null : Math.floor(Date.parse(imsText) / 1000);
+    const pristine = changed.size === 0 && createdTasks.length === 0;
+    if (pristine && from === null && to === null && completed === null && ims === null) {
+      const start = (page - 1) * limit;
+      if (start >= taskCount) {
+        endpoints.hit('204');
+        return { status: 204 };
+      }
+      const tasks = [];
+      for (let i = start; i < Math.min(taskCount, start + limit); i += 1) tasks.push(taskAt(i));
+      return listPage(page, limit, tasks, start + limit < taskCount);
+    }
+    const matching = refs().filter((ref) => {
+      const f = facts(ref);
+      return (
+        (from === null || f.updatedAt >= from) &&
+        (to === null || f.updatedAt <= to) &&
+        (completed === null || f.completed === completed)
+      );
+    });
+    if (ims !== null && Number.isFinite(ims) && !matching.some((ref) => facts(ref).updatedAt > ims)) {
+      endpoints.hit('304');
+      return { status: 304 };
+    }
+    const start = (page - 1) * limit;
+    if (start >= matching.length) {
+      endpoints.hit('204');
+      return { status: 204 };
+    }
+    const tasks = matching.slice(start, start + limit).map(taskOf);
+    return listPage(page, limit, tasks, start + limit < matching.length);
+  }
+
+  function listPage(page: number, limit: number, tasks: unknown[], more: boolean): EmulatorReply {
+    extraStats.pagesServed += 1;
+    const self = `https://${host}/api/v4/tasks?page=${page}&limit=${limit}`;
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/hal+json' },
+      json: {
+        _page: page,
+        _links: more
+          ? { self: { href: self }, next: { href: `https://${host}/api/v4/tasks?page=${page + 1}&limit=${limit}` } }
+          : { self: { href: self } },
+        _embedded: { tasks },
+      },
+    };
+  }
+
   function api(req: EmulatorRequest): EmulatorReply {
     book.stats.apiRequests += 1;
+    endpoints.hit(`${req.method} ${req.url.pathname.replace(/\/\d+$/, '/:id')}`);
     if (ipAllowList) {
       // amocrm.com/developers/content/api/errors, "Responses during authorization": code 113, 403,
       // "Access to this account is prohibited from your IP address", when the account's security
@@ -509,26 +701,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
         },
       };
     }
-    if (path === '/api/v4/tasks') {
-      const start = (page - 1) * limit;
-      if (start >= taskCount) return { status: 204 };
-      extraStats.pagesServed += 1;
-      const tasks = [];
-      for (let i = start; i < Math.min(taskCount, start + limit); i += 1) tasks.push(taskAt(i));
-      const more = start + limit < taskCount;
-      const self = `https://${host}/api/v4/tasks?page=${page}&limit=${limit}`;
-      return {
-        status: 200,
-        headers: { 'content-type': 'application/hal+json' },
-        json: {
-          _page: page,
-          _links: more
-            ? { self: { href: self }, next: { href: `https://${host}/api/v4/tasks?page=${page + 1}&limit=${limit}` } }
-            : { self: { href: self } },
-          _embedded: { tasks },
-        },
-      };
-    }
+    if (path === '/api/v4/tasks' && req.method === 'GET') return taskList(req, page, limit);
     throw new HttpFailure(404, { title: 'Not Found', status: 404 });
   }
 
@@ -605,6 +778,8 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
       ipAllowList = on;
     },
     written,
+    endpoints,
+    mutate,
     consent: approveConsent,
     issueAuthorizationCode: ({ user }) => {
       userOf(user);

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import {
   approveConsent,
+  changeClock,
   consentHtml,
+  EndpointCounter,
   GrantBook,
   HttpFailure,
   RateWindow,
@@ -11,6 +14,7 @@ import {
   type EmulatorStats,
   type Fault,
   type Grant,
+  type TaskMutator,
 } from './emulator-kit';
 
 /**
@@ -22,6 +26,17 @@ import {
  * `expires_in`, one grant reaching several Basecamp accounts, inactive and expired
  * accounts, lists hidden from a login, Link/X-Total-Count pagination, 400 for any
  * request without a User-Agent, and a per-IP rate limit answered with 429 + Retry-After.
+ *
+ * HTTP caching (bc3-api README, "Using HTTP caching": "Most API responses will include an `ETag`
+ * or `Last-Modified` header. [...] submit them back to us as `If-None-Match` and
+ * `If-Modified-Since`, respectively. If the resource hasn't changed since your last request, you'll
+ * get a `304 Not Modified` response with no body"): every API GET answered 200 carries a weak
+ * ETag over what it sends (body and Link/X-Total-Count, so page 2 of a list is its own resource)
+ * and the Last-Modified of the moment that answer last changed; a matching `If-None-Match` (or,
+ * without one, an `If-Modified-Since` no earlier than Last-Modified, RFC 9110 §13.2.2) answers 304
+ * with no body. `mutate` changes to-dos as a user in Basecamp would (sections/todos.md: create,
+ * update, complete, uncomplete, reposition with `parent_id`, trash), each stamping `updated_at`,
+ * so the pages that list the to-do change their ETag.
  */
 
 export interface BasecampEmulatorOptions {
@@ -51,6 +66,10 @@ export interface BasecampStats extends EmulatorStats {
   missingUserAgent: number;
   /** Refresh requests that carried a redirect_uri (the docs list none on refresh). */
   refreshesWithRedirectUri: number;
+  /** API GETs answered 304 Not Modified. */
+  notModified: number;
+  /** API GETs that sent If-None-Match or If-Modified-Since. */
+  conditionalRequests: number;
 }
 
 /** A to-do list the emulator hid from every login (its to-dos answer 404), and what went with it. */
@@ -100,6 +119,14 @@ export interface BasecampEmulatorHandle {
   setAccountExpired(accountId: number, expired: boolean): void;
   /** The list stays in its to-do set's index, but its to-dos answer 404 (deleted, or access taken away). */
   hideList(accountId: number, projectIndex: number, listIndex: number): HiddenList;
+  /** API requests per endpoint, e.g. `GET /buckets/:id/todolists/:id/todos.json`, and how many were 304. */
+  readonly endpoints: EndpointCounter;
+  /**
+   * Changes to-dos behind the app's back; containers are to-do list (and group) ids. A to-do moves to
+   * any list of its Basecamp account (Reposition's `parent_id` within a project, the app's Move
+   * across projects).
+   */
+  readonly mutate: TaskMutator;
   close(): Promise<void>;
 }
 
@@ -244,6 +271,12 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
   stats.legacyTokenRequests = 0;
   stats.missingUserAgent = 0;
   stats.refreshesWithRedirectUri = 0;
+  stats.notModified = 0;
+  stats.conditionalRequests = 0;
+  const endpoints = new EndpointCounter();
+  const clock = changeClock();
+  /** Per URL (path and query) the last answer's ETag and when it last changed (ms, whole seconds). */
+  const validators = new Map<string, { etag: string; lastModified: number }>();
   const inactive = new Set<number>();
   const expired = new Set<number>();
   const hiddenLists = new Set<number>();
@@ -500,13 +533,19 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
         },
       };
     }
-    const renderList = (project: Project, l: { id: number; name: string }, group: boolean): unknown => ({
+    const renderList = (
+      project: Project,
+      l: { id: number; name: string; todos: BasecampWireTodo[] },
+      group: boolean,
+    ): unknown => ({
       id: l.id,
       status: 'active',
       type: 'Todolist',
       title: l.name,
       name: l.name,
       completed: false,
+      // sections/todolists.md: a list shows its completed ratio, so completing a to-do changes the index page too.
+      completed_ratio: `${l.todos.filter((t) => t.completed).length}/${l.todos.length}`,
       url: `${base}/${accountId}/buckets/${project.id}/todolists/${l.id}.json`,
       app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todolists/${l.id}`,
       bucket: { id: project.id, name: project.name, type: 'Project' },
@@ -529,6 +568,25 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
       if (!project || !project.todosetEnabled) throw new HttpFailure(404, { status: 404, error: 'Not Found' });
       return page(req, project.lists, (l) => renderList(project, l, false));
     }
+    // bc3-api sections/recordings.md, "Get recordings": `GET /projects/recordings.json?type=Todo` lists
+    // the account's recordings of one type across "all active projects visible to the current
+    // user", `sort` by `created_at` (default) or `updated_at`, `direction` desc (default) or asc.
+    if (path === '/projects/recordings.json') {
+      if (req.url.searchParams.get('type') !== 'Todo') {
+        throw new HttpFailure(400, { status: 400, error: 'type must be one of the recording types' });
+      }
+      const sortBy = req.url.searchParams.get('sort') === 'updated_at' ? 'updated_at' : 'created_at';
+      const asc = req.url.searchParams.get('direction') === 'asc';
+      const found = places().filter((p) => p.accountId === accountId && !hiddenLists.has(p.list.id));
+      const rows = found.flatMap((p) => p.list.todos.map((t) => ({ t, p })));
+      // The emulator keeps no creation time apart from updated_at; ids grow with creation.
+      const key = (r: { t: BasecampWireTodo }): string =>
+        sortBy === 'updated_at'
+          ? `${r.t.updated_at}|${String(r.t.id).padStart(12, '0')}`
+          : String(r.t.id).padStart(12, '0');
+      rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (asc ? 1 : -1));
+      return page(req, rows, (r) => renderTodo(r.t, r.p.project, r.p.list));
+    }
     const todos = /^\/buckets\/(\d+)\/todolists\/(\d+)\/todos\.json$/.exec(path);
     if (todos) {
       const project = list.find((p) => p.id === Number(todos[1]));
@@ -543,6 +601,143 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     }
     throw new HttpFailure(404, { status: 404, error: 'Not Found' });
   }
+
+  /**
+   * bc3-api README, "Using HTTP caching": an answer's validators, and 304 with no body when the
+   * client's copy is current. If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2); ETags
+   * compare weakly (§8.8.3.2), as Rails' weak ETags do.
+   */
+  function cached(req: EmulatorRequest, reply: EmulatorReply): EmulatorReply {
+    if (reply.status !== 200 || !('json' in reply)) return reply;
+    const headers = reply.headers ?? {};
+    const key = `${req.url.pathname}${req.url.search}`;
+    const digest = createHash('sha256')
+      .update(JSON.stringify(reply.json))
+      .update(`\n${headers['link'] ?? ''}\n${headers['x-total-count'] ?? ''}`)
+      .digest('hex')
+      .slice(0, 32);
+    const etag = `W/"${digest}"`;
+    let known = validators.get(key);
+    if (known?.etag !== etag) {
+      // A change never shares its Last-Modified second with the answer before it, so
+      // If-Modified-Since alone still sees it.
+      const second = Math.floor(clock() / 1000) * 1000;
+      known = { etag, lastModified: Math.max(second, (known?.lastModified ?? 0) + 1000) };
+      validators.set(key, known);
+    }
+    const lastModified = new Date(known.lastModified).toUTCString();
+    const ifNoneMatch = req.headers['if-none-match'];
+    const ifModifiedSince = req.headers['if-modified-since'];
+    if (ifNoneMatch !== undefined || ifModifiedSince !== undefined) stats.conditionalRequests += 1;
+    const weak = (tag: string): string => tag.trim().replace(/^W\//, '');
+    const fresh =
+      ifNoneMatch !== undefined
+        ? ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || weak(tag) === weak(etag))
+        : ifModifiedSince !== undefined && Date.parse(ifModifiedSince) >= known.lastModified;
+    if (fresh) {
+      stats.notModified += 1;
+      endpoints.hit('304');
+      return { status: 304, headers: { etag, 'last-modified': lastModified } };
+    }
+    return { ...reply, headers: { ...headers, etag, 'last-modified': lastModified, 'cache-control': 'private' } };
+  }
+
+  interface Place {
+    accountId: number;
+    project: Project;
+    list: { id: number; name: string; todos: BasecampWireTodo[] };
+  }
+
+  function places(): Place[] {
+    const out: Place[] = [];
+    for (const [accountId, ps] of projects)
+      for (const project of ps)
+        for (const l of project.lists) for (const list of [l, ...l.groups]) out.push({ accountId, project, list });
+    return out;
+  }
+
+  function placeOfList(listId: string): Place {
+    const place = places().find((p) => String(p.list.id) === listId);
+    if (!place) throw new Error(`no Basecamp to-do list ${listId}`);
+    return place;
+  }
+
+  function locate(id: string): Place & { todo: BasecampWireTodo } {
+    for (const place of places()) {
+      const todo = place.list.todos.find((t) => String(t.id) === id);
+      if (todo) return { ...place, todo };
+    }
+    throw new Error(`no Basecamp to-do ${id}`);
+  }
+
+  const stamp = (todo: BasecampWireTodo): void => {
+    todo.updated_at = new Date(clock()).toISOString();
+  };
+  let nextTodoId = 5_000_000;
+
+  const mutate: TaskMutator = {
+    taskIds: () => places().flatMap((p) => p.list.todos.map((t) => String(t.id))),
+    containers: () => places().map((p) => String(p.list.id)),
+    create(container, fields) {
+      const { accountId, project, list } = placeOfList(container);
+      const id = (nextTodoId += 1);
+      const todo: BasecampWireTodo = {
+        id,
+        title: fields.title,
+        content: fields.title,
+        completed: false,
+        due_on: fields.due ?? null,
+        app_url: `https://3.basecamp.com/${accountId}/buckets/${project.id}/todos/${id}`,
+        updated_at: '',
+        assignees: [],
+        accountName: project.name.replace(/ project \d+$/, ''),
+        projectName: project.name,
+      };
+      stamp(todo);
+      list.todos.push(todo);
+      return String(id);
+    },
+    update(id, fields) {
+      const { todo } = locate(id);
+      if (fields.title !== undefined) {
+        todo.title = fields.title;
+        todo.content = fields.title;
+      }
+      if (fields.due !== undefined) todo.due_on = fields.due;
+      stamp(todo);
+    },
+    complete(id) {
+      const { todo } = locate(id);
+      todo.completed = true;
+      stamp(todo);
+    },
+    reopen(id) {
+      const { todo } = locate(id);
+      todo.completed = false;
+      stamp(todo);
+    },
+    delete(id) {
+      // Trashed to-dos leave every active listing (sections/todos.md: only `status=trashed` lists them).
+      const { list, todo } = locate(id);
+      list.todos.splice(list.todos.indexOf(todo), 1);
+    },
+    destinations(id) {
+      const { accountId } = locate(id);
+      return places()
+        .filter((p) => p.accountId === accountId)
+        .map((p) => String(p.list.id));
+    },
+    move(id, container) {
+      const from = locate(id);
+      const to = placeOfList(container);
+      if (to.accountId !== from.accountId) throw new Error('Basecamp moves a to-do only within its account');
+      from.list.todos.splice(from.list.todos.indexOf(from.todo), 1);
+      from.todo.projectName = to.project.name;
+      from.todo.app_url = `https://3.basecamp.com/${to.accountId}/buckets/${to.project.id}/todos/${from.todo.id}`;
+      stamp(from.todo);
+      to.list.todos.push(from.todo);
+    },
+  };
 
   const server = await startEmulatorServer((req) => {
     stats.requests += 1;
@@ -559,7 +754,10 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
     if (req.method === 'POST' && path === '/authorization/token') return tokenEndpoint(req);
     limit();
     if (req.method === 'GET' && path === '/authorization.json') return authorizationJson(req);
-    if (req.method === 'GET') return api(req);
+    if (req.method === 'GET') {
+      endpoints.hit(`GET ${path.replace(/^\/\d+\//, '/').replace(/\/\d+(?=[/.])/g, '/:id')}`);
+      return cached(req, api(req));
+    }
     throw new HttpFailure(404, { status: 404, error: 'Not Found' });
   });
   base = server.url;
@@ -605,6 +803,8 @@ export async function startBasecampEmulator(options: BasecampEmulatorOptions = {
         todoIds: hidden.todos.map((t) => t.id),
       };
     },
+    endpoints,
+    mutate,
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
     revokeAccessTokens: () => grants.revokeAccessTokens(),

@@ -1,8 +1,10 @@
 import {
+  EndpointCounter,
   GrantBook,
   HttpFailure,
   RateWindow,
   approveConsent,
+  changeClock,
   consentHtml,
   secretToken,
   startEmulatorServer,
@@ -11,6 +13,7 @@ import {
   type EmulatorStats,
   type Fault,
   type Grant,
+  type TaskMutator,
 } from './emulator-kit';
 
 /**
@@ -24,6 +27,11 @@ import {
  * come with `due_date_time`: date-only ones sit at 04:00 in the setting user's
  * time zone (ClickUp FAQ). A workspace the token was not granted (or lost)
  * answers 401 "Team not authorized" OAUTH_027 for that workspace alone.
+ *
+ * The change feed (issue 22): Get Filtered Team Tasks (developer.clickup.com/reference/
+ * getfilteredteamtasks) takes `date_updated_gt`, "Filter by date updated greater than Unix time in
+ * milliseconds", and every task carries `date_updated` (ms, as a string). `mutate` changes tasks
+ * as a user in ClickUp would, each change stamping `date_updated`; a deleted task is simply gone.
  */
 
 export interface ClickupTeam {
@@ -78,6 +86,10 @@ export interface ClickupEmulatorHandle {
   /** A workspace's admin takes the app's access away: its tasks answer 401 OAUTH_027, the token lives on. */
   withdrawTeam(teamId: string): void;
   readonly stats: ClickupEmulatorStats;
+  /** API requests per endpoint, e.g. `GET /team/:id/task`. */
+  readonly endpoints: EndpointCounter;
+  /** Changes tasks behind the app's back; containers are list ids, moves stay in the task's workspace. */
+  readonly mutate: TaskMutator;
   close(): Promise<void>;
 }
 
@@ -163,6 +175,9 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
   const resetAnnounced = new Map<string, number>();
   const allTraffic = new RateWindow(Number.MAX_SAFE_INTEGER, 1000);
   const taskCache = new Map<string, WireTask[]>();
+  const endpoints = new EndpointCounter();
+  const clock = changeClock();
+  let created = 0;
   let outage = false;
 
   function userId(user: string): number {
@@ -317,6 +332,7 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
 
   function api(req: EmulatorRequest, path: string): EmulatorReply {
     book.stats.apiRequests += 1;
+    endpoints.hit(`${req.method} ${path.replace(/^\/team\/[^/]+\//, '/team/:id/')}`);
     allTraffic.hit();
     book.stats.peakRequestsPerSecond = allTraffic.peakPerSecond;
     const { grant, token: tokenValue } = authenticate(req);
@@ -356,13 +372,121 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     if (!Number.isInteger(page) || page < 0) throw error(400, 'Page must be a non-negative integer', 'ITEM_015');
     const includeClosed = q.get('include_closed') === 'true';
     const subtasks = q.get('subtasks') === 'true';
+    // getfilteredteamtasks, date_updated_gt: "Filter by date updated greater than Unix time in milliseconds."
+    const gtText = q.get('date_updated_gt');
+    const gt = gtText === null ? null : Number(gtText);
+    if (gt !== null && !Number.isFinite(gt)) throw error(400, 'date_updated_gt must be a number', 'ITEM_015');
     const all = tasksOf(team, teams.indexOf(team)).filter(
-      (t) => (includeClosed || t.status.type !== 'closed') && (subtasks || t.parent === null),
+      (t) =>
+        (includeClosed || t.status.type !== 'closed') &&
+        (subtasks || t.parent === null) &&
+        (gt === null || Number(t.date_updated) > gt),
     );
     const slice = all.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
     extra.pagesServed += 1;
     return { tasks: slice, last_page: (page + 1) * PAGE_SIZE >= all.length };
   }
+
+  /** The task with this id and the workspace array that holds it. */
+  function locate(id: string): { task: WireTask; all: WireTask[]; teamIndex: number } {
+    for (const [teamIndex, team] of teams.entries()) {
+      const all = tasksOf(team, teamIndex);
+      const task = all.find((t) => t.id === id);
+      if (task) return { task, all, teamIndex };
+    }
+    throw new Error(`no ClickUp task ${id}`);
+  }
+
+  /** Lists are `90<team index><list no>`; the team is the digit after "90". */
+  function listRef(listId: string): { teamIndex: number; listNo: number } {
+    const m = /^90(\d)(\d)$/.exec(listId);
+    const teamIndex = Number(m?.[1]);
+    if (!m || teams[teamIndex] === undefined) throw new Error(`no ClickUp list ${listId}`);
+    return { teamIndex, listNo: Number(m[2]) };
+  }
+
+  function dueFields(due: string | null): Record<string, unknown> {
+    if (due === null) return { due_date: null, due_date_time: false };
+    return { due_date: String(clickupDateOnly(Date.parse(`${due}T00:00:00Z`), userTimeZone)), due_date_time: false };
+  }
+
+  function touch(task: WireTask, fields: Record<string, unknown>): void {
+    Object.assign(task, fields, { date_updated: String(clock()) });
+  }
+
+  const mutate: TaskMutator = {
+    taskIds: () => teams.flatMap((team, i) => tasksOf(team, i).map((t) => t.id)),
+    containers: () => teams.flatMap((_, i) => [0, 1, 2, 3].map((n) => `90${i}${n}`)),
+    create(container, fields) {
+      const { teamIndex, listNo } = listRef(container);
+      const team = teams[teamIndex]!;
+      const all = tasksOf(team, teamIndex);
+      const id = `87${teamIndex.toString(36)}${(created += 1).toString(36).padStart(6, '0')}`;
+      const at = String(clock());
+      all.push({
+        id,
+        custom_id: null,
+        name: fields.title,
+        text_content: '',
+        description: '',
+        status: STATUSES[0]!,
+        orderindex: `${all.length}.00000000000000000000000000000000`,
+        date_created: at,
+        date_updated: at,
+        date_closed: null,
+        archived: false,
+        creator: member('alice', userId('alice')),
+        assignees: [],
+        watchers: [],
+        checklists: [],
+        tags: [],
+        parent: null,
+        priority: null,
+        ...dueFields(fields.due ?? null),
+        start_date: null,
+        time_estimate: null,
+        time_spent: 0,
+        custom_fields: [],
+        list: { id: container, name: `List ${listNo + 1}`, access: true },
+        folder: { id: `80${teamIndex}`, name: 'hidden', hidden: true, access: true },
+        space: { id: `70${teamIndex}` },
+        url: `https://app.clickup.com/t/${id}`,
+        team_id: team.id,
+      });
+      return id;
+    },
+    update(id, fields) {
+      const { task } = locate(id);
+      touch(task, {
+        ...(fields.title !== undefined ? { name: fields.title } : {}),
+        ...(fields.due !== undefined ? dueFields(fields.due) : {}),
+      });
+    },
+    complete(id) {
+      const { task } = locate(id);
+      touch(task, { status: STATUSES[4]!, date_closed: String(Date.now()) });
+    },
+    reopen(id) {
+      const { task } = locate(id);
+      touch(task, { status: STATUSES[0]!, date_closed: null });
+    },
+    delete(id) {
+      const { all, task } = locate(id);
+      all.splice(all.indexOf(task), 1);
+      // Its subtasks go with it, as in ClickUp.
+      for (let i = all.length - 1; i >= 0; i -= 1) if (all[i]!.parent === id) all.splice(i, 1);
+    },
+    destinations(id) {
+      const { teamIndex } = locate(id);
+      return [0, 1, 2, 3].map((n) => `90${teamIndex}${n}`);
+    },
+    move(id, container) {
+      const { task, teamIndex } = locate(id);
+      const to = listRef(container);
+      if (to.teamIndex !== teamIndex) throw new Error('ClickUp moves a task only between lists of its workspace');
+      touch(task, { list: { id: container, name: `List ${to.listNo + 1}`, access: true } });
+    },
+  };
 
   const server = await startEmulatorServer((req) => {
     book.stats.requests += 1;
@@ -402,6 +526,8 @@ export async function startClickupEmulator(options: ClickupEmulatorOptions): Pro
     get stats(): ClickupEmulatorStats {
       return { ...book.stats, ...extra };
     },
+    endpoints,
+    mutate,
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
     revokeAccessTokens: () => book.revokeAccessTokens(),

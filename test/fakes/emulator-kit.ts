@@ -234,7 +234,7 @@ export type EmulatorReply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; html: string; headers?: Record<string, string> }
   | { status: 302; location: string }
-  | { status: 204; headers?: Record<string, string> };
+  | { status: 204 | 304; headers?: Record<string, string> };
 
 const MAX_BODY = 256 * 1024;
 
@@ -456,4 +456,54 @@ export function basicCredentials(
   if (decoding === 'raw') return { id: decoded.slice(0, i), secret: decoded.slice(i + 1) };
   const form = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '));
   return { id: form(decoded.slice(0, i)), secret: form(decoded.slice(i + 1)) };
+}
+
+/**
+ * What a test does to a provider's tasks behind the app's back, as a user in the provider's own UI
+ * would (issue 22's property test and the sync contract tests): every change bumps what the
+ * provider's change feed reads (ClickUp `date_updated`, amoCRM `updated_at`, Basecamp's ETag and
+ * `updated_at`), so an incremental sync must find it; a delete leaves no trace in any feed, as on
+ * the real services. Ids are the provider's, as strings; `container` is where a task lives (a
+ * ClickUp list, an amoCRM responsible user, a Basecamp to-do list), from `containers()`.
+ */
+export interface TaskMutator {
+  /** Ids of the tasks that exist now (open and completed). */
+  taskIds(): string[];
+  /** Where tasks can be created and moved to. */
+  containers(): string[];
+  /** A new open task; returns its id. `due` is a day, YYYY-MM-DD, or null. */
+  create(container: string, fields: { title: string; due?: string | null }): string;
+  update(id: string, fields: { title?: string; due?: string | null }): void;
+  complete(id: string): void;
+  reopen(id: string): void;
+  delete(id: string): void;
+  /** Where this task may be moved as the provider allows (a ClickUp task stays in its workspace). */
+  destinations(id: string): string[];
+  move(id: string, container: string): void;
+}
+
+/** Requests per endpoint ("GET /team/:id/task"), so a test can say which calls a sync made. */
+export class EndpointCounter {
+  readonly counts: Record<string, number> = {};
+
+  hit(endpoint: string): void {
+    this.counts[endpoint] = (this.counts[endpoint] ?? 0) + 1;
+  }
+
+  get(endpoint: string): number {
+    return this.counts[endpoint] ?? 0;
+  }
+
+  reset(): void {
+    for (const key of Object.keys(this.counts)) delete this.counts[key];
+  }
+}
+
+/** A monotonic clock in ms for mutations: two changes never share a millisecond, and none is in the past. */
+export function changeClock(): () => number {
+  let last = 0;
+  return () => {
+    last = Math.max(Date.now(), last + 1);
+    return last;
+  };
 }

@@ -13,6 +13,7 @@ import type {
   ProgressListener,
   ProviderSetInput,
   StartConnectOptions,
+  SyncSummary,
   TokentrayService,
 } from '../../electron/core/service-api';
 import type {
@@ -456,6 +457,20 @@ export class FakeTokentrayService implements TokentrayService {
       offline,
       ageSeconds: fetchedAt === null ? null : Math.round((this.now() - fetchedAt) / 1000),
       error: offline && a.summary.status === 'reconnect' ? { code: 'RECONNECT_REQUIRED', message: 'Reconnect.' } : null,
+    };
+  }
+
+  async syncTasks(ref: string, options?: { full?: boolean }): Promise<SyncSummary> {
+    this.record('syncTasks', [ref, options]);
+    const a = this.resolve(ref);
+    a.tasksFetchedAt = this.now();
+    return {
+      accountId: a.summary.id,
+      mode: options?.full === true ? 'full' : 'incremental',
+      count: this.taskCount,
+      received: 0,
+      fetchedAt: new Date(a.tasksFetchedAt).toISOString(),
+      skipped: [],
     };
   }
 

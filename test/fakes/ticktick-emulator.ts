@@ -5,13 +5,16 @@ import {
   RateWindow,
   approveConsent,
   basicCredentials,
+  changeClock,
   consentHtml,
+  EndpointCounter,
   secretToken,
   startEmulatorServer,
   type EmulatorReply,
   type EmulatorRequest,
   type EmulatorStats,
   type Fault,
+  type TaskMutator,
 } from './emulator-kit';
 
 /**
@@ -21,6 +24,11 @@ import {
  * undone tasks, the hidden per-user inbox reachable as project `inbox`, completed
  * tasks only through `POST /open/v1/task/completed`, and the undocumented query
  * limit answered as a 500 with `exceed_query_limit`.
+ *
+ * No change feed (issue 22): the Open API (developer.ticktick.com/docs#/openapi) lists "Get User
+ * Project", "Get Project With Data" and, on Dida365, "List Completed Tasks" by completion date; none
+ * takes a "modified since" or answers a validator, so a refresh reads every list again. `mutateFor`
+ * changes a user's tasks as the app would, stamping `modifiedTime`.
  */
 
 export interface TicktickEmulatorOptions {
@@ -73,6 +81,10 @@ export interface TicktickEmulatorHandle {
   readonly stats: TicktickStats;
   /** The bodies of every `POST /open/v1/task/completed`, in order. */
   readonly completedQueries: Array<{ startDate: unknown; endDate: unknown; projectIds: unknown[] | null }>;
+  /** API requests per endpoint, e.g. `GET /project/:id/data`. */
+  readonly endpoints: EndpointCounter;
+  /** Changes one user's tasks behind the app's back; containers are project ids (the inbox's real id included). */
+  mutateFor(user: string): TaskMutator;
   close(): Promise<void>;
 }
 
@@ -249,6 +261,9 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
   let tokenRequests = 0;
   const completedQueries: TicktickEmulatorHandle['completedQueries'] = [];
   const name = options.name ?? 'TickTick';
+  const endpoints = new EndpointCounter();
+  const clock = changeClock();
+  let createdCount = 0;
 
   const dataOf = (user: string): UserData => {
     let data = users.get(user);
@@ -348,8 +363,88 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
     };
   }
 
+  function mutateFor(user: string): TaskMutator {
+    const data = dataOf(user);
+    const containers = (): string[] => [data.inboxId, ...data.projects.map((p) => p.id)];
+    const locate = (id: string): { task: WireTask; list: WireTask[] } => {
+      for (const list of [...data.tasks.values(), data.completed]) {
+        const task = list.find((t) => t.id === id);
+        if (task) return { task, list };
+      }
+      throw new Error(`no TickTick task ${id}`);
+    };
+    const undone = (projectId: string): WireTask[] => {
+      let list = data.tasks.get(projectId);
+      if (!list) {
+        list = [];
+        data.tasks.set(projectId, list);
+      }
+      return list;
+    };
+    const stamp = (task: WireTask): void => {
+      task.modifiedTime = wireDate(clock());
+    };
+    const dueFields = (due: string | null): Partial<WireTask> =>
+      due === null
+        ? { dueDate: undefined, isAllDay: false }
+        : { dueDate: `${due}T00:00:00.000+0000`, isAllDay: true, timeZone: 'UTC' };
+    return {
+      taskIds: () => [...[...data.tasks.values()].flat(), ...data.completed].map((t) => t.id),
+      containers,
+      create(container, fields) {
+        if (!containers().includes(container)) throw new Error(`no TickTick list ${container}`);
+        const created = task(user, container, 10_000 + (createdCount += 1), {
+          title: fields.title,
+          ...dueFields(fields.due ?? null),
+        });
+        stamp(created);
+        undone(container).push(created);
+        return created.id;
+      },
+      update(id, fields) {
+        const { task: t } = locate(id);
+        if (fields.title !== undefined) t.title = fields.title;
+        if (fields.due !== undefined) Object.assign(t, dueFields(fields.due));
+        stamp(t);
+      },
+      complete(id) {
+        const { task: t, list } = locate(id);
+        if (t.status === 2) return;
+        list.splice(list.indexOf(t), 1);
+        Object.assign(t, { status: 2, completedTime: wireDate(Date.now()) });
+        stamp(t);
+        data.completed.push(t);
+      },
+      reopen(id) {
+        const { task: t, list } = locate(id);
+        if (t.status !== 2) return;
+        list.splice(list.indexOf(t), 1);
+        t.status = 0;
+        delete t.completedTime;
+        stamp(t);
+        undone(t.projectId).push(t);
+      },
+      delete(id) {
+        const { task: t, list } = locate(id);
+        list.splice(list.indexOf(t), 1);
+      },
+      destinations: (id) => containers().filter((c) => c !== locate(id).task.projectId),
+      move(id, container) {
+        const { task: t, list } = locate(id);
+        if (!containers().includes(container)) throw new Error(`no TickTick list ${container}`);
+        t.projectId = container;
+        stamp(t);
+        if (t.status !== 2) {
+          list.splice(list.indexOf(t), 1);
+          undone(container).push(t);
+        }
+      },
+    };
+  }
+
   function api(req: EmulatorRequest, path: string): EmulatorReply {
     book.stats.apiRequests += 1;
+    endpoints.hit(`${req.method} ${path.replace(/^\/project\/[^/]+\/data$/, '/project/:id/data')}`);
     const auth = book.authenticate(req.bearer);
     if (!auth.ok) {
       // developer.ticktick.com/docs#/openapi ("Authorization") documents the bearer token but no error
@@ -418,6 +513,8 @@ export async function startTicktickEmulator(options: TicktickEmulatorOptions = {
       book.issueCode({ user, extra: { scope: 'tasks:read tasks:write' } }, redirectUri ?? redirectUris[0]!),
     inboxIdOf: (user) => dataOf(user).inboxId,
     completedQueries,
+    endpoints,
+    mutateFor,
     setOutage: (down) => {
       outage = down;
     },

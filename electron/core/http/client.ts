@@ -93,6 +93,11 @@ export interface ApiRequest extends HttpRequest {
    * inactive-account 404). The error to throw, or null for the general reading.
    */
   refusal?: (res: HttpResponse) => TokentrayError | null;
+  /**
+   * A conditional request (If-None-Match / If-Modified-Since, RFC 9110 §13): a 304 Not Modified
+   * is an answer, returned like a 2xx, not an error.
+   */
+  conditional?: boolean;
 }
 
 export interface TemporaryRefusal {
@@ -239,6 +244,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       }
       const limited = res.status === 429 || (req.isRateLimited?.(res) ?? false);
       if (res.status >= 200 && res.status < 300 && !limited) return res;
+      if (res.status === 304 && req.conditional === true && !limited) return res;
       if (limited) {
         const next = nextRetry(policy, attempt, parseRetryAfter(res.headers, clock.now()));
         if (!next.retry) {

@@ -306,6 +306,60 @@ export function amoDue(completeTill: number | null, zone: string | null): Task['
   return timedDue(instant, zone);
 }
 
+const UPDATED_KEY = 'amo:updated_at';
+const LOOK_KEY = 'amo:look';
+
+interface Look {
+  me: number;
+  zone: string | null;
+  users: Array<[number, string]>;
+}
+
+const lookSchema = z.object({
+  me: z.number().int(),
+  zone: z.string().nullable(),
+  users: z.array(z.tuple([z.number().int(), z.string()])),
+});
+
+function readLook(text: string | undefined): Look | null {
+  if (text === undefined) return null;
+  try {
+    const parsed = lookSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The `filter[updated_at][from]` (unix seconds, inclusive) for the next sync: the newest `updated_at`
+ * seen, but no later than the server's clock (its `Date` header, less a second) when the pages began,
+ * so a task changed while later pages were read is asked for again; never earlier than where this
+ * read started. Inclusive, so the tasks of that last second come again: the same tasks, harmless.
+ */
+class ChangeCursor {
+  private newest: number;
+  private startedAt: number | null = null;
+
+  constructor(private readonly from: number) {
+    this.newest = from;
+  }
+
+  started(res: HttpResponse): void {
+    if (this.startedAt !== null) return;
+    const date = Date.parse(res.headers['date'] ?? '');
+    this.startedAt = Number.isFinite(date) ? Math.floor(date / 1000) - 1 : Number.POSITIVE_INFINITY;
+  }
+
+  saw(tasks: ReadonlyArray<{ updated_at: number | null }>): void {
+    for (const t of tasks) if (t.updated_at !== null && t.updated_at > this.newest) this.newest = t.updated_at;
+  }
+
+  next(): string {
+    return String(Math.max(this.from, Math.min(this.newest, this.startedAt ?? Number.POSITIVE_INFINITY)));
+  }
+}
+
 function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: number): ProviderDefinition {
   /** `readBefore`: this login has read `path` successfully before, so a rights 403 there is passing. */
   const get = (
@@ -314,16 +368,18 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     path: string,
     what: string,
     readBefore = false,
+    headers: Record<string, string> = {},
   ): Promise<HttpResponse> =>
     http.api({
       method: 'GET',
       url: `${def.apiBase(ctx, ctx.tokens)}${path}`,
-      headers: { authorization: def.authorizationHeader(ctx.tokens) },
+      headers: { ...headers, authorization: def.authorizationHeader(ctx.tokens) },
       providerName: name,
       what,
       temporaryRefusal: (res) => classifyAmo403(res, { name, what, readBefore }),
       rateKey: def.apiPacing!(ctx).rateKey,
       requestsPerSecond: REQUESTS_PER_SECOND,
+      conditional: headers['if-modified-since'] !== undefined,
     });
 
   /**
@@ -362,6 +418,71 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       name,
       'account details',
     );
+
+  /** What turns an amoCRM task into a Tokentray one besides the task: the account's zone and user names. */
+  async function lookOf(http: HttpClient, ctx: AccountContext): Promise<Look> {
+    const users = await userNames(http, ctx);
+    // Every walk asks for the account once: its time zone decides each task's day, and the
+    // account may change it. Connecting read this endpoint, so a rights 403 on it is passing.
+    const account = await accountOf(http, ctx, true);
+    return {
+      me: account.current_user_id,
+      zone: validTimeZone(account._embedded?.datetime_settings?.timezone),
+      users: [...users.entries()],
+    };
+  }
+
+  /** The account's tasks a page at a time: all of them, or those updated at or after `since` (unix seconds). */
+  async function* taskPages(
+    http: HttpClient,
+    ctx: AccountContext,
+    look: Look,
+    since: number | null,
+    cursor: ChangeCursor,
+  ): AsyncIterable<Task[]> {
+    const users = new Map(look.users);
+    const assignee = (userId: number): string => users.get(userId) ?? (userId === look.me ? 'you' : `user ${userId}`);
+    // The tokens' host follows the account when its subdomain changes; extra keeps the first one.
+    const host = ctx.tokens.host ?? ctx.extra['host'] ?? site;
+    const workspace = ctx.workspaces[0]?.name ?? null;
+    const filter = since === null ? '' : `&filter[updated_at][from]=${since}`;
+    const conditional: Record<string, string> =
+      since === null ? {} : { 'if-modified-since': new Date(since * 1000).toUTCString() };
+    // `_links.next` names the account's public host; paging by number keeps --api-url overrides working.
+    for (let page = 1; page < 100_000; page += 1) {
+      const res = await get(
+        http,
+        ctx,
+        `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}${filter}`,
+        'tasks',
+        ctx.tasksReadBefore === true,
+        conditional,
+      );
+      cursor.started(res);
+      if (res.status === 204 || res.status === 304) break;
+      const body = parsed(taskPageSchema, res, name, 'a task list');
+      cursor.saw(body._embedded.tasks);
+      yield body._embedded.tasks.map((t): Task => ({
+        id: String(t.id),
+        accountId: ctx.accountId,
+        provider: id,
+        title: t.text,
+        status: t.is_completed ? 'done' : 'open',
+        due: amoDue(t.complete_till, look.zone),
+        // amoCRM tasks have no priority.
+        priority: { level: 0, original: null },
+        project: t.entity_type ? `${t.entity_type} #${t.entity_id ?? ''}` : null,
+        workspace,
+        assignees: t.responsible_user_id === null ? [] : [assignee(t.responsible_user_id)],
+        url:
+          t.entity_type && t.entity_id && ENTITY_PATHS[t.entity_type]
+            ? `https://${host}/${ENTITY_PATHS[t.entity_type]}/${t.entity_id}`
+            : `https://${host}/todo/line/`,
+        updatedAt: t.updated_at ? new Date(t.updated_at * 1000).toISOString() : null,
+      }));
+      if (!body._links?.next || body._embedded.tasks.length < PAGE_LIMIT) break;
+    }
+  }
 
   const def: ProviderDefinition = {
     id,
@@ -447,52 +568,44 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
       };
     },
 
-    async *fetchTasks(http, ctx, onProgress) {
-      const users = await userNames(http, ctx);
-      // Every fetch asks for the account once: its time zone decides each task's day, and the
-      // account may change it. Connecting read this endpoint, so a rights 403 on it is passing.
-      const account = await accountOf(http, ctx, true);
-      const me = account.current_user_id;
-      const zone = validTimeZone(account._embedded?.datetime_settings?.timezone);
-      const assignee = (userId: number): string => users.get(userId) ?? (userId === me ? 'you' : `user ${userId}`);
-      // The tokens' host follows the account when its subdomain changes; extra keeps the first one.
-      const host = ctx.tokens.host ?? ctx.extra['host'] ?? site;
-      const workspace = ctx.workspaces[0]?.name ?? null;
+    async *fetchTasks(http, ctx, onProgress, _onSkip, onCursor) {
+      const look = await lookOf(http, ctx);
+      const cursor = new ChangeCursor(0);
       let count = 0;
-      // `_links.next` names the account's public host; paging by number keeps --api-url overrides working.
-      for (let page = 1; page < 100_000; page += 1) {
-        const res = await get(
-          http,
-          ctx,
-          `/api/v4/tasks?limit=${PAGE_LIMIT}&page=${page}`,
-          'tasks',
-          ctx.tasksReadBefore === true,
-        );
-        if (res.status === 204) break;
-        const body = parsed(taskPageSchema, res, name, 'a task list');
-        const tasks = body._embedded.tasks.map((t): Task => ({
-          id: String(t.id),
-          accountId: ctx.accountId,
-          provider: id,
-          title: t.text,
-          status: t.is_completed ? 'done' : 'open',
-          due: amoDue(t.complete_till, zone),
-          // amoCRM tasks have no priority.
-          priority: { level: 0, original: null },
-          project: t.entity_type ? `${t.entity_type} #${t.entity_id ?? ''}` : null,
-          workspace,
-          assignees: t.responsible_user_id === null ? [] : [assignee(t.responsible_user_id)],
-          url:
-            t.entity_type && t.entity_id && ENTITY_PATHS[t.entity_type]
-              ? `https://${host}/${ENTITY_PATHS[t.entity_type]}/${t.entity_id}`
-              : `https://${host}/todo/line/`,
-          updatedAt: t.updated_at ? new Date(t.updated_at * 1000).toISOString() : null,
-        }));
+      for await (const tasks of taskPages(http, ctx, look, null, cursor)) {
         count += tasks.length;
         onProgress?.(count);
         if (tasks.length > 0) yield tasks;
-        if (!body._links?.next || tasks.length < PAGE_LIMIT) break;
       }
+      onCursor?.(LOOK_KEY, JSON.stringify(look));
+      onCursor?.(UPDATED_KEY, cursor.next());
+    },
+
+    /**
+     * Tasks changed since the last sync: `GET /api/v4/tasks?filter[updated_at][from]=<unix>`
+     * (developers.kommo.com/reference/tasks-list and developers.amocrm.ru "Tasks API", GET
+     * /api/v4/tasks: filter[updated_at] "can take an array filter[updated_at][from]=…") with
+     * `If-Modified-Since`, which Kommo's limitations page recommends instead of "uncontrolled
+     * iteration through all data" (developers.kommo.com/docs/limitations). Nothing changed is 204
+     * (an empty list, as every amoCRM list answers) or 304 Not Modified. A completed task comes as
+     * an update with `is_completed` true. The list names no deleted task: the engine's daily full
+     * walk does (task-sync.ts). The account's time zone and user names the walk read are kept with
+     * the cursor and read again by the next walk: an incremental sync asks for the tasks alone.
+     */
+    async syncTasks(http, ctx, base) {
+      const incomplete = { upserts: [], deletes: [], cursors: {}, complete: false };
+      const since = Number(base.cursors[UPDATED_KEY]);
+      const look = readLook(base.cursors[LOOK_KEY]);
+      if (!Number.isInteger(since) || since < 0 || look === null) return incomplete;
+      const cursor = new ChangeCursor(since);
+      const upserts: Task[] = [];
+      for await (const tasks of taskPages(http, ctx, look, since, cursor)) upserts.push(...tasks);
+      return {
+        upserts,
+        deletes: [],
+        cursors: { [LOOK_KEY]: base.cursors[LOOK_KEY]!, [UPDATED_KEY]: cursor.next() },
+        complete: true,
+      };
     },
   };
   return def;

@@ -23,6 +23,21 @@
  * project or list is skipped and named (onSkip), the rest is listed, the account stays ok. Accounts
  * that authorization.json flags `expired` (basecamp/basecamp-sdk, oauth/authorization-document.ts:
  * "Whether the account subscription has expired") are skipped without a request.
+ *
+ * Incremental sync (issue 22): Basecamp has no "changed since" filter; its README, "Using HTTP
+ * caching", says clients "must use HTTP freshness headers": store each answer's `ETag` /
+ * `Last-Modified` and send them back as `If-None-Match` / `If-Modified-Since`; an unchanged
+ * resource answers "304 Not Modified [...] with no body". The full walk keeps every page's
+ * validators (tasks/page-validators.ts) and `syncTasks` walks the same way with them: a 304 page
+ * is the stored page (its to-dos stay as the base has them, its Link leads on as before), a 200
+ * page's to-dos replace theirs, and a to-do that a page listed last time and no page lists now was
+ * deleted, trashed or moved out of reach. Before that, the sync asks each Basecamp account for its
+ * latest-changed to-dos (sections/recordings.md, "Get recordings", sorted by `updated_at`) with
+ * that page's validators: a 304 there means no to-do of the account changed, and a 200 is read down
+ * to the first change older than the cursor, those to-dos being the changes; either way none of
+ * the account's list pages is asked for (feedChanges). The walk by pages with validators is for an
+ * account without that feed or with too many changes. An unchanged grant is one authorization.json
+ * call and a 304 per Basecamp account.
  */
 import { addPkceChallenge } from '../oauth/standard';
 import { z } from 'zod';
@@ -30,6 +45,7 @@ import { isLoopbackHostname } from '../../shared/endpoint-url';
 import type { SkippedSource, Task, Workspace } from '../../shared/models';
 import { TokentrayError, safeDetail } from '../errors';
 import type { HttpClient, HttpResponse } from '../http/client';
+import { PageMemos, validatorHeaders, type PageMemo } from '../tasks/page-validators';
 import type {
   AccountContext,
   Grant,
@@ -38,6 +54,7 @@ import type {
   ProviderContext,
   ProviderDefinition,
   StoredTokens,
+  TaskSyncResult,
   TokenErrorClassification,
   TokenResponse,
 } from './types';
@@ -259,11 +276,19 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** `what` names the resource in the error message the user sees ("the to-do list “Launch” in “Website”"). */
-function get(http: HttpClient, ctx: AccountContext, url: string, what?: string): Promise<HttpResponse> {
+function get(
+  http: HttpClient,
+  ctx: AccountContext,
+  url: string,
+  what?: string,
+  validators: Record<string, string> = {},
+): Promise<HttpResponse> {
   return http.api({
     method: 'GET',
     url,
-    headers: { authorization: basecamp.authorizationHeader(ctx.tokens) },
+    headers: { ...validators, authorization: basecamp.authorizationHeader(ctx.tokens) },
+    // A request with validators takes 304 Not Modified as an answer (bc3-api README, "Using HTTP caching").
+    conditional: Object.keys(validators).length > 0,
     providerName: NAME,
     ...(what === undefined ? {} : { what }),
     rateKey: basecamp.apiPacing!(ctx).rateKey,
@@ -288,24 +313,103 @@ export function nextLink(header: string | undefined, origin: string): string | n
   return null;
 }
 
-async function* pages<T>(
+/**
+ * How a walk reads pages: a full walk reads every page whole and records its validators; an
+ * incremental sync sends the recorded ones back (`conditional`). `present` gathers the ids of the
+ * to-dos on the pages of every list read whole this time, answered 200 or 304.
+ */
+interface Walk {
+  memos: PageMemos;
+  conditional: boolean;
+  present: Set<string>;
+}
+
+/** A recorded page that no longer reads as what it recorded: the sync gives up and the engine walks. */
+class StaleMemoError extends Error {}
+
+type PageRead<T> = { fresh: true; body: T } | { fresh: false; data: unknown };
+
+/**
+ * A paginated resource page by page (RFC 5988 Link rel="next", on the first page's origin only).
+ * A page answered 304 is its memo: what was recorded of it and the page that followed. The memos
+ * read go to `kept`; the caller keeps them once the whole resource was read.
+ */
+async function* memoPages<T>(
   http: HttpClient,
   ctx: AccountContext,
   firstUrl: string,
-  schema: z.ZodType<T[]>,
+  schema: z.ZodType<T>,
   what: string,
-): AsyncGenerator<T[]> {
+  walk: Walk,
+  tag: string,
+  dataOf: (body: T) => unknown,
+  kept: Array<[string, PageMemo]>,
+): AsyncGenerator<PageRead<T>> {
   const origin = new URL(firstUrl).origin;
   let url: string | null = firstUrl;
   const seen = new Set<string>();
   // A server that keeps linking to pages it already served would otherwise loop forever.
   for (let guard = 0; url !== null && !seen.has(url) && guard < PAGE_GUARD; guard += 1) {
     seen.add(url);
-    const res = await get(http, ctx, url, what);
-    yield parsed(schema, res, what);
-    url = nextLink(res.headers['link'], origin);
+    const memo: PageMemo | null = walk.conditional ? walk.memos.previousOf(url, tag) : null;
+    const res = await get(http, ctx, url, what, validatorHeaders(memo));
+    if (res.status === 304) {
+      if (memo === null) {
+        throw new TokentrayError(
+          'PROVIDER_UNAVAILABLE',
+          `Basecamp answered “not modified” for ${what} without being asked; try again later.`,
+        );
+      }
+      kept.push([url, memo]);
+      yield { fresh: false, data: memo.data };
+      url = memo.next !== null && new URL(memo.next).origin === origin ? memo.next : null;
+      continue;
+    }
+    const body = parsed(schema, res, what);
+    const next = nextLink(res.headers['link'], origin);
+    kept.push([
+      url,
+      {
+        etag: res.headers['etag'] ?? null,
+        lastModified: res.headers['last-modified'] ?? null,
+        next,
+        tag,
+        data: dataOf(body),
+      },
+    ]);
+    yield { fresh: true, body };
+    url = next;
   }
 }
+
+/**
+ * An index (projects, a to-do set, its lists, a list's groups): the fields the walk goes on by are
+ * recorded with each page, so a 304 page is read from its memo.
+ */
+async function* indexPages<T>(
+  http: HttpClient,
+  ctx: AccountContext,
+  firstUrl: string,
+  schema: z.ZodType<T>,
+  what: string,
+  walk: Walk,
+  keepOf: (body: T) => unknown,
+): AsyncGenerator<T> {
+  const kept: Array<[string, PageMemo]> = [];
+  for await (const read of memoPages(http, ctx, firstUrl, schema, what, walk, 'index', keepOf, kept)) {
+    if (read.fresh) {
+      yield read.body;
+      continue;
+    }
+    const restored = schema.safeParse(read.data);
+    if (!restored.success) throw new StaleMemoError();
+    yield restored.data;
+  }
+  for (const [url, memo] of kept) walk.memos.keep(url, memo);
+}
+
+const idListSchema = z.array(z.string());
+const TODOS_TAG = 'todos:';
 
 function toTask(t: WireTodo, ctx: AccountContext, where: { project: string; workspace: string; done: boolean }): Task {
   const title = (t.title ?? t.content ?? '').trim();
@@ -334,6 +438,8 @@ interface Where {
 /**
  * A list's (or group's) to-dos: the open ones, then the completed ones, each paginated, gathered
  * before they are handed on, so a list that answers 404 halfway is skipped whole, not half shown.
+ * Returns the to-dos of the pages answered 200 (every page on a full walk); a 304 page's to-dos
+ * stay as the base holds them. Its pages' memos and to-do ids count only once the list was read whole.
  */
 async function todosOf(
   http: HttpClient,
@@ -341,18 +447,33 @@ async function todosOf(
   base: string,
   todosUrl: string,
   where: Where & { list: string },
+  walk: Walk,
 ): Promise<Task[]> {
   const what = `the to-do list “${where.list}” in “${where.project}”`;
   const open = followable(todosUrl, base, what);
   const tasks: Task[] = [];
+  const ids: string[] = [];
+  const kept: Array<[string, PageMemo]> = [];
   for (const [url, done] of [
     [open, false],
     [completedVariant(open), true],
   ] as const) {
-    for await (const todos of pages(http, ctx, url, todosSchema, what)) {
-      for (const t of todos) tasks.push(toTask(t, ctx, { ...where, done }));
+    // A page read for another project name or account must be read again: its to-dos carry them.
+    const tag = `${TODOS_TAG}${JSON.stringify([where.workspace, where.project, done])}`;
+    const idsOf = (todos: WireTodo[]): string[] => todos.map((t) => String(t.id));
+    for await (const read of memoPages(http, ctx, url, todosSchema, what, walk, tag, idsOf, kept)) {
+      if (read.fresh) {
+        for (const t of read.body) tasks.push(toTask(t, ctx, { ...where, done }));
+        ids.push(...idsOf(read.body));
+        continue;
+      }
+      const stored = idListSchema.safeParse(read.data);
+      if (!stored.success) throw new StaleMemoError();
+      ids.push(...stored.data);
     }
   }
+  for (const [url, memo] of kept) walk.memos.keep(url, memo);
+  for (const id of ids) walk.present.add(id);
   return tasks;
 }
 
@@ -400,9 +521,15 @@ async function* workspaceTasks(
   base: string,
   workspace: Workspace,
   onSkip: (skipped: SkippedSource) => void,
+  walk: Walk,
 ): AsyncGenerator<Task[]> {
   const projectsWhat = `the project list of “${workspace.name}”`;
-  for await (const projects of pages(http, ctx, `${base}/projects.json`, projectsSchema, projectsWhat)) {
+  const keepProjects = (projects: z.infer<typeof projectsSchema>): unknown =>
+    projects.map((p) => ({ id: p.id, name: p.name, dock: (p.dock ?? []).filter((d) => d.name === 'todoset') }));
+  const keepLists = (lists: z.infer<typeof todolistsSchema>): unknown =>
+    lists.map((l) => ({ id: l.id, title: l.title, name: l.name, todos_url: l.todos_url, groups_url: l.groups_url }));
+  const projectPages = indexPages(http, ctx, `${base}/projects.json`, projectsSchema, projectsWhat, walk, keepProjects);
+  for await (const projects of projectPages) {
     for (const project of projects) {
       const todoset = (project.dock ?? []).find((d) => d.name === 'todoset' && d.enabled !== false);
       if (!todoset) continue;
@@ -410,13 +537,19 @@ async function* workspaceTasks(
       const setWhat = `the to-dos of “${project.name}”`;
       const lists: z.infer<typeof todolistsSchema> = [];
       try {
-        const set = parsed(
-          todosetSchema,
-          await get(http, ctx, followable(todoset.url, base, setWhat), setWhat),
-          'a to-do set',
-        );
-        const listsUrl = followable(set.todolists_url, base, setWhat);
-        for await (const page of pages(http, ctx, listsUrl, todolistsSchema, setWhat)) lists.push(...page);
+        const setUrl = followable(todoset.url, base, setWhat);
+        const keepSet = (set: z.infer<typeof todosetSchema>): unknown => ({
+          id: set.id,
+          todolists_url: set.todolists_url,
+        });
+        let listsUrl: string | null = null;
+        for await (const set of indexPages(http, ctx, setUrl, todosetSchema, setWhat, walk, keepSet)) {
+          listsUrl = followable(set.todolists_url, base, setWhat);
+        }
+        if (listsUrl === null) continue;
+        for await (const page of indexPages(http, ctx, listsUrl, todolistsSchema, setWhat, walk, keepLists)) {
+          lists.push(...page);
+        }
       } catch (error) {
         if (!isNotFound(error)) throw error;
         onSkip(skippedList(where, '', 'project'));
@@ -425,7 +558,7 @@ async function* workspaceTasks(
       for (const list of lists) {
         const name = listName(list);
         try {
-          const tasks = await todosOf(http, ctx, base, list.todos_url, { ...where, list: name });
+          const tasks = await todosOf(http, ctx, base, list.todos_url, { ...where, list: name }, walk);
           if (tasks.length > 0) yield tasks;
         } catch (error) {
           if (!isNotFound(error)) throw error;
@@ -437,7 +570,9 @@ async function* workspaceTasks(
         const groups: z.infer<typeof todolistsSchema> = [];
         try {
           const groupsUrl = followable(list.groups_url, base, groupsWhat);
-          for await (const page of pages(http, ctx, groupsUrl, todolistsSchema, groupsWhat)) groups.push(...page);
+          for await (const page of indexPages(http, ctx, groupsUrl, todolistsSchema, groupsWhat, walk, keepLists)) {
+            groups.push(...page);
+          }
         } catch (error) {
           if (!isNotFound(error)) throw error;
           onSkip(skippedList(where, name, 'list'));
@@ -446,7 +581,7 @@ async function* workspaceTasks(
         for (const group of groups) {
           const groupName = `${name} / ${listName(group)}`;
           try {
-            const tasks = await todosOf(http, ctx, base, group.todos_url, { ...where, list: groupName });
+            const tasks = await todosOf(http, ctx, base, group.todos_url, { ...where, list: groupName }, walk);
             if (tasks.length > 0) yield tasks;
           } catch (error) {
             if (!isNotFound(error)) throw error;
@@ -475,6 +610,151 @@ function apiBaseOf(ctx: AccountContext, workspace: Workspace): string {
     );
   }
   return base;
+}
+
+const FEED_TAG = 'feed';
+const CHANGED_TAG = `${TODOS_TAG}changed`;
+/** Past this many pages of changes, the account is walked page by page with its validators instead. */
+const FEED_PAGE_LIMIT = 20;
+
+// bc3-api sections/recordings.md: a recording of type Todo is a to-do with its `bucket` (the project).
+const feedSchema = z.array(
+  todosSchema.element.extend({ bucket: z.object({ name: z.string() }).passthrough().nullish() }),
+);
+const feedMemoSchema = z.object({ since: z.number() });
+
+/**
+ * What changed in one Basecamp account since the last walk or sync, by its change feed: bc3-api
+ * sections/recordings.md, "Get recordings", `GET /projects/recordings.json?type=Todo&sort=updated_at`
+ * lists the account's to-dos across "all active projects visible to the current user", the latest
+ * change first. Its first page is asked with its stored validators:
+ * - 304: no to-do was created, edited, completed, reopened or moved; every page of the account is as
+ *   the base has it (their memos carry over and their to-dos stay, without a request).
+ * - 200: the pages are read until one reaches a to-do updated before the cursor; those to-dos are
+ *   the changes (whole, as the walk maps them), the account's page memos carry over.
+ * A full walk reads the first page before the lists and sets the cursor to its newest change, never
+ * later than the server's Date then, so a change made while it walks shows at the next sync. A
+ * trashed to-do, or one whose list is hidden, leaves no trace here: the engine's daily full walk
+ * drops it. An account without the endpoint, or with more changes than FEED_PAGE_LIMIT pages, is
+ * walked page by page with every page's validators ("walk").
+ */
+async function feedChanges(
+  http: HttpClient,
+  ctx: AccountContext,
+  base: string,
+  workspace: Workspace,
+  walk: Walk,
+): Promise<{ kind: 'changes'; tasks: Task[] } | { kind: 'walk' }> {
+  const url = `${base}/projects/recordings.json?type=Todo&sort=updated_at&direction=desc`;
+  const what = `the latest to-dos of “${workspace.name}”`;
+  const memo = walk.conditional ? walk.memos.previousOf(url, FEED_TAG) : null;
+  const stored = feedMemoSchema.safeParse(memo?.data);
+  const since = stored.success ? stored.data.since : null;
+  let res: HttpResponse;
+  try {
+    res = await get(http, ctx, url, what, since === null ? {} : validatorHeaders(memo));
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'walk' };
+    throw error;
+  }
+  const carry = (): void => {
+    for (const carried of walk.memos.carryOver(`${base}/`)) {
+      if (!carried.tag.startsWith(TODOS_TAG)) continue;
+      const ids = idListSchema.safeParse(carried.data);
+      if (!ids.success) throw new StaleMemoError();
+      for (const id of ids.data) walk.present.add(id);
+    }
+  };
+  if (res.status === 304) {
+    if (memo === null || since === null) throw new StaleMemoError();
+    carry();
+    return { kind: 'changes', tasks: [] };
+  }
+  const date = Date.parse(res.headers['date'] ?? '');
+  const ceiling = Number.isFinite(date) ? date - 1000 : Number.POSITIVE_INFINITY;
+  let newest = since ?? 0;
+  const tasks: Task[] = [];
+  let page: HttpResponse | null = res;
+  const origin = new URL(url).origin;
+  for (let n = 0; page !== null; n += 1) {
+    const todos = parsed(feedSchema, page, what);
+    let older = false;
+    for (const t of todos) {
+      const at = Date.parse(t.updated_at ?? '');
+      if (!Number.isFinite(at)) continue;
+      newest = Math.max(newest, at);
+      if (since !== null && at < since) {
+        older = true;
+        continue;
+      }
+      const project = t.bucket?.name ?? '';
+      tasks.push(toTask(t, ctx, { project, workspace: workspace.name, done: t.completed === true }));
+    }
+    // A full walk needs only the first page's validators and newest change.
+    if (since === null || older) break;
+    const next = nextLink(page.headers['link'], origin);
+    if (next === null) break;
+    if (n + 1 >= FEED_PAGE_LIMIT) {
+      walk.memos.keep(url, feedMemo(res, Math.max(since, Math.min(newest, ceiling))));
+      return { kind: 'walk' };
+    }
+    page = await get(http, ctx, next, what);
+  }
+  walk.memos.keep(url, feedMemo(res, Math.max(since ?? 0, Math.min(newest, ceiling))));
+  if (since === null) return { kind: 'walk' };
+  carry();
+  // carryOver brought the old feed memo back; the new one wins.
+  walk.memos.keep(url, feedMemo(res, Math.max(since, Math.min(newest, ceiling))));
+  // The to-dos the feed brought are on no recorded page yet: they are kept as a page of their own,
+  // so a later walk by pages that does not find them drops them, as it drops a page's to-dos.
+  const changedKey = `${base}/#changed`;
+  const earlier = walk.memos.previousOf(changedKey, CHANGED_TAG);
+  const earlierIds = idListSchema.safeParse(earlier?.data);
+  const changedIds = new Set([...(earlierIds.success ? earlierIds.data : []), ...tasks.map((t) => t.id)]);
+  walk.memos.keep(changedKey, { etag: null, lastModified: null, next: null, tag: CHANGED_TAG, data: [...changedIds] });
+  for (const id of changedIds) walk.present.add(id);
+  return { kind: 'changes', tasks };
+}
+
+function feedMemo(res: HttpResponse, since: number): PageMemo {
+  return {
+    etag: res.headers['etag'] ?? null,
+    lastModified: res.headers['last-modified'] ?? null,
+    next: null,
+    tag: FEED_TAG,
+    data: { since },
+  };
+}
+
+/** Every Basecamp account of the grant, walked as `walk` says; expired, gone and inactive ones skipped. */
+async function* accountTasks(
+  http: HttpClient,
+  ctx: AccountContext,
+  walk: Walk,
+  skip: (skipped: SkippedSource) => void,
+): AsyncGenerator<Task[]> {
+  // One cheap call says which accounts are expired or gone before any of them is walked.
+  const states = await accountStates(http, ctx);
+  for (const workspace of ctx.workspaces) {
+    const state = states.get(workspace.id);
+    if (state !== 'ok') {
+      skip(skippedWorkspace(workspace, state === 'expired' ? 'expired' : 'not_found'));
+      continue;
+    }
+    const base = apiBaseOf(ctx, workspace);
+    try {
+      const feed = await feedChanges(http, ctx, base, workspace, walk);
+      if (feed.kind === 'changes') {
+        if (feed.tasks.length > 0) yield feed.tasks;
+        continue;
+      }
+      for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip, walk)) yield tasks;
+    } catch (error) {
+      if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
+      else if (isNotFound(error)) skip(skippedWorkspace(workspace, 'not_found'));
+      else throw error;
+    }
+  }
 }
 
 export const basecamp: ProviderDefinition = {
@@ -574,29 +854,39 @@ export const basecamp: ProviderDefinition = {
     return { subject: String(who.id), label: name || who.email_address || String(who.id), workspaces, extra };
   },
 
-  async *fetchTasks(http, ctx, onProgress, onSkip) {
+  async *fetchTasks(http, ctx, onProgress, onSkip, onCursor) {
     let count = 0;
-    const skip = onSkip ?? (() => undefined);
-    // One cheap call says which accounts are expired or gone before any of them is walked.
-    const states = await accountStates(http, ctx);
-    for (const workspace of ctx.workspaces) {
-      const state = states.get(workspace.id);
-      if (state !== 'ok') {
-        skip(skippedWorkspace(workspace, state === 'expired' ? 'expired' : 'not_found'));
-        continue;
-      }
-      const base = apiBaseOf(ctx, workspace);
-      try {
-        for await (const tasks of workspaceTasks(http, ctx, base, workspace, skip)) {
-          count += tasks.length;
-          onProgress?.(count);
-          yield tasks;
-        }
-      } catch (error) {
-        if (error instanceof AccountInactiveError) skip(skippedWorkspace(workspace, 'inactive'));
-        else if (isNotFound(error)) skip(skippedWorkspace(workspace, 'not_found'));
-        else throw error;
-      }
+    const walk: Walk = { memos: new PageMemos(), conditional: false, present: new Set() };
+    for await (const tasks of accountTasks(http, ctx, walk, onSkip ?? (() => undefined))) {
+      count += tasks.length;
+      onProgress?.(count);
+      yield tasks;
     }
+    for (const [key, value] of Object.entries(walk.memos.cursors())) onCursor?.(key, value);
+  },
+
+  /**
+   * The walk again with every page's validators (bc3-api README, "Using HTTP caching"): 304 pages
+   * cost no body and change nothing; the to-dos of 200 pages are the upserts; a to-do some page
+   * listed last time and none lists now is gone (trashed, deleted, moved out of reach, or its list
+   * or account skipped, as a full walk would leave it out).
+   */
+  async syncTasks(http, ctx, base, onSkip): Promise<TaskSyncResult> {
+    const walk: Walk = { memos: new PageMemos(base.cursors), conditional: true, present: new Set() };
+    const upserts: Task[] = [];
+    try {
+      for await (const tasks of accountTasks(http, ctx, walk, onSkip ?? (() => undefined))) upserts.push(...tasks);
+    } catch (error) {
+      if (error instanceof StaleMemoError) return { upserts: [], deletes: [], cursors: {}, complete: false };
+      throw error;
+    }
+    const deletes = new Set<string>();
+    for (const memo of walk.memos.previousMemos()) {
+      if (!memo.tag.startsWith(TODOS_TAG)) continue;
+      const ids = idListSchema.safeParse(memo.data);
+      if (!ids.success) continue;
+      for (const id of ids.data) if (!walk.present.has(id)) deletes.add(id);
+    }
+    return { upserts, deletes: [...deletes], cursors: walk.memos.cursors(), complete: true };
   },
 };

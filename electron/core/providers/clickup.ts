@@ -21,6 +21,7 @@ import type {
   Identity,
   ProviderDefinition,
   StoredTokens,
+  TaskSyncResult,
   TokenErrorClassification,
   TokenResponse,
 } from './types';
@@ -228,6 +229,62 @@ async function get(
   return res;
 }
 
+const CURSOR_PREFIX = 'clickup:team:';
+const cursorKey = (team: Workspace): string => `${CURSOR_PREFIX}${team.id}`;
+const incomplete = (): TaskSyncResult => ({ upserts: [], deletes: [], cursors: {}, complete: false });
+
+/**
+ * The `date_updated_gt` to send next time for one workspace: the newest `date_updated` seen, but no
+ * later than the server's clock (its `Date` header, less a second for its rounding) when the walk
+ * began: a task changed while later pages were read carries a time after that and must not fall
+ * behind a newer task read after it. Never earlier than the cursor the walk started from.
+ */
+class TeamCursor {
+  private newest: number;
+  private startedAt: number | null = null;
+
+  constructor(private readonly from: number) {
+    this.newest = from;
+  }
+
+  saw(res: HttpResponse, tasks: readonly ClickupTask[]): void {
+    if (this.startedAt === null) {
+      const date = Date.parse(res.headers['date'] ?? '');
+      this.startedAt = Number.isFinite(date) ? date - 1000 : Number.POSITIVE_INFINITY;
+    }
+    for (const t of tasks) {
+      const updated = Number(t.date_updated);
+      if (Number.isFinite(updated) && updated > this.newest) this.newest = updated;
+    }
+  }
+
+  next(): string {
+    return String(Math.max(this.from, Math.min(this.newest, this.startedAt ?? Number.POSITIVE_INFINITY)));
+  }
+}
+
+/** One workspace's tasks, a page at a time: all of them, or those updated after `since` (ms). */
+async function* teamPages(
+  http: HttpClient,
+  ctx: AccountContext,
+  team: Workspace,
+  since: number | null,
+  cursor: TeamCursor,
+): AsyncIterable<Task[]> {
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const changed = since === null ? '' : `&date_updated_gt=${since}`;
+    const query = `page=${page}&include_closed=true&subtasks=true${changed}`;
+    const res = await get(http, ctx, `/team/${encodeURIComponent(team.id)}/task?${query}`, {
+      what: `the tasks of the workspace “${team.name}”`,
+      refusal: teamRefusal,
+    });
+    const body = parsed(taskPageSchema, res, 'a task list');
+    cursor.saw(res, body.tasks);
+    yield body.tasks.map((t) => toTask(t, ctx, team.name));
+    if (body.last_page === true || body.tasks.length < PAGE_SIZE) break;
+  }
+}
+
 function skippedTeam(team: Workspace, ecode: string): SkippedSource {
   return {
     kind: 'workspace',
@@ -364,27 +421,58 @@ export const clickup: ProviderDefinition = {
     return { subject, label: user.username || user.email || subject, workspaces, extra };
   },
 
-  async *fetchTasks(http, ctx, onProgress, onSkip) {
+  async *fetchTasks(http, ctx, onProgress, onSkip, onCursor) {
     let count = 0;
     for (const team of ctx.workspaces) {
       try {
-        for (let page = 0; page < MAX_PAGES; page += 1) {
-          const query = `page=${page}&include_closed=true&subtasks=true`;
-          const res = await get(http, ctx, `/team/${encodeURIComponent(team.id)}/task?${query}`, {
-            what: `the tasks of the workspace “${team.name}”`,
-            refusal: teamRefusal,
-          });
-          const body = parsed(taskPageSchema, res, 'a task list');
-          const tasks = body.tasks.map((t) => toTask(t, ctx, team.name));
+        const cursor = new TeamCursor(0);
+        for await (const tasks of teamPages(http, ctx, team, null, cursor)) {
           count += tasks.length;
           onProgress?.(count);
           if (tasks.length > 0) yield tasks;
-          if (body.last_page === true || tasks.length < PAGE_SIZE) break;
         }
+        onCursor?.(cursorKey(team), cursor.next());
       } catch (error) {
         if (!(error instanceof TeamNotAuthorizedError)) throw error;
         onSkip?.(skippedTeam(team, error.ecode));
       }
     }
+  },
+
+  /**
+   * Get Filtered Team Tasks (developer.clickup.com/reference/getfilteredteamtasks) with
+   * `date_updated_gt` ("Filter by date updated greater than Unix time in milliseconds"),
+   * `include_closed=true` ("Include or exclude closed tasks. By default, they are excluded"), so a
+   * task closed since comes as an update whose status is done, and `subtasks=true`, as the full walk
+   * asks. One request per workspace when nothing changed. The feed names no deleted task: the
+   * engine's daily full walk does (task-sync.ts).
+   */
+  async syncTasks(http, ctx, base, onSkip) {
+    const upserts: Task[] = [];
+    const deletes: string[] = [];
+    const cursors: Record<string, string> = {};
+    const granted = new Set(ctx.workspaces.map(cursorKey));
+    // A workspace granted since the walk has no cursor, one un-ticked since still has tasks here:
+    // only a full walk lists the first whole and drops the second.
+    if (ctx.workspaces.some((team) => base.cursors[cursorKey(team)] === undefined)) return incomplete();
+    if (Object.keys(base.cursors).some((key) => key.startsWith(CURSOR_PREFIX) && !granted.has(key))) {
+      return incomplete();
+    }
+    for (const team of ctx.workspaces) {
+      const since = Number(base.cursors[cursorKey(team)]);
+      if (!Number.isFinite(since)) return incomplete();
+      try {
+        const cursor = new TeamCursor(since);
+        for await (const tasks of teamPages(http, ctx, team, since, cursor)) upserts.push(...tasks);
+        cursors[cursorKey(team)] = cursor.next();
+      } catch (error) {
+        if (!(error instanceof TeamNotAuthorizedError)) throw error;
+        onSkip?.(skippedTeam(team, error.ecode));
+        // A full walk lists nothing of a refused workspace; neither may the synced list. Its cursor
+        // goes too, so the sync after the workspace comes back is a full walk.
+        for (const gone of await base.tasksWhere((t) => t.workspace === team.name)) deletes.push(gone.id);
+      }
+    }
+    return { upserts, deletes, cursors, complete: true };
   },
 };

@@ -249,6 +249,14 @@ function makeTicktick(hosts: Hosts): ProviderDefinition {
       return { subject, label, workspaces, extra: {} };
     },
 
+    /**
+     * No change feed (issue 22), so no `syncTasks`: every refresh reads each list again. The Open API
+     * (developer.ticktick.com/docs#/openapi, "Project": "Get User Project" GET /project and "Get
+     * Project With Data" GET /project/{projectId}/data; "Task": get, create, update, complete,
+     * delete; Dida365 adds "List Completed Tasks" by completion date) takes no "modified since"
+     * parameter and answers no ETag or Last-Modified to send back, and the `etag` a project carries is
+     * the project's own, not its tasks'. The per-project reads stay: one request per list.
+     */
     async *fetchTasks(http, ctx, onProgress) {
       const projects = parsed(projectListSchema, await get(http, ctx, '/project'), 'its lists', hosts.name)
         .filter((p) => !p.closed)

@@ -167,6 +167,34 @@ export interface AccountContext extends ProviderContext {
   tasksReadBefore?: boolean;
 }
 
+/** What an incremental sync starts from: the cursors the previous walk or sync left. */
+export interface TaskSyncBase {
+  cursors: Readonly<Record<string, string>>;
+  /** When the base was last brought up to date (ms epoch). */
+  fetchedAt: number;
+  /**
+   * The saved tasks of one resource, read from the base on demand (Basecamp re-reads a list whose
+   * page changed and must learn which of its to-dos are gone). Streams the file; memory is the
+   * tasks returned.
+   */
+  tasksWhere(predicate: (task: Task) => boolean): Promise<Task[]>;
+}
+
+/**
+ * An incremental sync's answer. `complete: false` means the provider could not answer from these
+ * cursors (one is missing or the server no longer honours it): the engine walks everything instead
+ * and ignores the rest of the answer.
+ */
+export interface TaskSyncResult {
+  /** Tasks created, changed, completed, reopened or moved since the base (whole tasks, as fetchTasks builds them). */
+  upserts: Task[];
+  /** Ids of tasks known to be gone (or moved out of this account's reach). */
+  deletes: string[];
+  /** The cursors to keep; keys not named are dropped. */
+  cursors: Record<string, string>;
+  complete: boolean;
+}
+
 export interface ApiPacing {
   rateKey: string;
   isRateLimited?: (res: HttpResponse) => boolean;
@@ -263,7 +291,27 @@ export interface ProviderBehaviour {
     ctx: AccountContext,
     onProgress?: (count: number) => void,
     onSkip?: (skipped: SkippedSource) => void,
+    /**
+     * The full walk's cursors for the next incremental sync (`syncTasks`): a provider calls it
+     * with a key per resource (a workspace, a list page) and what it will send next time to ask
+     * "what changed since?". Only a walk that ends without throwing keeps them.
+     */
+    onCursor?: (key: string, value: string) => void,
   ): AsyncIterable<Task[]>;
+  /**
+   * What changed since the cursors a full walk or the last sync left, by the provider's documented
+   * change feed (electron/core/tasks/task-sync.ts decides when to call it; providers without one,
+   * such as TickTick, leave it undefined and every refresh walks). Deletions and moves out of
+   * reach are not reported by these feeds: the engine reconciles them with a full walk at most
+   * once a day and on "Refresh everything". A refused workspace or list goes to `onSkip` as in
+   * `fetchTasks`. Nothing is saved unless this resolves: a throw leaves the previous list.
+   */
+  syncTasks?(
+    http: HttpClient,
+    ctx: AccountContext,
+    base: TaskSyncBase,
+    onSkip?: (skipped: SkippedSource) => void,
+  ): Promise<TaskSyncResult>;
   /** Best effort; providers without revocation leave this undefined. */
   revoke?(http: HttpClient, ctx: AccountContext): Promise<void>;
   /**

@@ -1,5 +1,5 @@
 import { isOpenableUrl } from '../../shared/endpoint-url';
-import type { SkippedSource, TaskList, Task } from '../../shared/models';
+import type { TaskList, Task } from '../../shared/models';
 import type { Clock } from '../clock';
 import { TokentrayError, toAppError } from '../errors';
 import type { HttpClient } from '../http/client';
@@ -7,7 +7,9 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { pinnedAccountContext } from '../accounts/pinned-context';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Refresher } from '../refresh/refresher';
-import type { TaskCache } from './task-cache';
+import type { SyncSummary, TaskFetchOptions } from '../service-api';
+import type { CachedList, TaskCache } from './task-cache';
+import { syncTasks, type SyncOutcome } from './task-sync';
 import { withTokenRecovery } from './token-recovery';
 
 const SERVE_CACHE_ON = new Set(['PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
@@ -31,11 +33,14 @@ export interface TaskServiceOptions {
   onChange(): void;
 }
 
-/** Fetches an account's full task list, keeps the last good one, and serves it with its age when offline. */
+/**
+ * Brings an account's task list up to date (incrementally when it can, task-sync.ts), keeps the last
+ * good one, and serves it with its age when offline.
+ */
 export class TaskService {
   constructor(private readonly o: TaskServiceOptions) {}
 
-  async tasks(accountId: string, options: { offline?: boolean } = {}): Promise<TaskList> {
+  async tasks(accountId: string, options: TaskFetchOptions = {}): Promise<TaskList> {
     if (options.offline) {
       const cached = await this.o.cache.read(accountId);
       if (!cached) {
@@ -47,17 +52,22 @@ export class TaskService {
       return this.fromCache(accountId, cached, null);
     }
     try {
-      const { tasks, skipped } = await this.fetchLive(accountId);
-      const now = this.o.clock.now();
-      await this.o.cache.write(accountId, tasks, now);
+      const outcome = await this.syncLive(accountId, options.full === true);
+      const tasks = outcome.tasks ?? (await this.o.cache.read(accountId))?.tasks;
+      if (!tasks) {
+        throw new TokentrayError('INTERNAL', `The task list of "${accountId}" could not be read back; try again.`);
+      }
+      const { fetchedAt, fullWalkAt, mode } = outcome.state;
       return {
         accountId,
         tasks,
-        fetchedAt: new Date(now).toISOString(),
+        fetchedAt: new Date(fetchedAt).toISOString(),
         offline: false,
         ageSeconds: 0,
         error: null,
-        skipped,
+        skipped: outcome.skipped,
+        syncMode: mode,
+        fullWalkAt: fullWalkAt === null ? null : new Date(fullWalkAt).toISOString(),
       };
     } catch (error) {
       const code = error instanceof TokentrayError ? error.code : null;
@@ -69,7 +79,24 @@ export class TaskService {
     }
   }
 
-  private fromCache(accountId: string, cached: { fetchedAt: number; tasks: Task[] }, error: unknown): TaskList {
+  /**
+   * Brings the saved list up to date without handing it out (the tray's background sync): an
+   * incremental sync then holds only the changes, never the account's whole list.
+   */
+  async sync(accountId: string, options: { full?: boolean } = {}): Promise<SyncSummary> {
+    const outcome = await this.syncLive(accountId, options.full === true);
+    return {
+      accountId,
+      mode: outcome.mode,
+      count: outcome.count,
+      received: outcome.received,
+      fetchedAt: new Date(outcome.state.fetchedAt).toISOString(),
+      skipped: outcome.skipped,
+    };
+  }
+
+  private fromCache(accountId: string, cached: CachedList, error: unknown): TaskList {
+    const { fullWalkAt, mode } = cached.state;
     return {
       accountId,
       tasks: cached.tasks.map(withOpenableLink),
@@ -77,16 +104,16 @@ export class TaskService {
       offline: true,
       ageSeconds: Math.max(0, Math.round((this.o.clock.now() - cached.fetchedAt) / 1000)),
       error: error === null ? null : toAppError(error),
+      syncMode: mode,
+      fullWalkAt: fullWalkAt === null ? null : new Date(fullWalkAt).toISOString(),
     };
   }
 
-  private async fetchLive(accountId: string): Promise<{ tasks: Task[]; skipped: SkippedSource[] }> {
+  private async syncLive(accountId: string, full: boolean): Promise<SyncOutcome> {
     await this.o.refresher.getValidToken(accountId, 60);
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
     const { ctx } = await pinnedAccountContext(this.o, provider, { meta, secret }, { requireClient: !meta.personal });
-    const all: Task[] = [];
-    const skipped: SkippedSource[] = [];
     const http = withTokenRecovery(this.o.http, {
       tokens: secret.tokens,
       header: (tokens) => provider.authorizationHeader(tokens),
@@ -101,9 +128,16 @@ export class TaskService {
     });
     try {
       const account = { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) };
-      for await (const page of provider.fetchTasks(http, account, undefined, (s) => skipped.push(s))) {
-        for (const task of page) all.push(withOpenableLink(task));
-      }
+      return await syncTasks({
+        accountId,
+        provider,
+        http,
+        ctx: account,
+        cache: this.o.cache,
+        now: () => this.o.clock.now(),
+        full,
+        clean: withOpenableLink,
+      });
     } catch (error) {
       if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
         // The provider refused the token and a refresh could not mend it (or there is none to make):
@@ -119,6 +153,5 @@ export class TaskService {
       }
       throw error;
     }
-    return { tasks: all, skipped };
   }
 }

@@ -11,10 +11,11 @@ type TaskViewHandlers = { [C in Channel]: (request: IpcRequest<C>) => Promise<Ip
 
 export function taskViewHandlers(service: Pick<TokentrayService, 'tasks'>, store: TaskViewStore): TaskViewHandlers {
   return {
-    taskViewOpen: async ({ accountIds, offline, count, ...query }) => {
+    taskViewOpen: async ({ accountIds, offline, full, count, ...query }) => {
+      const options = { ...(offline === undefined ? {} : { offline }), ...(full === undefined ? {} : { full }) };
       const settled = await Promise.all(
         accountIds.map((accountId) =>
-          service.tasks(accountId, offline === undefined ? undefined : { offline }).then(
+          service.tasks(accountId, options).then(
             (list): { list: TaskList } => ({ list }),
             (error: unknown): { accountId: string; error: AppError } => ({ accountId, error: toAppError(error) }),
           ),
@@ -30,13 +31,15 @@ export function taskViewHandlers(service: Pick<TokentrayService, 'tasks'>, store
       const window = await store.window(viewId, { ...query, offset: 0, count });
       // After the first window is on its way: the search text, a chunk at a time between requests.
       setImmediate(() => void store.warmSearch(viewId));
-      const sources = lists.map(({ accountId, fetchedAt, offline: fromCache, ageSeconds, error, skipped }) => ({
-        accountId,
-        fetchedAt,
-        offline: fromCache,
-        ageSeconds,
-        error,
-        skipped: skipped ?? [],
+      const sources = lists.map((l) => ({
+        accountId: l.accountId,
+        fetchedAt: l.fetchedAt,
+        offline: l.offline,
+        ageSeconds: l.ageSeconds,
+        error: l.error,
+        skipped: l.skipped ?? [],
+        syncMode: l.syncMode ?? null,
+        fullWalkAt: l.fullWalkAt ?? null,
       }));
       return { viewId, sources, failures, window };
     },

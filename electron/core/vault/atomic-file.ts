@@ -26,7 +26,7 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   // Directory fsync makes the rename durable on Linux; Windows cannot open folders this way.
   if (process.platform === 'win32') return;
   try {

@@ -1,0 +1,81 @@
+// Basecamp as a sync target (sync-targets.ts): a small account of two Basecamp accounts, connected
+// through the loopback sign-in in two cores of their own; changes go through the emulator's mutation API.
+import { createHttpClient } from '../../electron/core/http/client';
+import { basecamp } from '../../electron/core/providers/basecamp';
+import { startBasecampEmulator, type BasecampEmulatorHandle } from '../fakes/basecamp-emulator';
+import { freePort } from './free-port';
+import type { SyncTarget } from './sync-targets';
+import { applyMutation, type Clock, type SyncTargetFactory } from './sync-target-emulators';
+import { makeTestCore, type TestCore } from './test-core';
+
+// The cores' sleeps are stubbed, so Basecamp's real 50 per 10 s would trip on them.
+const ROOMY = { limit: 1_000_000, windowMs: 10_000 };
+
+async function connectedCore(
+  emu: BasecampEmulatorHandle,
+  redirectUri: string,
+  clock: Clock,
+): Promise<{ t: TestCore; accountId: string }> {
+  // Basecamp is paced at 5 requests a second. The client's sleeps pass in virtual time (its clock
+  // moves on by what it slept), so the pacing holds without the test waiting it out.
+  let slept = 0;
+  const http = createHttpClient({
+    clock: { now: () => clock.now() + slept },
+    sleep: async (ms) => {
+      slept += ms;
+    },
+  });
+  const t = makeTestCore({ providers: [basecamp], clock, http });
+  await t.core.setProvider('basecamp', {
+    clientId: emu.clientId,
+    clientSecret: emu.clientSecret,
+    redirectUri,
+    authorizeUrl: `${emu.url}/authorization/new`,
+    tokenUrl: `${emu.url}/authorization/token`,
+    apiUrl: emu.url,
+  });
+  const attempt = await t.core.startConnect('basecamp');
+  const landed = await emu.consent(attempt.authorizeUrl, { user: 'jason' });
+  const res = await fetch(landed);
+  await res.arrayBuffer();
+  const account = await attempt.result;
+  return { t, accountId: account.id };
+}
+
+export async function startBasecampTarget(
+  clock: Clock,
+  options: { projectsPerAccount?: number; listsPerProject?: number; todosPerList?: number; pageSize?: number } = {},
+): Promise<SyncTarget & { emu: BasecampEmulatorHandle }> {
+  const emu = await startBasecampEmulator({
+    rateLimit: ROOMY,
+    projectsPerAccount: options.projectsPerAccount ?? 2,
+    listsPerProject: options.listsPerProject ?? 2,
+    openTodosPerList: options.todosPerList ?? 4,
+    completedTodosPerList: 2,
+    pageSize: options.pageSize ?? 3,
+    redirectUri: `http://127.0.0.1:${await freePort()}/callback`,
+  });
+  // One redirect URI is registered; the two cores sign in one after the other on it.
+  const synced = await connectedCore(emu, emu.redirectUri, clock);
+  const reference = await connectedCore(emu, emu.redirectUri, clock);
+  let serial = 0;
+  return {
+    emu,
+    name: 'Basecamp',
+    synced,
+    reference,
+    ids: () => emu.mutate.taskIds(),
+    apply: (m) => applyMutation(emu.mutate, m, (serial += 1)),
+    requests: () => emu.stats.apiRequests,
+    close: async () => {
+      await synced.t.cleanup();
+      await reference.t.cleanup();
+      await emu.close();
+    },
+  };
+}
+
+export const basecampTarget: SyncTargetFactory = {
+  name: 'Basecamp',
+  start: (clock) => startBasecampTarget(clock),
+};
