@@ -15,6 +15,7 @@ import { seedScriptedAccount, startScriptedTokenServer } from '../test/fakes/scr
 import { benchCoreRss, runRssChild } from './core-rss-bench';
 import { benchRenderer } from './renderer-bench';
 import { benchSharedStore } from './store-bench';
+import { benchTaskSync, runSyncRssChild } from './task-sync-bench';
 import { benchTasksFetch } from './tasks-bench';
 import { median, percentile, timeIt } from './stats';
 
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
     if (want('loopback')) await benchLoopback(server, join(home, 'loopback'), `${service}-loopback`);
     if (want('store')) for (const f of await benchSharedStore(server, `${service}-store`)) add(f);
     if (want('tasks')) for (const f of [...(await benchTasksFetch()), ...(await benchCoreRss())]) add(f);
+    if (want('sync')) for (const f of await benchTaskSync()) add(f);
     if (want('renderer')) for (const f of await benchRenderer()) add(f);
   } finally {
     await server.close();
@@ -294,8 +296,14 @@ async function main(): Promise<void> {
 
 export type { Figure };
 
-// `--rss-child`: this bench re-run as the process whose memory core-rss-bench measures.
-(process.argv.includes('--rss-child') ? runRssChild() : main()).catch((error: unknown) => {
+// `--rss-child` / `--sync-rss-child`: this bench re-run as the process whose memory
+// core-rss-bench / task-sync-bench measures.
+(process.argv.includes('--rss-child')
+  ? runRssChild()
+  : process.argv.includes('--sync-rss-child')
+    ? runSyncRssChild()
+    : main()
+).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

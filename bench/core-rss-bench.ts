@@ -14,6 +14,7 @@ import { TokentrayCore } from '../electron/core/service';
 import { KeytarSecretStore } from '../electron/core/vault/keytar-store';
 import { startClickupEmulator } from '../test/fakes/clickup-emulator';
 import type { Figure } from './bench';
+import { peakRssMiB } from './stats';
 
 interface ChildJob {
   url: string;
@@ -58,8 +59,7 @@ export async function runRssChild(): Promise<void> {
     const before = process.memoryUsage().rss;
     const list = await core.tasks(account.id);
     if (list.tasks.length !== job.tasks) throw new Error(`expected ${job.tasks} tasks, got ${list.tasks.length}`);
-    // maxRSS is the kernel's high-water mark for this process, in KiB.
-    console.log(JSON.stringify({ beforeMiB: before / 2 ** 20, peakMiB: process.resourceUsage().maxRSS / 1024 }));
+    console.log(JSON.stringify({ beforeMiB: before / 2 ** 20, peakMiB: peakRssMiB() }));
   } finally {
     await core.close();
   }

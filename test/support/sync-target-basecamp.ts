@@ -44,14 +44,20 @@ async function connectedCore(
 
 export async function startBasecampTarget(
   clock: Clock,
-  options: { projectsPerAccount?: number; listsPerProject?: number; todosPerList?: number; pageSize?: number } = {},
+  options: {
+    projectsPerAccount?: number;
+    listsPerProject?: number;
+    todosPerList?: number;
+    completedPerList?: number;
+    pageSize?: number;
+  } = {},
 ): Promise<SyncTarget & { emu: BasecampEmulatorHandle }> {
   const emu = await startBasecampEmulator({
     rateLimit: ROOMY,
     projectsPerAccount: options.projectsPerAccount ?? 2,
     listsPerProject: options.listsPerProject ?? 2,
     openTodosPerList: options.todosPerList ?? 4,
-    completedTodosPerList: 2,
+    completedTodosPerList: options.completedPerList ?? 2,
     pageSize: options.pageSize ?? 3,
     redirectUri: `http://127.0.0.1:${await freePort()}/callback`,
   });
@@ -77,5 +83,16 @@ export async function startBasecampTarget(
 
 export const basecampTarget: SyncTargetFactory = {
   name: 'Basecamp',
-  start: (clock) => startBasecampTarget(clock),
+  // `tasks`: jason's 2 Basecamp accounts × 5 projects × 10 lists, a fifth of each list completed,
+  // read 15 to a page as Basecamp pages them.
+  start: (clock, options = {}) =>
+    options.tasks === undefined
+      ? startBasecampTarget(clock)
+      : startBasecampTarget(clock, {
+          projectsPerAccount: 5,
+          listsPerProject: 10,
+          todosPerList: Math.round((options.tasks / 100) * 0.8),
+          completedPerList: Math.round((options.tasks / 100) * 0.2),
+          pageSize: 15,
+        }),
 };

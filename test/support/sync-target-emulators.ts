@@ -62,6 +62,8 @@ export const clickupTarget: SyncTargetFactory = {
     const emu = await startClickupEmulator({
       redirectUri: `http://127.0.0.1:${await freePort()}/callback/clickup`,
       taskCount: options.tasks ?? 25,
+      // A sized account (the bench) is one workspace, so `tasks` is the account's count.
+      ...(options.tasks === undefined ? {} : { teams: [{ id: '9001', name: 'Bench workspace' }] }),
       requestsPerMinute: 1_000_000,
     });
     const token = emu.issuePersonalToken('alice');

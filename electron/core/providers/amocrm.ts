@@ -31,6 +31,8 @@ import type {
   TokenErrorClassification,
 } from './types';
 
+// GET /api/v4/tasks and /api/v4/users take limit "Максимум – 250" (amocrm.ru/developers/content/
+// crm_platform/tasks-api, "Список задач").
 const PAGE_LIMIT = 250;
 /**
  * amoCRM documents 7 requests per second per integration; past it 429, then an IP block
