@@ -39,6 +39,16 @@ async function storeContext(): Promise<import('../core/store/store-commands').St
   return { stateDir: resolveStateDir(), keychain: productSecretStore(keychainServiceName()) };
 }
 
+/** Where this machine's store keeps a client secret, for the sentence that says it was stored. */
+async function secretHome(): Promise<string> {
+  const [{ resolveStateDir }, { readStoreConfig }] = await Promise.all([
+    import('../core/paths'),
+    import('../core/store/store-config'),
+  ]);
+  const kind = readStoreConfig(resolveStateDir()).kind;
+  return kind === 'file' ? 'the encrypted file store' : kind === 'postgres' ? 'the shared store' : 'the keychain';
+}
+
 /** Says, once, that a secret came on the command line (ps, /proc/<pid>/cmdline) and which option keeps it out. */
 function warnSecretInArgv(what: string, instead: string): void {
   say(
@@ -159,7 +169,7 @@ export function buildProgram(): Command {
           whenInUse: opts.replace ? 'replace' : 'keep-endpoints',
         });
         say(
-          `${summary.name} is set up${clientSecret ? ' (client secret stored in the keychain)' : ''}.${summary.redirectUri ? ` Register this redirect URI with ${summary.name}: ${summary.redirectUri}` : ''}`,
+          `${summary.name} is set up${clientSecret ? ` (client secret stored in ${await secretHome()})` : ''}.${summary.redirectUri ? ` Register this redirect URI with ${summary.name}: ${summary.redirectUri}` : ''}`,
         );
       },
     );

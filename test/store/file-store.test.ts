@@ -91,7 +91,9 @@ describe('the encrypted file store, without D-Bus', () => {
     expect(use.stderr).toMatch(/Created a new store key/);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'secrets')).mode & 0o777).toBe(0o700);
-    await ok(cli(amocrmSetArgs(emu, redirectUri), {}, emu.clientSecret));
+    const set = await ok(cli(amocrmSetArgs(emu, redirectUri), {}, emu.clientSecret));
+    // There is no keychain here: saying the secret went there would send the user looking in the wrong place.
+    expect(set.stderr).toMatch(/client secret stored in the encrypted file store/);
     const connected = await ok(
       cli([
         'connect',
