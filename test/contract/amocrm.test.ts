@@ -527,18 +527,29 @@ describe("amoCRM's account host is the account's, never the token's api_domain",
     return t;
   }
 
-  it('a pasted token without --host is refused before anything is sent, asking for the address', async () => {
+  it('a pasted token without --host is located as the official library does (www.amocrm.ru/oauth2/account/subdomain)', async () => {
     const t = await realHosts();
     const token = moving.issueLongLivedToken({ user: 'alice', ttlSeconds: 90 * 86_400 });
-    const sent = moving.stats.requests;
-    const error = await t.core.connectWithToken('amocrm', token).catch((e: unknown) => e);
+    const lookups = moving.stats.subdomainLookups;
+    const account = await t.core.connectWithToken('amocrm', token);
+    expect(account.status).toBe('ok');
+    expect(moving.stats.subdomainLookups - lookups).toBe(1);
+    expect((await t.core.repo.load(account.id)).secret.tokens.host).toBe(moving.host);
+    expect((await t.core.tasks(account.id)).tasks).toHaveLength(30);
+  });
+
+  it('a token amoCRM cannot place is refused, asking for the address, and nothing is stored', async () => {
+    const t = await realHosts();
+    const error = await t.core.connectWithToken('amocrm', 'not-a-token-amocrm-knows').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokentrayError);
     expect((error as TokentrayError).code).toBe('USAGE');
     expect((error as TokentrayError).message).toMatch(/--host example\.amocrm\.ru/);
-    expect(moving.stats.requests).toBe(sent);
-    // With the address it connects.
-    const account = await t.core.connectWithToken('amocrm', token, { host: moving.host });
-    expect(account.status).toBe('ok');
+    expect(await t.core.listAccounts()).toHaveLength(0);
+    // With the address it is the token itself that is refused.
+    const withHost = await t.core
+      .connectWithToken('amocrm', 'not-a-token-amocrm-knows', { host: moving.host })
+      .catch((e: unknown) => e);
+    expect((withHost as TokentrayError).code).not.toBe('USAGE');
   });
 
   it('after the subdomain changes, the new address is looked up with the refresh token and the account keeps working', async () => {

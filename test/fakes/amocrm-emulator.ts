@@ -64,7 +64,7 @@ export interface EmulatorHandle {
   clientId: string;
   clientSecret: string;
   host: string;
-  stats: EmulatorStats & { pagesServed: number; blocked: boolean };
+  stats: EmulatorStats & { pagesServed: number; blocked: boolean; subdomainLookups: number };
   /** The account's time zone. */
   timeZone: string;
   /** The account limits API access to an allow-list of IP addresses that does not hold 127.0.0.1. */
@@ -186,7 +186,7 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
   const blockAfter = options.blockAfterRateLimited ?? 30;
   let outage = false;
   let limitedInARow = 0;
-  const extraStats = { pagesServed: 0, blocked: false };
+  const extraStats = { pagesServed: 0, blocked: false, subdomainLookups: 0 };
   const written = new Map<number, Record<string, unknown>>();
   const parseJson = (text: string): unknown => {
     try {
@@ -726,12 +726,38 @@ export async function startAmocrmEmulator(options: AmocrmEmulatorOptions): Promi
     };
   }
 
+  /**
+   * The OAuth site (amocrm/amocrm-api-php, README "Работа в случае смены субдомена аккаунта",
+   * AmoCRMOAuth::getAccountDomain): `GET https://www.amocrm.ru/oauth2/account/subdomain` (Kommo:
+   * www.kommo.com) with `Authorization: Bearer {access_token}` answers the token's account as
+   * `{ id, subdomain, domain, top_level_domain }`; an unknown token is a 401 problem+json.
+   */
+  function oauthSite(req: EmulatorRequest): EmulatorReply {
+    if (req.url.pathname !== '/oauth2/account/subdomain' || req.method !== 'GET') {
+      throw new HttpFailure(404, { title: 'Not Found', status: 404 });
+    }
+    if (!book.authenticate(req.bearer).ok) {
+      throw new HttpFailure(
+        401,
+        { title: 'Unauthorized', type: 'https://httpstatus.es/401', status: 401, detail: 'Unauthorized' },
+        { 'content-type': 'application/problem+json' },
+      );
+    }
+    extraStats.subdomainLookups += 1;
+    const [subdomain, ...rest] = host.split('.');
+    return {
+      status: 200,
+      json: { id: ACCOUNT_ID, subdomain, domain: host, top_level_domain: rest[rest.length - 1] ?? 'ru' },
+    };
+  }
+
   const server = await startEmulatorServer((req) => {
     book.stats.requests += 1;
     if (outage) throw new HttpFailure(503, { title: 'Service Unavailable', status: 503 });
     const asked = req.headers['x-emulated-host'];
     if (typeof asked === 'string') {
       if (asked === SHARED_API_DOMAIN) return sharedApi(req);
+      if (asked === 'www.amocrm.ru' || asked === 'www.kommo.com') return oauthSite(req);
       if (asked !== host) {
         // amocrm.com/developers/content/api/errors, "Responses during authorization": code 101,
         // 401, "a request to a non-existent account (subdomain)" — what the old address answers.

@@ -44,6 +44,24 @@ export interface ConnectServiceOptions {
 }
 
 /** A redirect URI the loopback listener can serve: http on 127.0.0.1 or localhost. */
+/**
+ * The account address for tokens that came without one, asked of the provider. A lookup that
+ * fails leaves it unknown, and the identity call then asks the user for --host.
+ */
+async function locateHost(
+  http: HttpClient,
+  provider: ProviderDefinition,
+  ctx: ProviderContext,
+  tokens: StoredTokens,
+): Promise<string | null> {
+  if (!provider.locateAccount) return null;
+  try {
+    return await provider.locateAccount(http, ctx, tokens);
+  } catch {
+    return null;
+  }
+}
+
 function loopbackTarget(redirectUri: string): { host: string; port: number | null; path: string } | null {
   let url: URL;
   try {
@@ -339,6 +357,7 @@ export class ConnectService {
     if (tokens.expiresAt !== null && tokens.expiresAt <= now) {
       throw new TokentrayError('TOKEN_INVALID', `That ${provider.name} token has already expired; create a new one.`);
     }
+    tokens.host ??= await locateHost(this.o.http, provider, ctx, tokens);
     const identity = await identifyOrRefuse(
       this.o.http,
       provider,
@@ -400,6 +419,7 @@ export class ConnectService {
       host,
       personal: false,
     };
+    tokens.host ??= await locateHost(this.o.http, provider, ctx, tokens);
     const identity = await identifyOrRefuse(
       this.o.http,
       provider,

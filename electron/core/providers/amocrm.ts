@@ -200,7 +200,8 @@ function parsed<T>(schema: z.ZodType<T>, res: HttpResponse, name: string, what: 
 }
 
 /**
- * The host the account lives on: the one the redirect named or the user gave with --host.
+ * The host the account lives on: the one the redirect named, the user gave with --host, or
+ * amoCRM named for the token (locateAmoAccount).
  * Never the token's `api_domain`: that is amoCRM's shared API server (api-a/api-b.amocrm.ru),
  * which the official PHP library (amocrm/amocrm-api-php, AmoCRMOAuth::getSharedApiDomain) uses
  * only for shared methods such as looking up an account's subdomain, not the account's API.
@@ -209,7 +210,7 @@ function accountHost(tokens: StoredTokens, name: string): string {
   if (tokens.host) return tokens.host;
   throw new TokentrayError(
     'USAGE',
-    `Tokentray does not know which ${name} account this token belongs to (a token names only ${name}'s shared API server); give the account's address with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
+    `Tokentray could not find out which ${name} account this token belongs to (${name} did not say when asked); give the account's address with --host example.${name === 'Kommo' ? 'kommo.com' : 'amocrm.ru'}.`,
   );
 }
 
@@ -238,6 +239,34 @@ async function relocateAmoAccount(
     method: 'GET',
     url: `https://${apiDomain}/oauth2/account/current/subdomain`,
     headers: { 'x-refresh-token': grant.refreshToken },
+    timeoutMs: 20_000,
+  });
+  if (res.status !== 200) return null;
+  const found = subdomainSchema.safeParse(res.body);
+  if (!found.success) return null;
+  const domain = found.data.domain.toLowerCase();
+  return isAmoAccountHost(domain) ? domain : null;
+}
+
+/**
+ * Which account a token without an address belongs to, as the official PHP library asks
+ * (amocrm/amocrm-api-php, README "Работа в случае смены субдомена аккаунта" and
+ * AmoCRMOAuth::getAccountDomain: `GET https://www.amocrm.ru/oauth2/account/subdomain` with
+ * `Authorization: Bearer {access_token}`, answered `{ id, subdomain, domain, top_level_domain }`,
+ * `domain` the full address). Kommo answers the same at www.kommo.com. Only an amoCRM or Kommo
+ * account address is believed; with --api-url/--token-url set no address is needed or asked for.
+ */
+async function locateAmoAccount(
+  http: HttpClient,
+  ctx: ProviderContext,
+  tokens: StoredTokens,
+  site: string,
+): Promise<string | null> {
+  if (ctx.config.apiUrl || ctx.config.tokenUrl) return null;
+  const res = await http.send({
+    method: 'GET',
+    url: `https://www.${site}/oauth2/account/subdomain`,
+    headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' },
     timeoutMs: 20_000,
   });
   if (res.status !== 200) return null;
@@ -548,6 +577,7 @@ function makeAmo(id: 'amocrm' | 'kommo', name: string, site: string, port: numbe
     parseTokenResponse: parseStandardTokenResponse,
     classifyTokenError: classifyAmoTokenError,
     relocateAccount: relocateAmoAccount,
+    locateAccount: (http, ctx, tokens) => locateAmoAccount(http, ctx, tokens, site),
     authorizationHeader: (tokens) => `Bearer ${tokens.accessToken}`,
     apiBase: (ctx, tokens) => baseFor(ctx, ctx.config.apiUrl ? null : accountHost(tokens, name)),
 

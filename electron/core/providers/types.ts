@@ -276,6 +276,12 @@ export interface ProviderBehaviour {
     grant: Extract<Grant, { kind: 'refresh_token' }>,
     refused: HttpResponse,
   ): Promise<string | null>;
+  /**
+   * Tokens that came without the account's address (a pasted token, an imported file): the
+   * address the provider names for them, or null when it cannot say. amoCRM tokens name only its
+   * shared API server, and every account has its own host.
+   */
+  locateAccount?(http: HttpClient, ctx: ProviderContext, tokens: StoredTokens): Promise<string | null>;
   /** The value of the Authorization header for API calls. */
   authorizationHeader(tokens: StoredTokens): string;
   /** The API base for this account (amoCRM: the account host unless overridden). */

@@ -126,18 +126,35 @@ export class TaskService {
         }
       },
     });
+    // The origin as stored now: a refresh during the sync may move the account (amoCRM's
+    // subdomain change), and then the tasks the sync did not bring still link to the old address.
+    const originNow = async (): Promise<string> => {
+      const { secret: latest } = await this.o.repo.load(accountId);
+      try {
+        return provider.apiBase(ctx, latest.tokens);
+      } catch {
+        return '';
+      }
+    };
     try {
       const account = { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) };
-      return await syncTasks({
-        accountId,
-        provider,
-        http,
-        ctx: account,
-        cache: this.o.cache,
-        now: () => this.o.clock.now(),
-        full,
-        clean: withOpenableLink,
-      });
+      const run = async (walk: boolean, origin: string): Promise<SyncOutcome> =>
+        syncTasks({
+          accountId,
+          provider,
+          http,
+          ctx: account,
+          cache: this.o.cache,
+          now: () => this.o.clock.now(),
+          full: walk,
+          clean: withOpenableLink,
+          origin,
+        });
+      const origin = await originNow();
+      const outcome = await run(full, origin);
+      if (outcome.mode === 'full' || (await originNow()) === origin) return outcome;
+      // The account moved while syncing: walk it again from its new address (a fresh context).
+      return await this.syncLive(accountId, true);
     } catch (error) {
       if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
         // The provider refused the token and a refresh could not mend it (or there is none to make):

@@ -39,7 +39,15 @@ export interface SyncRequest {
   clean?: (task: Task) => Task;
   onSkip?: (skipped: SkippedSource) => void;
   onProgress?: (count: number) => void;
+  /**
+   * The API origin the tasks' links are built on (amoCRM: the account's host). A base saved on
+   * another origin is walked again: its unchanged tasks would keep links to the old address.
+   */
+  origin?: string;
 }
+
+/** Kept with the providers' cursors in the base; never handed to a provider. */
+const ORIGIN_KEY = 'tokentray:origin';
 
 export interface SyncOutcome {
   mode: SyncMode;
@@ -70,8 +78,17 @@ export function syncModeFor(
 export async function syncTasks(request: SyncRequest): Promise<SyncOutcome> {
   const { accountId, provider, http, ctx, cache, now } = request;
   const clean = request.clean ?? ((task: Task) => task);
-  const state = await cache.state(accountId);
-  if (syncModeFor(state, provider.syncTasks !== undefined, now(), request) === 'incremental' && state !== null) {
+  const saved = await cache.state(accountId);
+  const { [ORIGIN_KEY]: savedOrigin, ...providerCursors } = saved?.cursors ?? {};
+  const state = saved && { ...saved, cursors: providerCursors };
+  const sameOrigin = request.origin === undefined || savedOrigin === request.origin;
+  const withOrigin = (cursors: Record<string, string>): Record<string, string> =>
+    request.origin === undefined ? cursors : { ...cursors, [ORIGIN_KEY]: request.origin };
+  if (
+    sameOrigin &&
+    syncModeFor(state, provider.syncTasks !== undefined, now(), request) === 'incremental' &&
+    state !== null
+  ) {
     const skipped: SkippedSource[] = [];
     const base: TaskSyncBase = {
       cursors: state.cursors,
@@ -84,7 +101,7 @@ export async function syncTasks(request: SyncRequest): Promise<SyncOutcome> {
         fetchedAt: now(),
         fullWalkAt: state.fullWalkAt,
         mode: 'incremental',
-        cursors: result.cursors,
+        cursors: withOrigin(result.cursors),
       };
       const upserts = result.upserts.map(clean);
       const count = await cache.merge(accountId, { upserts, deletes: result.deletes }, next);
@@ -107,8 +124,8 @@ export async function syncTasks(request: SyncRequest): Promise<SyncOutcome> {
     for (const task of page) tasks.push(clean(task));
   }
   const at = now();
-  const next: SyncState = { fetchedAt: at, fullWalkAt: at, mode: 'full', cursors };
-  await cache.write(accountId, tasks, at, { fullWalkAt: at, mode: 'full', cursors });
+  const next: SyncState = { fetchedAt: at, fullWalkAt: at, mode: 'full', cursors: withOrigin(cursors) };
+  await cache.write(accountId, tasks, at, { fullWalkAt: at, mode: 'full', cursors: next.cursors });
   for (const s of skipped) request.onSkip?.(s);
   return { mode: 'full', count: tasks.length, received: tasks.length, tasks, state: next, skipped };
 }
