@@ -275,7 +275,7 @@ export function TasksView({ accountId }: { accountId: string | null }) {
             >
               {i18n.t('tasks.refreshAll')}
             </button>
-            <button type="button" className="button" onClick={reload} disabled={loading}>
+            <button type="button" className="button" data-testid="tasks-reload" onClick={reload} disabled={loading}>
               {loading ? <Spinner /> : <RefreshIcon size={16} />}
               {i18n.t('tasks.reload')}
             </button>

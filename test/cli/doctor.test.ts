@@ -88,7 +88,7 @@ describe('tokentray doctor', () => {
         refreshProblem: null,
       }),
     ]);
-    for (const role of ['state', 'accounts', 'locks', 'providers'])
+    for (const role of ['state', 'accounts', 'providers', 'keychain locks', 'keychain locks (this service)'])
       expect(report.directories.find((d) => d.role === role)).toMatchObject({
         exists: true,
         mode: '700',
@@ -135,12 +135,14 @@ describe('tokentray doctor', () => {
   });
 
   it('flags a lock folder other users can write to (exit 1) and is clean again once it is 0700', async () => {
-    const locks = join(home, 'locks');
+    // The keychain's locks live in /tmp/tokentray-<uid>/<service hash>, shared by every home.
+    const role = 'keychain locks (this service)';
+    const locks = (await doctor()).report.directories.find((d) => d.role === role)!.path;
     chmodSync(locks, 0o777);
     try {
       const { code, report } = await doctor();
       expect(code).toBe(1);
-      expect(report.directories.find((d) => d.role === 'locks')).toMatchObject({ mode: '777' });
+      expect(report.directories.find((d) => d.role === role)).toMatchObject({ mode: '777' });
       expect(report.problems).toEqual([
         expect.objectContaining({ exitCode: 1, where: locks, message: expect.stringContaining(`chmod 700 ${locks}`) }),
       ]);

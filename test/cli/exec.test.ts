@@ -133,7 +133,8 @@ describe('tokentray exec', () => {
 
   it("leaves a SIGKILLed run's header file while its command runs, and the next tokentray run deletes it after", async () => {
     // The command prints its PID and the file's path, then waits to be told to end.
-    const script = `console.log(process.pid); console.log(process.env.H); setTimeout(() => {}, 60000);
+    // A string, not a number: with FORCE_COLOR set (CI) console.log paints numbers in ANSI colours.
+    const script = `console.log(String(process.pid)); console.log(process.env.H); setTimeout(() => {}, 60000);
       process.on('SIGTERM', () => process.exit(0));`;
     const { child, output, done } = spawnCaptured(
       process.execPath,

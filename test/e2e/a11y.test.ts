@@ -501,7 +501,7 @@ describe('accessibility (axe-core): 0 serious and 0 critical violations', () => 
         try {
           await go('tasks');
           await page.getByTestId('task-list').locator('[data-task-row]').first().waitFor({ timeout: 30_000 });
-          await page.locator('.page-header__actions .button').click();
+          await page.getByTestId('tasks-reload').click();
           await page.getByTestId('offline-badge').waitFor();
           await settle();
           const findings = await audit(`tasks-offline/${theme}/${language}`);

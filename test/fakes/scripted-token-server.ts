@@ -32,6 +32,13 @@ export async function startScriptedTokenServer() {
         res.end(JSON.stringify({ sub: 'user-1', email: 'user1@example.test' }));
         return;
       }
+      if (req.method !== 'POST') {
+        // A token endpoint, not a discovery server: a provider that asks for its metadata (the ID
+        // token check looks for a jwks_uri) finds none, and no token is issued for the question.
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'not_found' }));
+        return;
+      }
       if (rt) presented.push(rt);
       const next = script.shift();
       const reply = (r: ScriptedReply): void => {

@@ -9,7 +9,9 @@ import type { SecretStore } from '../vault/secret-store';
 import { Vault } from '../vault/vault';
 import type { DoctorProblem, DoctorReport } from './doctor-report';
 import type { KeychainProbe } from './keychain-probe';
-import { checkStateDirectories } from './state-dirs';
+import { storeLockPath, userLockRoot } from '../refresh/lock-dir';
+import { keychainLockScope } from '../vault/keytar-store';
+import { checkDirectory, checkStateDirectories } from './state-dirs';
 import { checkStore, refusingKeychain } from './store-check';
 
 export interface DoctorOptions {
@@ -68,6 +70,14 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const keychainNeeded = store.report.kind === 'local' || store.report.key?.from === 'keychain';
 
   const directories = await checkStateDirectories(o.stateDir);
+  // The keychain's account locks are not under the state directory (refresh/lock-dir.ts): every
+  // process of this user on one keychain service shares them, whatever its TOKENTRAY_HOME.
+  if (store.report.kind === 'local') {
+    directories.push(
+      await checkDirectory('keychain locks', userLockRoot()),
+      await checkDirectory('keychain locks (this service)', storeLockPath(keychainLockScope(o.keychainService))),
+    );
+  }
   for (const d of directories)
     if (d.problem !== null) problems.push({ exitCode: 1, where: d.path, message: d.problem });
 

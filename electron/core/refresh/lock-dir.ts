@@ -68,8 +68,13 @@ async function ensureOwnDir(path: string, uid: number | null): Promise<void> {
 export async function storeLockDir(storeKey: string, options: LockDirOptions = {}): Promise<string> {
   const root = options.root ?? userLockRoot();
   const uid = options.uid ?? (typeof process.getuid === 'function' ? process.getuid() : null);
-  const dir = join(root, createHash('sha256').update(storeKey).digest('hex').slice(0, 32));
+  const dir = storeLockPath(storeKey, root);
   await ensureOwnDir(root, uid);
   await ensureOwnDir(dir, uid);
   return dir;
+}
+
+/** Where storeLockDir keeps one store's locks, without creating anything (tokentray doctor). */
+export function storeLockPath(storeKey: string, root: string = userLockRoot()): string {
+  return join(root, createHash('sha256').update(storeKey).digest('hex').slice(0, 32));
 }

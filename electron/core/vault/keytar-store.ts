@@ -36,6 +36,11 @@ function oneAtATime<T>(call: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** What the account locks of one keychain service are keyed on (refresh/lock-dir.ts). */
+export function keychainLockScope(service: string): string {
+  return `keychain:${service}`;
+}
+
 /** The OS keychain through keytar (libsecret, macOS Keychain, Windows Credential Manager). */
 export class KeytarSecretStore implements SecretStore {
   private keytar: Keytar | null = null;
@@ -44,7 +49,7 @@ export class KeytarSecretStore implements SecretStore {
 
   constructor(private readonly service: string) {
     // Every process of this user on this service shares the items, so it shares their locks.
-    this.lockScope = `keychain:${service}`;
+    this.lockScope = keychainLockScope(service);
   }
 
   private load(): Keytar {
