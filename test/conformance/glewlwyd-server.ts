@@ -186,7 +186,7 @@ function issuedRefreshToken(body: Buffer, encoding: string | undefined): string 
  * counts the 2xx answers, and any refresh token presented again after a 2xx answer replaced it
  * with a new one (a spent token; a server that keeps the refresh token spends none).
  */
-function countingProxy(
+export function countingProxy(
   target: number,
   tokenPath: string,
   stats: { refreshGrants: number },
@@ -232,7 +232,7 @@ function countingProxy(
   });
 }
 
-function listen(server: Server, port: number): Promise<number> {
+export function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
