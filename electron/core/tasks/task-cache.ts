@@ -30,12 +30,11 @@
  * Tasks hold no secrets, so a plain file is fine.
  */
 import { createReadStream, promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { taskSchema, type Task } from '../../shared/models';
-import { CORRUPT, readJsonFile, syncDir } from '../vault/atomic-file';
+import { CORRUPT, readJsonFile, writeAtomic } from '../vault/atomic-file';
 import { assertSafeId } from '../vault/metadata';
 
 const v1Schema = z.object({
@@ -92,11 +91,7 @@ function headerLine(accountId: string, state: SyncState): string {
  * the old file or the new one. The lines come from an iterator so a large list is never one string.
  */
 async function writeLinesAtomic(path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<void> {
-  const dir = dirname(path);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w', 0o600);
-  try {
+  await writeAtomic(path, async (handle) => {
     let chunk: string[] = [];
     let size = 0;
     for await (const line of lines) {
@@ -109,20 +104,7 @@ async function writeLinesAtomic(path: string, lines: AsyncIterable<string> | Ite
       }
     }
     if (chunk.length > 0) await handle.write(chunk.join(''));
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await fs.rename(tmp, path);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await syncDir(dir);
+  });
 }
 
 /** The last good task list per account, for offline use and as the incremental sync's base. */

@@ -5,18 +5,23 @@ import { dirname, join } from 'node:path';
 /**
  * Write temp, fsync, rename, fsync the folder: a reader sees the old file or
  * the new one, never half of either, even if the process dies mid-write.
+ * `write` fills the temporary file; if it throws, the file is removed and the
+ * old one stays.
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeAtomic(path: string, write: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
   const dir = dirname(path);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(content, 'utf8');
+    await write(handle);
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw error;
   }
+  await handle.close();
   try {
     await fs.rename(tmp, path);
   } catch (error) {
@@ -24,6 +29,10 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     throw error;
   }
   await syncDir(dir);
+}
+
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  await writeAtomic(path, (handle) => handle.writeFile(content, 'utf8'));
 }
 
 export async function syncDir(dir: string): Promise<void> {
