@@ -181,11 +181,16 @@ export function buildProgram(): Command {
     .option('--client-secret-stdin', 'read the client secret from standard input')
     .option('--scope <scopes>', 'space-separated scopes to request')
     .option('--redirect-uri <uri>', 'the redirect URI you registered, e.g. a fixed-port http://127.0.0.1:PORT/callback')
+    .option(
+      '--revocation-url <url>',
+      "the server's token revocation endpoint (RFC 7009), when its discovery document names none",
+    )
     .option('--replace', 'replace a provider of that name that accounts use; they must then be reconnected')
     .action(
       async (
         name: string,
         opts: {
+          revocationUrl?: string;
           issuer: string;
           clientId: string;
           clientSecretStdin?: boolean;
@@ -204,6 +209,7 @@ export function buildProgram(): Command {
           clientSecret,
           ...(opts.scope ? { scopes: opts.scope.split(/\s+/).filter(Boolean) } : {}),
           ...(opts.redirectUri ? { redirectUri: opts.redirectUri } : {}),
+          ...(opts.revocationUrl ? { revocationUrl: opts.revocationUrl } : {}),
           replace: opts.replace === true,
         });
         say(

@@ -37,6 +37,12 @@ export interface GenericProviderInput {
   /** The redirect URI registered with the server, when it is not "any port on 127.0.0.1". */
   redirectUri?: string | null;
   /**
+   * The RFC 7009 revocation endpoint, for a server whose discovery document names none (Django
+   * OAuth Toolkit 1.7 serves /o/revoke_token/ but does not list it). CLI only, on the issuer's
+   * own origin: the refresh token goes there at `disconnect`.
+   */
+  revocationUrl?: string | null;
+  /**
    * Overwrite a provider of that name that accounts use, marking them for reconnection
    * (`tokentray provider add … --replace` only; the window can never pass it).
    */

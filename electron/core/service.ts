@@ -274,7 +274,25 @@ export class TokentrayCore implements TokentrayService {
         `The provider "${id}" is used by ${accountsText(users.length)}; to replace it (they will need to be reconnected), run \`tokentray provider add ${id} --issuer <url> --client-id <id> --replace\` in a terminal.`,
       );
     }
-    const generic = await discoverProvider(this.o.http, id, issuer, input.scopes, input.clientSecret ? null : 'none');
+    const revocationUrl = input.revocationUrl?.trim() || null;
+    if (revocationUrl !== null) {
+      const problem = endpointUrlProblem(revocationUrl, 'The revocation URL');
+      if (problem !== null) throw new TokentrayError('USAGE', problem);
+      if (new URL(revocationUrl).origin !== new URL(issuer).origin) {
+        throw new TokentrayError(
+          'USAGE',
+          `The revocation URL must be on the issuer's own server (${new URL(issuer).origin}); the refresh token is sent there.`,
+        );
+      }
+    }
+    const discovered = await discoverProvider(
+      this.o.http,
+      id,
+      issuer,
+      input.scopes,
+      input.clientSecret ? null : 'none',
+    );
+    const generic = revocationUrl === null ? discovered : { ...discovered, revocationEndpoint: revocationUrl };
     if (input.clientSecret) await this.vault.writeClientSecret(id, input.clientSecret.trim());
     const config: ProviderConfig = {
       provider: id,
