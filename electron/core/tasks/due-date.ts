@@ -10,35 +10,60 @@ import type { Task } from '../../shared/models';
 
 export type Due = NonNullable<Task['due']>;
 
+/**
+ * Intl.DateTimeFormat objects are built once per zone and options, not per task: building one
+ * resolves the locale and loads the zone's ICU data, which cost a 10,000-task fetch over a second
+ * and hundreds of MiB of short-lived ICU objects. A null zone (the user's own) is keyed by TZ,
+ * because Node re-reads the default zone when TZ changes and a formatter keeps the one it was
+ * built with. Zone names come from provider data, so the caches are emptied rather than grown
+ * without bound.
+ */
+const MAX_CACHED = 256;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const knownZones = new Map<string, boolean>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function formatter(kind: 'day' | 'clock', zone: string | null): Intl.DateTimeFormat {
+  const key = `${kind}\u0000${zone ?? `own\u0000${process.env['TZ'] ?? ''}`}`;
+  const cached = formatters.get(key);
+  if (cached) return cached;
+  const timeZone = zone ? { timeZone: zone } : {};
+  const made =
+    kind === 'day'
+      ? new Intl.DateTimeFormat('en-CA', { ...timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      : new Intl.DateTimeFormat('en-GB', { ...timeZone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
+  return remember(formatters, key, made);
+}
+
 /** The zone when the runtime knows it, else null (an unknown name would make Intl throw later). */
 export function validTimeZone(zone: string | null | undefined): string | null {
   if (!zone) return null;
-  try {
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
-    return zone;
-  } catch {
-    return null;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    remember(knownZones, zone, known);
   }
+  return known ? zone : null;
 }
 
 /** The calendar day (YYYY-MM-DD) of an instant in a zone; null means the user's own zone. */
 export function calendarDayIn(instant: Date, zone: string | null): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    ...(zone ? { timeZone: zone } : {}),
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(instant);
+  return formatter('day', zone).format(instant);
 }
 
 /** The wall-clock hour and minute of an instant in a zone (null: the user's own zone). */
 export function clockIn(instant: Date, zone: string | null): { hour: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    ...(zone ? { timeZone: zone } : {}),
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(instant);
+  const parts = formatter('clock', zone).formatToParts(instant);
   const num = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return { hour: num('hour'), minute: num('minute') };
 }
