@@ -43,7 +43,6 @@ export interface ConnectServiceOptions {
   idTokens?: IdTokenVerifier;
 }
 
-/** A redirect URI the loopback listener can serve: http on 127.0.0.1 or localhost. */
 /**
  * The account address for tokens that came without one, asked of the provider. A lookup that
  * fails leaves it unknown, and the identity call then asks the user for --host.
@@ -62,6 +61,7 @@ async function locateHost(
   }
 }
 
+/** A redirect URI the loopback listener can serve: http on 127.0.0.1 or localhost. */
 function loopbackTarget(redirectUri: string): { host: string; port: number | null; path: string } | null {
   let url: URL;
   try {

@@ -7,6 +7,7 @@ import type { AccountRepository } from '../accounts/account-repository';
 import { pinnedAccountContext } from '../accounts/pinned-context';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Refresher } from '../refresh/refresher';
+import type { StoredTokens } from '../providers/types';
 import type { SyncSummary, TaskFetchOptions } from '../service-api';
 import type { CachedList, TaskCache } from './task-cache';
 import { syncTasks, type SyncOutcome } from './task-sync';
@@ -114,47 +115,38 @@ export class TaskService {
     const { meta, secret } = await this.o.repo.load(accountId);
     const provider = await this.o.registry.get(meta.provider);
     const { ctx } = await pinnedAccountContext(this.o, provider, { meta, secret }, { requireClient: !meta.personal });
+    const baseOf = (tokens: StoredTokens): string | null => {
+      try {
+        return provider.apiBase(ctx, tokens);
+      } catch {
+        return null;
+      }
+    };
     const http = withTokenRecovery(this.o.http, {
       tokens: secret.tokens,
       header: (tokens) => provider.authorizationHeader(tokens),
       recover: (rejected) => this.o.refresher.refreshAfterRejection(accountId, rejected),
-      base: (tokens) => {
-        try {
-          return provider.apiBase(ctx, tokens);
-        } catch {
-          return null;
-        }
-      },
+      base: baseOf,
     });
-    // The origin as stored now: a refresh during the sync may move the account (amoCRM's
-    // subdomain change), and then the tasks the sync did not bring still link to the old address.
-    const originNow = async (): Promise<string> => {
-      const { secret: latest } = await this.o.repo.load(accountId);
-      try {
-        return provider.apiBase(ctx, latest.tokens);
-      } catch {
-        return '';
-      }
-    };
+    // The origin the tasks' links are built on. A refresh during the sync may move the account
+    // (amoCRM's subdomain change); then the tasks the sync did not bring still link to the old one.
+    const origin = baseOf(secret.tokens) ?? '';
     try {
-      const account = { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) };
-      const run = async (walk: boolean, origin: string): Promise<SyncOutcome> =>
-        syncTasks({
-          accountId,
-          provider,
-          http,
-          ctx: account,
-          cache: this.o.cache,
-          now: () => this.o.clock.now(),
-          full: walk,
-          clean: withOpenableLink,
-          origin,
-        });
-      const origin = await originNow();
-      const outcome = await run(full, origin);
-      if (outcome.mode === 'full' || (await originNow()) === origin) return outcome;
+      const outcome = await syncTasks({
+        accountId,
+        provider,
+        http,
+        ctx: { ...ctx, tasksReadBefore: await this.o.cache.has(accountId) },
+        cache: this.o.cache,
+        now: () => this.o.clock.now(),
+        full,
+        clean: withOpenableLink,
+        origin,
+      });
+      if (outcome.mode === 'full') return outcome;
+      const moved = (baseOf((await this.o.repo.load(accountId)).secret.tokens) ?? '') !== origin;
       // The account moved while syncing: walk it again from its new address (a fresh context).
-      return await this.syncLive(accountId, true);
+      return moved ? await this.syncLive(accountId, true) : outcome;
     } catch (error) {
       if (error instanceof TokentrayError && error.code === 'RECONNECT_REQUIRED') {
         // The provider refused the token and a refresh could not mend it (or there is none to make):
