@@ -1,11 +1,10 @@
 // Basecamp as a sync target (sync-targets.ts): a small account of two Basecamp accounts, connected
 // through the loopback sign-in in two cores of their own; changes go through the emulator's mutation API.
-import { createHttpClient } from '../../electron/core/http/client';
 import { basecamp } from '../../electron/core/providers/basecamp';
 import { startBasecampEmulator, type BasecampEmulatorHandle } from '../fakes/basecamp-emulator';
 import { freePort } from './free-port';
 import type { SyncTarget } from './sync-targets';
-import { applyMutation, type Clock, type SyncTargetFactory } from './sync-target-emulators';
+import { emulatorTarget, virtualTimeHttp, type Clock, type SyncTargetFactory } from './sync-target-emulators';
 import { makeTestCore, type TestCore } from './test-core';
 
 // The cores' sleeps are stubbed, so Basecamp's real 50 per 10 s would trip on them.
@@ -16,15 +15,8 @@ async function connectedCore(
   redirectUri: string,
   clock: Clock,
 ): Promise<{ t: TestCore; accountId: string }> {
-  // Basecamp is paced at 5 requests a second. The client's sleeps pass in virtual time (its clock
-  // moves on by what it slept), so the pacing holds without the test waiting it out.
-  let slept = 0;
-  const http = createHttpClient({
-    clock: { now: () => clock.now() + slept },
-    sleep: async (ms) => {
-      slept += ms;
-    },
-  });
+  // Basecamp is paced at 5 requests a second; the client's sleeps pass in virtual time.
+  const http = virtualTimeHttp(clock);
   const t = makeTestCore({ providers: [basecamp], clock, http });
   await t.core.setProvider('basecamp', {
     clientId: emu.clientId,
@@ -64,21 +56,7 @@ export async function startBasecampTarget(
   // One redirect URI is registered; the two cores sign in one after the other on it.
   const synced = await connectedCore(emu, emu.redirectUri, clock);
   const reference = await connectedCore(emu, emu.redirectUri, clock);
-  let serial = 0;
-  return {
-    emu,
-    name: 'Basecamp',
-    synced,
-    reference,
-    ids: () => emu.mutate.taskIds(),
-    apply: (m) => applyMutation(emu.mutate, m, (serial += 1)),
-    requests: () => emu.stats.apiRequests,
-    close: async () => {
-      await synced.t.cleanup();
-      await reference.t.cleanup();
-      await emu.close();
-    },
-  };
+  return { ...emulatorTarget('Basecamp', emu, synced, reference), emu };
 }
 
 export const basecampTarget: SyncTargetFactory = {

@@ -1,5 +1,6 @@
 // The emulators as sync targets (sync-targets.ts): each starts an emulator with a small account,
 // connects it in two cores of their own and turns a Mutation into a change through its mutation API.
+import { createHttpClient, type HttpClient } from '../../electron/core/http/client';
 import { clickup } from '../../electron/core/providers/clickup';
 import { startClickupEmulator } from '../fakes/clickup-emulator';
 import type { TaskMutator } from '../fakes/emulator-kit';
@@ -56,6 +57,43 @@ export function applyMutation(mutate: TaskMutator, m: Mutation, serial: number):
   return id;
 }
 
+/**
+ * An HTTP client whose pacing sleeps pass in virtual time: its clock moves on by what it slept, so
+ * a provider's pacing holds without the test waiting it out.
+ */
+export function virtualTimeHttp(clock: Clock): HttpClient {
+  let slept = 0;
+  return createHttpClient({
+    clock: { now: () => clock.now() + slept },
+    sleep: async (ms) => {
+      slept += ms;
+    },
+  });
+}
+
+/** An emulator reached by two cores as a SyncTarget; closing it cleans both cores, then the emulator. */
+export function emulatorTarget(
+  name: string,
+  emu: { mutate: TaskMutator; stats: { apiRequests: number }; close(): Promise<void> },
+  synced: SyncTarget['synced'],
+  reference: SyncTarget['reference'],
+): SyncTarget {
+  let serial = 0;
+  return {
+    name,
+    synced,
+    reference,
+    ids: () => emu.mutate.taskIds(),
+    apply: (m) => applyMutation(emu.mutate, m, (serial += 1)),
+    requests: () => emu.stats.apiRequests,
+    close: async () => {
+      await synced.t.cleanup();
+      await reference.t.cleanup();
+      await emu.close();
+    },
+  };
+}
+
 export const clickupTarget: SyncTargetFactory = {
   name: 'ClickUp',
   async start(clock, options = {}) {
@@ -73,22 +111,7 @@ export const clickupTarget: SyncTargetFactory = {
       const account = await t.core.connectWithToken('clickup', token, { label: 'cu' });
       return { t, accountId: account.id };
     };
-    const synced = await core();
-    const reference = await core();
-    let serial = 0;
-    return {
-      name: 'ClickUp',
-      synced,
-      reference,
-      ids: () => emu.mutate.taskIds(),
-      apply: (m) => applyMutation(emu.mutate, m, (serial += 1)),
-      requests: () => emu.stats.apiRequests,
-      close: async () => {
-        await synced.t.cleanup();
-        await reference.t.cleanup();
-        await emu.close();
-      },
-    };
+    return emulatorTarget('ClickUp', emu, await core(), await core());
   },
 };
 
