@@ -4,7 +4,6 @@
  * garbage never counts against the other and the ClickUp emulator serving the
  * pages (in this process) never counts at all.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { TokentrayCore } from '../electron/core/service';
 import { KeytarSecretStore } from '../electron/core/vault/keytar-store';
 import { startClickupEmulator } from '../test/fakes/clickup-emulator';
 import type { Figure } from './bench';
-import { peakRssMiB } from './stats';
+import { memoryInChild, peakRssMiB } from './stats';
 
 interface ChildJob {
   url: string;
@@ -84,18 +83,7 @@ async function inChild(tasks: number): Promise<{ beforeMiB: number; peakMiB: num
       service,
       tasks,
     };
-    // The emulator answers from this process's event loop, so the child runs asynchronously.
-    const child = spawn(process.execPath, [process.argv[1]!, '--rss-child'], {
-      env: { ...process.env, [JOB_ENV]: JSON.stringify(job) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    if (code !== 0) throw new Error(`the RSS child for ${tasks} tasks exited with ${code}`);
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { beforeMiB: number; peakMiB: number };
+    return await memoryInChild('--rss-child', JOB_ENV, job, `the RSS child for ${tasks} tasks`);
   } finally {
     await emu.close();
     const store = new KeytarSecretStore(service);

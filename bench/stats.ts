@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export function percentile(values: number[], p: number): number {
@@ -28,4 +29,28 @@ export function peakRssMiB(): number {
     // Not Linux: fall through.
   }
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * This bench re-run with `flag` as a process of its own, handed `job` in the environment variable
+ * `jobEnv`; its last stdout line is the memory it measured. The parent keeps serving the emulator
+ * from its event loop meanwhile, so the child runs asynchronously.
+ */
+export async function memoryInChild(
+  flag: string,
+  jobEnv: string,
+  job: unknown,
+  what: string,
+): Promise<{ beforeMiB: number; peakMiB: number }> {
+  const child = spawn(process.execPath, [process.argv[1]!, flag], {
+    env: { ...process.env, [jobEnv]: JSON.stringify(job) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { beforeMiB: number; peakMiB: number };
 }

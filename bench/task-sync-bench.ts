@@ -9,7 +9,6 @@
  * The cores' client pacing sleeps pass in virtual time (test/support/sync-target-*.ts), so the wall
  * time is the sync's own work; an unchanged sync is one or two requests, which pacing does not delay.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import { startClickupEmulator } from '../test/fakes/clickup-emulator';
 import { targets, type Clock } from '../test/support/sync-target-emulators';
 import { byId, comparable } from '../test/support/sync-targets';
 import type { Figure } from './bench';
-import { peakRssMiB, timeIt } from './stats';
+import { memoryInChild, peakRssMiB, timeIt } from './stats';
 
 const TASKS = 10_000;
 const JOB_ENV = 'TOKENTRAY_BENCH_SYNC_RSS_JOB';
@@ -175,17 +174,7 @@ async function syncRss(tasks: number): Promise<{ beforeMiB: number; peakMiB: num
       service,
       accountId,
     };
-    const child = spawn(process.execPath, [process.argv[1]!, '--sync-rss-child'], {
-      env: { ...process.env, [JOB_ENV]: JSON.stringify(job) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    if (code !== 0) throw new Error(`the sync RSS child for ${tasks} tasks exited with ${code}`);
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { beforeMiB: number; peakMiB: number };
+    return await memoryInChild('--sync-rss-child', JOB_ENV, job, `the sync RSS child for ${tasks} tasks`);
   } finally {
     await emu.close();
     const store = new KeytarSecretStore(service);
